@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+// fitstore: learn an LLM judge's fitness score for (metric, prompt, response) triples,
+// keeping every artifact of the work in one SQLite file.
+import PackageDescription
+
+let package = Package(
+    name: "fitstore",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fitstore", targets: ["fitstore"]),
+        .library(name: "FitStore", targets: ["FitStore"]),
+        .library(name: "FitFormats", targets: ["FitFormats"]),
+        .library(name: "FitPipeline", targets: ["FitPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        // System libraries, installed by tools/setup (apt: liblz4-dev, libopenblas-dev).
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Build-time tool + plugin that embed schema/*.sql into FitStore, so the SQL files
+        // stay the single source of truth and the binary needs no resource bundle.
+        .executableTarget(name: "FitSchemaEmbedder", path: "Sources/FitSchemaEmbedder"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["FitSchemaEmbedder"]),
+
+        // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
+        .target(name: "FitFormats"),
+
+        // The one-file store: migrations, records, vector codec, SQL functions and queries.
+        .target(
+            name: "FitStore",
+            dependencies: [
+                "CLZ4", "FitFormats",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            plugins: ["EmbedSchema"]),
+
+        // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
+        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", .product(name: "GRDB", package: "GRDB.swift")]),
+
+        // The command-line tool: one small ArgumentParser command per verb.
+        .executableTarget(
+            name: "fitstore",
+            dependencies: [
+                "FitPipeline", "FitStore", "FitFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
+        .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
+        .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

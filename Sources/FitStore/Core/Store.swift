@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// The one SQLite file that holds every artifact: records, vectors, provenance, checkpoints
+/// and predictions.
+///
+/// Opening a store for writing creates it when missing and applies pending migrations;
+/// opening read-only never changes the file. Work is scoped in `read {}` and `write {}`
+/// blocks, each one transaction: a throw inside `write` leaves the store as it was.
+public final class Store: Sendable {
+    public enum Access: Sendable { case readWrite, readOnly }
+
+    public let path: String
+    public let access: Access
+    private let writer: any DatabaseWriter
+
+    /// Opens (and for `.readWrite`, creates and migrates) the store at `path`.
+    /// `schemaVersion` stops migration early; tests use it to build older stores.
+    public init(path: String, access: Access = .readWrite, schemaVersion: Int? = nil,
+                migrator: Migrator = .builtIn) throws {
+        self.path = path
+        self.access = access
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            VectorFunctions.register(in: db)
+        }
+        do {
+            switch access {
+            case .readWrite:
+                if FileManager.default.fileExists(atPath: path) {
+                    // Look before opening for writing: a store newer than this binary, or a
+                    // file that is no store, must be refused without a single byte changing.
+                    var peek = Configuration()
+                    peek.readonly = true
+                    let version = try DatabaseQueue(path: path, configuration: peek).read { try Migrator.currentVersion($0) }
+                    if version > migrator.latestVersion {
+                        throw StoreError.newerSchema(path: path, found: version, supported: migrator.latestVersion)
+                    }
+                }
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let pool = try DatabasePool(path: path, configuration: config)
+                writer = pool
+                try migrator.migrate(pool, path: path, upTo: schemaVersion)
+            case .readOnly:
+                guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+                config.readonly = true
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                writer = queue
+                let version = try queue.read { try Migrator.currentVersion($0) }
+                if version > migrator.latestVersion {
+                    throw StoreError.newerSchema(path: path, found: version, supported: migrator.latestVersion)
+                }
+                if version == 0 {
+                    throw StoreError.notAStore(path: path, reason: "it has no fitstore schema")
+                }
+                if version < migrator.latestVersion {
+                    throw StoreError.olderSchemaReadOnly(path: path, found: version, supported: migrator.latestVersion)
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError.notAStore(path: path, reason: "it is not an SQLite database")
+        }
+    }
+
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.read(body)
+    }
+
+    /// One write transaction: everything in `body` commits together or not at all.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.write(body)
+    }
+
+    public var schemaVersion: Int {
+        get throws { try read { try Migrator.currentVersion($0) } }
+    }
+
+    /// Folds the WAL back into the main file (used before copying the file elsewhere).
+    public func checkpoint() throws {
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import FitStore
+
+@main
+struct Fitstore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fitstore",
+        abstract: "Learn an LLM judge's fitness score (0-10) for (metric, prompt, response) triples, keeping every artifact in one SQLite file.",
+        discussion: """
+            Everything fitstore reads or makes (records, texts, vectors, synthetic samples, checkpoints,
+            predictions) lives in one SQLite file, ./fitstore.sqlite unless --store says otherwise.
+            Every command that writes records a run; inspect runs, samples and provenance with
+            `fitstore sql` or the plain sqlite3 shell (see docs/sql.md).
+
+            Start with:
+              fitstore demo                     write and ingest a small generated data set
+              fitstore ingest DIR               ingest a DA5401-format folder
+              fitstore stats                    what the store holds
+              fitstore sql "SELECT * FROM run_summary"
+            """,
+        version: FitstoreVersion.string,
+        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self])
+}
