@@ -52,6 +52,8 @@ let package = Package(
         .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
+        // Runs the built `fitstore` binary as a user would.
+        .testTarget(name: "FitCLITests", dependencies: ["fitstore"]),
     ],
     swiftLanguageModes: [.v6]
 )
