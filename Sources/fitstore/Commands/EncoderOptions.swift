@@ -1,0 +1,37 @@
+import ArgumentParser
+import FitEncoder
+import Foundation
+
+/// Options that choose and configure the encoder, shared by `encode` and `embed`.
+struct EncoderOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Text put before every input: query, passage, none, or any literal text. e5 was trained with \"query: \" and \"passage: \".", valueName: "prefix"))
+    var prefix: String = "query"
+
+    @Option(help: ArgumentHelp("Texts longer than 510 tokens: windowed-N (windows overlapping by N tokens, averaged), windowed (= windowed-64) or truncate.", valueName: "policy"))
+    var lengthPolicy: String = LengthPolicy.default.description
+
+    @Option(help: "Threads for matrix products and attention.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Tokens packed into one forward pass.")
+    var batchTokens: Int = 8192
+
+    func validate() throws {
+        guard LengthPolicy(lengthPolicy) != nil else {
+            throw ValidationError("--length-policy must be truncate, windowed or windowed-N (N >= 0), not '\(lengthPolicy)'")
+        }
+        guard threads >= 1, batchTokens >= 512 else { throw ValidationError("--threads must be >= 1 and --batch-tokens >= 512") }
+    }
+
+    var configuration: TextEmbedder.Configuration {
+        TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: LengthPolicy(lengthPolicy)!,
+                                   batchTokens: batchTokens, threads: threads)
+    }
+
+    func makeEmbedder() throws -> TextEmbedder {
+        try TextEmbedder(modelPath: ModelLocator.path(explicit: model), configuration: configuration)
+    }
+}
