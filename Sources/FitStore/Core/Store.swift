@@ -78,6 +78,11 @@ public final class Store: Sendable {
         get throws { try read { try Migrator.currentVersion($0) } }
     }
 
+    /// Rewrites the file without free pages (after large deletions).
+    public func vacuum() throws {
+        try writer.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+    }
+
     /// Folds the WAL back into the main file (used before copying the file elsewhere).
     public func checkpoint() throws {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }

@@ -19,17 +19,30 @@ struct EncodeCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("A JSON list of strings, or - for standard input.", valueName: "input"))
-    var input: String
+    var input: String?
 
     @Option(help: ArgumentHelp("Where to write the n x 384 float32 .npy.", valueName: "path"))
-    var out: String
+    var out: String?
+
+    @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against).")
+    var measureCeiling = false
 
     @Option(help: ArgumentHelp("Also write the token ids per text as JSON.", valueName: "path"))
     var tokensOut: String?
 
     @OptionGroup var encoder: EncoderOptions
 
+    func validate() throws {
+        if !measureCeiling, input == nil || out == nil { throw ValidationError("encode needs INPUT and --out") }
+    }
+
     func run() throws {
+        if measureCeiling {
+            let rate = SgemmCeiling.tokensPerSecond(threads: encoder.threads)
+            print(String(format: "sgemm ceiling: %.0f tokens/s with %d thread(s) (12 layers, H 384, FFN 1536, 8192-token batches)", rate, encoder.threads))
+            return
+        }
+        guard let input, let out else { return }
         let name = input == "-" ? "<stdin>" : input
         let bytes: [UInt8]
         if input == "-" {
