@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FitFormats", targets: ["FitFormats"]),
         .library(name: "FitPipeline", targets: ["FitPipeline"]),
         .library(name: "FitEncoder", targets: ["FitEncoder"]),
+        .library(name: "FitTrain", targets: ["FitTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -36,6 +37,10 @@ let package = Package(
                 // which would make the test suite crawl), for AVX2/FMA machines.
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        // The seed's residual MLP: flat parameters, paired forward/backward, AdamW (no SQL).
+        .target(name: "FitTrain", dependencies: ["COpenBLAS", "FitFormats"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // The one-file store: migrations, records, vector codec, SQL functions and queries.
         .target(
             name: "FitStore",
@@ -46,7 +51,7 @@ let package = Package(
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
-        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", "FitTrain", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // The command-line tool: one small ArgumentParser command per verb.
         .executableTarget(
@@ -58,6 +63,7 @@ let package = Package(
 
         .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
         .testTarget(name: "FitEncoderTests", dependencies: ["FitEncoder", "FitFormats"]),
+        .testTarget(name: "FitTrainTests", dependencies: ["FitTrain", "FitFormats"]),
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
         // Runs the built `fitstore` binary as a user would.
