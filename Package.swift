@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "fitstore",
             dependencies: [
-                "FitPipeline", "FitStore", "FitFormats", "FitEncoder",
+                "FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

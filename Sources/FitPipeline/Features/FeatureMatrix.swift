@@ -1,0 +1,110 @@
+import FitStore
+import Foundation
+import GRDB
+
+/// Dense training/inference rows read from the store: for each sample,
+/// [prompt vector | response vector | metric vector] (the seed's tri-encoder input).
+///
+/// Prompt and response vectors come from the chosen model encoder; the metric vector is the
+/// data set's given one when it has one, otherwise the encoder's vector of the metric's
+/// definition (or its name when there is no definition). A missing response is a zero vector.
+public struct FeatureMatrix: Sendable {
+    public var sampleIDs: [Int64]
+    public var positions: [Int?]
+    public var metricIDs: [Int64]
+    public var targets: [Float?]
+    /// rows x width, row-major.
+    public var values: [Float]
+    public var width: Int
+    public var layout: Layout
+
+    public struct Layout: Codable, Sendable, Equatable {
+        public var encoder: String
+        public var promptDims: Int
+        public var responseDims: Int
+        public var metricDims: Int
+        /// "given:<encoder key>" or "encoder:definition" / "encoder:name".
+        public var metricSource: String
+    }
+
+    public var rows: Int { sampleIDs.count }
+
+    public enum Selection: Sendable { case train, test }
+
+    public struct MissingVectors: Error, CustomStringConvertible {
+        public let count: Int
+        public let encoder: String
+        public var description: String {
+            "\(count) text(s) of the selected samples have no vector under \(encoder): run `fitstore embed` first"
+        }
+    }
+
+    /// Loads the active real samples of `dataset` for `selection`, in sample id order.
+    public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String) throws -> FeatureMatrix {
+        guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
+            throw StoreError.notFound("no data set named '\(dataset)' in the store")
+        }
+        guard let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [encoderKey]) else {
+            throw StoreError.notFound("no vectors under encoder \(encoderKey): run `fitstore embed` first")
+        }
+        // The metric vectors: given ones (latest given encoder of this data set) or our own.
+        let given = try Row.fetchOne(db, sql: """
+            SELECT e.id, e.key, e.dims FROM encoder e
+             WHERE e.kind = 'given' AND EXISTS (SELECT 1 FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
+                                                 WHERE me.encoder_id = e.id AND m.dataset_id = ?)
+             ORDER BY e.id DESC LIMIT 1
+            """, arguments: [datasetID])
+        var metricVectors: [Int64: [Float]] = [:]
+        var metricSource: String
+        if let given {
+            metricSource = "given:\(given["key"] as String)"
+            for row in try Row.fetchAll(db, sql: """
+                SELECT me.metric_id, me.vector FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
+                 WHERE me.encoder_id = ? AND m.dataset_id = ?
+                """, arguments: [given["id"] as Int64, datasetID]) {
+                metricVectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+            }
+        } else {
+            metricSource = "encoder:definition-or-name"
+            for row in try Row.fetchAll(db, sql: """
+                SELECT m.id, e.vector FROM metric m
+                  JOIN text_embedding e ON e.text_id = COALESCE(m.definition_text_id, m.name_text_id) AND e.encoder_id = ?
+                 WHERE m.dataset_id = ?
+                """, arguments: [encoderID, datasetID]) {
+                metricVectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+            }
+        }
+        let split = selection == .train ? "train" : "test"
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT s.id, s.position, s.metric_id, s.score, s.response_text_id IS NULL AS no_response,
+                   pe.vector AS p, re.vector AS r
+              FROM sample s
+              LEFT JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
+              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
+             WHERE s.dataset_id = ? AND s.split = ? AND s.origin = 'real' AND s.retired_run_id IS NULL
+             ORDER BY s.id
+            """, arguments: [encoderID, encoderID, datasetID, split])
+        let missing = rows.filter { ($0["p"] as Data?) == nil || (!($0["no_response"] as Bool) && ($0["r"] as Data?) == nil) }.count
+            + Set(rows.map { $0["metric_id"] as Int64 }).filter { metricVectors[$0] == nil }.count
+        if missing > 0 { throw MissingVectors(count: missing, encoder: encoderKey) }
+        let textDims = try rows.first.map { try VectorCodec.header(of: $0["p"] as Data).dims } ?? 384
+        let metricDims = metricVectors.values.first?.count ?? textDims
+        let width = 2 * textDims + metricDims
+        var matrix = FeatureMatrix(sampleIDs: [], positions: [], metricIDs: [], targets: [], values: [], width: width,
+                                   layout: Layout(encoder: encoderKey, promptDims: textDims, responseDims: textDims,
+                                                  metricDims: metricDims, metricSource: metricSource))
+        matrix.values.reserveCapacity(rows.count * width)
+        for row in rows {
+            matrix.sampleIDs.append(row["id"])
+            matrix.positions.append(row["position"])
+            matrix.metricIDs.append(row["metric_id"])
+            matrix.targets.append((row["score"] as Double?).map { Float($0) })
+            matrix.values += try VectorCodec.decode(row["p"] as Data)
+            if let r = row["r"] as Data? { matrix.values += try VectorCodec.decode(r) } else {
+                matrix.values += [Float](repeating: 0, count: textDims)
+            }
+            matrix.values += metricVectors[row["metric_id"]]!
+        }
+        return matrix
+    }
+}

@@ -1,0 +1,67 @@
+import FitStore
+import FitTrain
+import Foundation
+import GRDB
+
+/// `fitstore predict`: scores the test samples with a checkpoint, stores the predictions and
+/// writes the `ID,score` submission (every test ID once, finite, clipped to [0, 10]).
+public struct Predict {
+    public struct Report: Sendable {
+        public var checkpointID: Int64
+        public var rows: Int
+        public var mean: Float
+        public var standardDeviation: Float
+        /// Counts per integer bin 0...10.
+        public var histogram: [Int]
+        public var outPath: String
+    }
+
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// The newest checkpoint of a data set.
+    public static func latestCheckpoint(_ db: Database, dataset: String) throws -> Int64 {
+        guard let id = try Int64.fetchOne(db, sql: """
+            SELECT c.id FROM checkpoint c JOIN dataset d ON d.id = c.dataset_id WHERE d.name = ? ORDER BY c.id DESC LIMIT 1
+            """, arguments: [dataset]) else {
+            throw StoreError.notFound("no checkpoint for data set '\(dataset)': run `fitstore train` first")
+        }
+        return id
+    }
+
+    public func run(dataset: String, checkpoint: Int64?, out: URL) throws -> Report {
+        let (model, config, checkpointID) = try store.read { db -> (ResidualMLP, TrainModel.Config, Int64) in
+            let id = try checkpoint ?? Self.latestCheckpoint(db, dataset: dataset)
+            let (m, c) = try TrainModel.loadModel(db, checkpoint: id)
+            return (m, c, id)
+        }
+        let features = try store.read { try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder) }
+        guard features.width == model.config.inputs else {
+            throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.config.inputs) features; the store gives \(features.width)")
+        }
+        let scores = Trainer.predict(model, x: features.values, rows: Array(0..<features.rows))
+        let runID = try store.write { db -> Int64 in
+            let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO prediction (checkpoint_id, sample_id, score, run_id) VALUES (?, ?, ?, ?)
+                ON CONFLICT (checkpoint_id, sample_id) DO UPDATE SET score = excluded.score, run_id = excluded.run_id
+                """)
+            for (id, score) in zip(features.sampleIDs, scores) { try insert.execute(arguments: [checkpointID, id, Double(score), runID]) }
+            try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
+            return runID
+        }
+        _ = runID
+        // ID = 1-based record position in test_data.json.
+        var lines = ["ID,score"]
+        for (position, score) in zip(features.positions, scores).sorted(by: { ($0.0 ?? 0) < ($1.0 ?? 0) }) {
+            lines.append("\((position ?? 0) + 1),\(String(format: "%.4f", score))")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: out, atomically: true, encoding: .utf8)
+        let mean = scores.reduce(0, +) / Float(max(1, scores.count))
+        let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(max(1, scores.count))).squareRoot()
+        var histogram = [Int](repeating: 0, count: 11)
+        for s in scores { histogram[min(10, max(0, Int(s.rounded())))] += 1 }
+        return Report(checkpointID: checkpointID, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram, outPath: out.path)
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import FitEncoder
+import FitPipeline
+import FitStore
+import FitTrain
+import Foundation
+
+/// Options of the seed's regressor and its training.
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Data set to train on (default: the one ingested last).")
+    var dataset: String?
+
+    @Option(help: "Hidden widths of the MLP, comma-separated.")
+    var widths: String = "1024,512,256"
+
+    @Option(help: "Dropout after each hidden block.")
+    var dropout: Float = 0.2
+
+    @Option(help: "Maximum epochs (early stopping usually ends sooner).")
+    var epochs: Int = 100
+
+    @Option(help: "Rows per mini-batch.") var batchSize: Int = 256
+    @Option(help: "AdamW learning rate.") var lr: Float = 1e-3
+    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-5
+    @Option(help: "Standard deviation of Gaussian noise added to training labels.") var labelNoise: Float = 0.05
+    @Option(help: "Seed of initialization, shuffles, dropout and noise.") var seed: UInt64 = 5401
+
+    func validate() throws {
+        guard parsedWidths != nil else { throw ValidationError("--widths takes positive integers separated by commas, e.g. 1024,512,256") }
+        guard (0..<1).contains(dropout), epochs > 0, batchSize >= 2, lr > 0 else {
+            throw ValidationError("need 0 <= --dropout < 1, --epochs > 0, --batch-size >= 2, --lr > 0")
+        }
+    }
+
+    var parsedWidths: [Int]? {
+        let w = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !w.isEmpty, w.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return w.map { $0! }
+    }
+
+    func options(dataset: String, encoderKey: String) -> TrainModel.Options {
+        var o = TrainModel.Options(dataset: dataset, encoderKey: encoderKey)
+        o.network = parsedWidths!
+        o.dropout = dropout
+        o.training.maxEpochs = epochs
+        o.training.batchSize = batchSize
+        o.training.learningRate = lr
+        o.training.weightDecay = weightDecay
+        o.training.labelNoise = labelNoise
+        o.training.seed = seed
+        return o
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the seed's residual MLP on a data set's real training rows; store the checkpoint.",
+        discussion: """
+            Features per row are [prompt | response | metric] vectors: prompts and responses from the
+            active encoder (run `fitstore embed` first), the metric from the data set's given vectors
+            when it has them, else the encoder's vector of the metric definition or name. The seed's
+            settings are the defaults: widths 1024-512-256, BatchNorm, ReLU, dropout 0.2, a residual
+            projection, LayerNorm head, AdamW (lr 1e-3, weight decay 1e-5), plateau LR (x0.5 after 4
+            epochs), early stopping (12 epochs) restoring the best weights, label noise 0.05, and a
+            validation split of min(3000, 20%) random rows. The checkpoint keeps weights, settings,
+            encoder, a digest of the training rows, the per-epoch history and the evaluation against
+            constant-mean and per-metric-mean baselines (see `SELECT * FROM checkpoint`).
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var encoder: EncoderOptions
+    @OptionGroup var training: TrainingArguments
+
+    func run() throws {
+        let store = try storeOptions.open()
+        let dataset = try DatasetResolver.resolve(store, name: training.dataset)
+        let key = try TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
+        let report = try TrainModel(store: store, progress: TerminalProgress()).run(training.options(dataset: dataset, encoderKey: key))
+        TrainPrinter.print(report, dataset: dataset)
+    }
+}
+
+enum TrainPrinter {
+    static func print(_ report: TrainModel.Report, dataset: String) {
+        let e = report.evaluation
+        Swift.print(String(format: "%@: checkpoint %lld (run %lld) from %d training rows in %.1f s; best epoch %d",
+                           dataset, report.checkpointID, report.runID, report.trainRows, report.seconds, e.bestEpoch + 1))
+        Swift.print(String(format: "  validation RMSE %.4f on %d rows (constant mean %.4f, per-metric mean %.4f)",
+                           e.validationRMSE, e.validationRows, e.constantMeanRMSE, e.perMetricMeanRMSE))
+    }
+}
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Score the test rows with a checkpoint; store the predictions and write ID,score.",
+        discussion: "The CSV has every test ID (1-based record position of test_data.json) once, like sample_submission.csv.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Data set (default: the one ingested last).") var dataset: String?
+    @Option(help: "Checkpoint id (default: the data set's newest).") var checkpoint: Int64?
+    @Option(help: ArgumentHelp("Where to write the submission.", valueName: "path")) var out: String = "submission.csv"
+
+    func run() throws {
+        let store = try storeOptions.open()
+        let dataset = try DatasetResolver.resolve(store, name: dataset)
+        let report = try Predict(store: store).run(dataset: dataset, checkpoint: checkpoint, out: URL(fileURLWithPath: out))
+        PredictPrinter.print(report)
+    }
+}
+
+enum PredictPrinter {
+    static func print(_ r: Predict.Report) {
+        Swift.print(String(format: "wrote %d predictions of checkpoint %lld to %@: mean %.3f, sd %.3f", r.rows, r.checkpointID, r.outPath, r.mean, r.standardDeviation))
+        let peak = max(1, r.histogram.max() ?? 1)
+        for (bin, n) in r.histogram.enumerated() {
+            Swift.print(String(format: "  %2d %6d %@", bin, n, String(repeating: "█", count: n * 40 / peak)))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+@testable import FitPipeline
+import FitEncoder
+import FitStore
+import FitTrain
+import Foundation
+import GRDB
+import Testing
+
+/// train -> checkpoint -> predict on the generated demo data, with the real encoder.
+@Suite(.serialized) struct TrainPredictTests {
+    /// A store holding generated demo data (train and test record counts as given).
+    static func demoStore(_ fx: Fixture, train: Int, test: Int) throws -> Store {
+        let demo = fx.root.appendingPathComponent("demo")
+        try DemoDataset(trainCount: train, testCount: test).write(to: demo)
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: demo, options: .init(datasetName: "demo"))
+        return store
+    }
+
+    @Test func trainsStoresAndPredictsEveryTestID() throws {
+        let fx = try Fixture()
+        let store = try Self.demoStore(fx, train: 150, test: 40)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.network = [64, 32, 16]
+        options.training.maxEpochs = 5
+        let report = try TrainModel(store: store).run(options)
+        #expect(report.trainRows == 120)
+        let row = try store.read { try Row.fetchOne($0, sql: "SELECT * FROM checkpoint WHERE id = ?", arguments: [report.checkpointID]) }!
+        let history = try JSONSerialization.jsonObject(with: Data((row["history"] as String).utf8)) as! [[String: Any]]
+        #expect(history.count == 5 && history[0]["validationRMSE"] != nil && history[0]["learningRate"] != nil)
+        #expect((row["evaluation"] as String).contains("perMetricMeanRMSE"))
+        #expect((row["config"] as String).contains("\"metricSource\":\"encoder:definition-or-name\""))
+        #expect((row["training_digest"] as String).count == 64)
+        #expect(row["run_id"] as Int64 == report.runID)
+
+        let out = fx.root.appendingPathComponent("submission.csv")
+        let predicted = try Predict(store: store).run(dataset: "demo", checkpoint: nil, out: out)
+        #expect(predicted.checkpointID == report.checkpointID && predicted.rows == 40)
+        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "ID,score")
+        let ids = lines.dropFirst().map { Int($0.split(separator: ",")[0])! }
+        let scores = lines.dropFirst().map { Double($0.split(separator: ",")[1])! }
+        #expect(ids == Array(1...40))
+        #expect(scores.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 10 })
+        let stored = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE checkpoint_id = ?", arguments: [report.checkpointID]) }
+        #expect(stored == 40)
+
+        // The stored checkpoint rebuilds the same model: predicting again gives the same scores.
+        let again = try Predict(store: store).run(dataset: "demo", checkpoint: report.checkpointID, out: out)
+        #expect(again.mean == predicted.mean && again.histogram == predicted.histogram)
+    }
+
+    @Test func trainingNeedsVectors() throws {
+        let fx = try Fixture()
+        let store = try Self.demoStore(fx, train: 30, test: 5)
+        #expect {
+            _ = try TrainModel(store: store).run(.init(dataset: "demo", encoderKey: "no-such-encoder"))
+        } throws: { error in
+            "\(error)".contains("fitstore embed")
+        }
+    }
+}
