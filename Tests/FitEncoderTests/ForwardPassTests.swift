@@ -68,10 +68,10 @@ import Testing
             let e = VectorMath.exp(x), f = VectorMath.erf(x)
             for l in 0..<16 {
                 worstExp = max(worstExp, abs(e[l] - Foundation.exp(x[l])) / Foundation.exp(x[l]))
-                worstErf = max(worstErf, abs(f[l] - Foundation.erf(x[l])))
+                worstErf = max(worstErf, Float(abs(Double(f[l]) - Foundation.erf(Double(x[l])))))
             }
         }
-        #expect(worstExp < 5e-7 && worstErf < 3e-7, "exp rel \(worstExp), erf abs \(worstErf)")
+        #expect(worstExp < 5e-7 && worstErf < 1.2e-7, "exp rel \(worstExp), erf abs \(worstErf) (one ulp near 1 is 1.2e-7)")
         #expect(VectorMath.exp(SIMD16(repeating: -100))[0] == 0)
     }
 }
