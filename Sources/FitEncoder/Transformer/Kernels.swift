@@ -68,14 +68,27 @@ enum Kernels {
     /// GELU with erf (the exact form, not the tanh approximation), in place. VectorMath.erf
     /// is accurate to about an ulp: an earlier 1.5e-7 approximation (Abramowitz-Stegun
     /// 7.1.26) moved short texts' vectors 5e-5 in cosine away from the reference engine.
-    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        precondition(count % 16 == 0)
-        parallelChunks(count / 16, minimumPerChunk: 1 << 10) { range in
+    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, thenQuantizeQ8: Bool = false) {
+        precondition(count % 32 == 0)
+        parallelChunks(count / 32, minimumPerChunk: 1 << 9) { range in
             let raw = UnsafeMutableRawPointer(x)
-            for c in range {
-                let v = raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self)
-                let g = 0.5 * v * (1 + VectorMath.erf(v * 0.707_106_781_186_547_52))
-                raw.storeBytes(of: g, toByteOffset: c * 64, as: SIMD16<Float>.self)
+            let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
+            for block in range {
+                let offset = block * 128
+                let v0 = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                let v1 = raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
+                var g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
+                var g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
+                if thenQuantizeQ8 {
+                    // The same per-block rounding as quantizeQ8, fused to save a pass.
+                    let amax = max(VectorMath.abs(g0).max(), VectorMath.abs(g1).max())
+                    let d = amax / 127
+                    let inverse: Float = d > 0 ? 1 / d : 0
+                    g0 = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(g0 * inverse), low), high) * d
+                    g1 = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(g1 * inverse), low), high) * d
+                }
+                raw.storeBytes(of: g0, toByteOffset: offset, as: SIMD16<Float>.self)
+                raw.storeBytes(of: g1, toByteOffset: offset + 64, as: SIMD16<Float>.self)
             }
         }
     }

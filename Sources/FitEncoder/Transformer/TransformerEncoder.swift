@@ -24,9 +24,10 @@ public final class TransformerEncoder: @unchecked Sendable {
 
     /// Y = input · Wᵀ + b, with the input first rounded to Q8 steps when configured.
     private func project(_ input: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, _ w: [Float], _ b: [Float],
-                         outputs: Int, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+                         outputs: Int, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                         inputAlreadyQuantized: Bool = false) {
         var source = UnsafePointer(input)
-        if quantizeActivations {
+        if quantizeActivations && !inputAlreadyQuantized {
             Kernels.quantizeQ8(input, rows: rows, width: inputs, into: scratch)
             source = UnsafePointer(scratch)
         }
@@ -106,8 +107,9 @@ public final class TransformerEncoder: @unchecked Sendable {
                 }
             }
             project(x, rows: T, inputs: H, layer.ffnInW, layer.ffnInB, outputs: FF, scratch: scratch, into: mid)
-            Kernels.gelu(mid, count: T * FF)
-            project(mid, rows: T, inputs: FF, layer.ffnOutW, layer.ffnOutB, outputs: H, scratch: scratch, into: tmp)
+            Kernels.gelu(mid, count: T * FF, thenQuantizeQ8: quantizeActivations)
+            project(mid, rows: T, inputs: FF, layer.ffnOutW, layer.ffnOutB, outputs: H, scratch: scratch, into: tmp,
+                    inputAlreadyQuantized: true)
             layer.outNormW.withUnsafeBufferPointer { w in
                 layer.outNormB.withUnsafeBufferPointer { b in
                     Kernels.addLayerNorm(x, tmp, rows: T, width: H, weight: w.baseAddress!, bias: b.baseAddress!, eps: h.eps)
