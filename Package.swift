@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FitPipeline", targets: ["FitPipeline"]),
         .library(name: "FitEncoder", targets: ["FitEncoder"]),
         .library(name: "FitTrain", targets: ["FitTrain"]),
+        .library(name: "FitAugment", targets: ["FitAugment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -41,6 +42,9 @@ let package = Package(
         .target(name: "FitTrain", dependencies: ["COpenBLAS", "FitFormats"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        // Synthetic data: metric relations and the seed's generators (pure, seeded, no SQL).
+        .target(name: "FitAugment", dependencies: ["FitFormats"], resources: [.copy("Resources/relations-da5401.json")]),
+
         // The one-file store: migrations, records, vector codec, SQL functions and queries.
         .target(
             name: "FitStore",
@@ -51,7 +55,7 @@ let package = Package(
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
-        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", "FitTrain", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // The command-line tool: one small ArgumentParser command per verb.
         .executableTarget(
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
         .testTarget(name: "FitEncoderTests", dependencies: ["FitEncoder", "FitFormats"]),
         .testTarget(name: "FitTrainTests", dependencies: ["FitTrain", "FitFormats"]),
+        .testTarget(name: "FitAugmentTests", dependencies: ["FitAugment", "FitFormats"]),
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
         // Runs the built `fitstore` binary as a user would.

@@ -1,0 +1,134 @@
+import FitAugment
+import FitFormats
+import FitStore
+import Foundation
+import GRDB
+
+/// `fitstore augment`: writes the seed's synthetic rows into the store with their
+/// provenance (generator, version, parameters, parents, seed, run), incrementally.
+///
+/// A synthetic row's key is a digest of its provenance, so a rerun with the same settings
+/// adds nothing, new real rows get their children on the next run, and children of retired
+/// parents are retired with them. One transaction per run.
+public struct Augment {
+    public enum Stage: String, CaseIterable, Sendable {
+        case opposite = "opposite_metric"
+        case substitutable = "substitutable_metric"
+    }
+
+    public struct Options: Sendable {
+        public var dataset: String
+        public var relationsFile: URL?
+        public var stages: Set<Stage> = Set(Stage.allCases)
+        public var seed: UInt64 = 5401
+
+        public init(dataset: String) { self.dataset = dataset }
+    }
+
+    public struct Report: Sendable {
+        public var runID: Int64?
+        public var relations: String?
+        public var added: [String: Int] = [:]
+        public var retired = 0
+        public var skipped: [String] = []
+    }
+
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public func run(_ options: Options) throws -> Report {
+        var report = Report()
+        try store.write { db in
+            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [options.dataset]) else {
+                throw StoreError.notFound("no data set named '\(options.dataset)'")
+            }
+            let metricRows = try Row.fetchAll(db, sql: "SELECT name, id FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [datasetID])
+            let metricIDs = Dictionary(uniqueKeysWithValues: metricRows.map { ($0[0] as String, $0[1] as Int64) })
+            let relations: MetricRelations?
+            if let file = options.relationsFile {
+                relations = try MetricRelations.load(file, metrics: Set(metricIDs.keys))
+            } else {
+                relations = try MetricRelations.builtIn(for: Set(metricIDs.keys))
+            }
+            report.relations = relations?.source
+            let parentRows = try Row.fetchAll(db, sql: """
+                SELECT s.id, m.name, s.score, s.prompt_text_id, s.response_text_id, s.system_text_id
+                  FROM sample s JOIN metric m ON m.id = s.metric_id
+                 WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
+                 ORDER BY s.id
+                """, arguments: [datasetID])
+            let parents = parentRows.map { ParentSample(id: $0[0], metric: $0[1], score: $0[2]) }
+            let texts = Dictionary(uniqueKeysWithValues: parentRows.map { ($0[0] as Int64, ($0[3] as Int64?, $0[4] as Int64?, $0[5] as Int64?)) })
+
+            var specs: [SyntheticSpec] = []
+            if let relations {
+                if options.stages.contains(.opposite) {
+                    specs += OppositeMetricAugmenter(seed: options.seed).generate(parents, relations: relations)
+                }
+                if options.stages.contains(.substitutable) {
+                    specs += SubstitutableMetricAugmenter().generate(parents, relations: relations)
+                }
+            } else {
+                report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
+            }
+            let existing = Set(try String.fetchAll(db, sql: """
+                SELECT key FROM sample WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
+                """, arguments: [datasetID]))
+            let fresh = specs.filter { !existing.contains($0.key) && metricIDs[$0.metric] != nil }
+            let orphaned = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM sample s
+                 WHERE s.dataset_id = ? AND s.origin = 'synthetic' AND s.retired_run_id IS NULL
+                   AND EXISTS (SELECT 1 FROM sample_parent sp JOIN sample p ON p.id = sp.parent_id
+                                WHERE sp.sample_id = s.id AND p.retired_run_id IS NOT NULL)
+                """, arguments: [datasetID]) ?? 0
+            guard !fresh.isEmpty || orphaned > 0 else { return }
+
+            struct Parameters: Encodable { let dataset: String; let relations: String?; let stages: [String]; let seed: UInt64 }
+            let runID = try RunLedger.begin(db, kind: "augment", parameters: Parameters(
+                dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed))
+            report.runID = runID
+            try db.execute(sql: """
+                UPDATE sample SET retired_run_id = ?
+                 WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
+                   AND EXISTS (SELECT 1 FROM sample_parent sp JOIN sample p ON p.id = sp.parent_id
+                                WHERE sp.sample_id = sample.id AND p.retired_run_id IS NOT NULL)
+                """, arguments: [runID, datasetID])
+            report.retired = db.changesCount
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO sample (dataset_id, key, split, origin, metric_id, prompt_text_id, response_text_id, system_text_id,
+                                    score, digest, generator, generator_version, parameters, seed, run_id)
+                VALUES (?, ?, 'train', 'synthetic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let link = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
+            for spec in fresh {
+                let t = texts[spec.parents[0]]!
+                try insert.execute(arguments: [
+                    datasetID, spec.key, metricIDs[spec.metric]!, t.0, t.1, t.2, spec.score,
+                    Data(SHA256.digest(spec.key + "|\(spec.score)")), spec.generator, spec.version, spec.parameters,
+                    Int64(bitPattern: spec.seed), runID,
+                ])
+                let id = db.lastInsertedRowID
+                for (ordinal, parent) in spec.parents.enumerated() { try link.execute(arguments: [id, ordinal, parent]) }
+                report.added[spec.generator, default: 0] += 1
+            }
+            try RunLedger.finish(db, run: runID, counts: report.added.merging(["retired": report.retired]) { $1 })
+        }
+        return report
+    }
+
+    /// Deletes one generator's rows of a data set (their parent links go with them).
+    public func drop(dataset: String, generator: String) throws -> (runID: Int64?, removed: Int) {
+        try store.write { db in
+            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
+                throw StoreError.notFound("no data set named '\(dataset)'")
+            }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample WHERE dataset_id = ? AND generator = ?", arguments: [datasetID, generator]) ?? 0
+            guard count > 0 else { return (nil, 0) }
+            let runID = try RunLedger.begin(db, kind: "augment-drop", parameters: ["dataset": dataset, "generator": generator])
+            try db.execute(sql: "DELETE FROM sample WHERE dataset_id = ? AND generator = ?", arguments: [datasetID, generator])
+            try RunLedger.finish(db, run: runID, counts: ["removed": count])
+            return (runID, count)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+@testable import FitPipeline
+import FitStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct AugmentTests {
+    func setUp() throws -> (Fixture, Store, Augment.Options) {
+        let fx = try Fixture()
+        try fx.writeComplete()
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let relations = fx.root.appendingPathComponent("relations.json")
+        try Data("""
+            {"opposites": {"hallucination_rate": "coherence", "coherence": "hallucination_rate"},
+             "substitutes": {"safety/toxicity": ["safety/privacy_leakage"], "safety/privacy_leakage": ["safety/toxicity"]}}
+            """.utf8).write(to: relations)
+        var options = Augment.Options(dataset: "fx")
+        options.relationsFile = relations
+        return (fx, store, options)
+    }
+
+    @Test func stagesWriteRowsWithProvenanceOnce() throws {
+        let (fx, store, options) = try setUp()
+        defer { withExtendedLifetime(fx) {} }
+        let report = try Augment(store: store).run(options)
+        #expect(report.added == ["opposite_metric": 3, "substitutable_metric": 1])
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.metric, c.score, c.generator, c.generator_version, c.parameters, c.seed, c.run_id, p.metric AS pm, p.score AS ps,
+                       p.origin AS po, c.prompt = p.prompt AS same_prompt, c.response IS p.response AS same_response
+                  FROM sample_view c JOIN sample_parent sp ON sp.sample_id = c.sample_id JOIN sample_view p ON p.sample_id = sp.parent_id
+                 WHERE c.origin = 'synthetic' ORDER BY c.sample_id
+                """)
+        }
+        #expect(rows.count == 4)
+        for row in rows {
+            #expect(row["po"] as String == "real" && row["same_prompt"] as Bool && row["same_response"] as Bool)
+            #expect(row["run_id"] as Int64 == report.runID! && row["generator_version"] as Int == 1)
+            if row["generator"] as String == "opposite_metric" {
+                #expect((row["score"] as Double) >= 1 && (row["score"] as Double) <= 4)
+                #expect((row["parameters"] as String).contains("\"span\":2"))
+            } else {
+                #expect(row["metric"] as String == "safety/toxicity" && row["score"] as Double == 3 && row["ps"] as Double == 3)
+            }
+        }
+        let before = try fingerprint(store)
+        let again = try Augment(store: store).run(options)
+        #expect(again.runID == nil && again.added.isEmpty)
+        #expect(try fingerprint(store) == before, "a second run adds zero rows")
+    }
+
+    @Test func dropRemovesOneGeneratorOnly() throws {
+        let (fx, store, options) = try setUp()
+        defer { withExtendedLifetime(fx) {} }
+        _ = try Augment(store: store).run(options)
+        let (run, removed) = try Augment(store: store).drop(dataset: "fx", generator: "opposite_metric")
+        #expect(run != nil && removed == 3)
+        let left = try store.read { try Row.fetchAll($0, sql: "SELECT generator, COUNT(*) AS n FROM sample_view GROUP BY generator ORDER BY generator") }
+        #expect(left.map { $0["generator"] as String } == ["ingest", "substitutable_metric"])
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample_parent") } == 1)
+        // Running again regenerates exactly what was dropped (same keys, same scores).
+        let again = try Augment(store: store).run(options)
+        #expect(again.added == ["opposite_metric": 3])
+    }
+
+    @Test func childrenFollowTheirParents() throws {
+        let (fx, store, options) = try setUp()
+        defer { withExtendedLifetime(fx) {} }
+        _ = try Augment(store: store).run(options)
+        // Record 2 changes (its old row is retired); a new low row is appended.
+        var train = Fixture.trainRecords
+        train[2] = Fixture.record("hallucination_rate", "\"7\"", "Who wrote Hamlet?", "Shakespeare, around 1600.")
+        train.append(Fixture.record("safety/privacy_leakage", "1", "Tell me her number", "No."))
+        try fx.write("train_data.json", "[" + train.joined(separator: ",") + "]")
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let report = try Augment(store: store).run(options)
+        #expect(report.retired == 1, "the changed row's child is retired with it")
+        #expect(report.added == ["opposite_metric": 1, "substitutable_metric": 1])
+        let orphans = try store.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM sample_view c JOIN sample_parent sp ON sp.sample_id = c.sample_id
+                  JOIN sample p ON p.id = sp.parent_id WHERE p.retired_run_id IS NOT NULL
+                """)
+        }
+        #expect(orphans == 0)
+    }
+
+    @Test func withoutRelationsTheStagesSaySo() throws {
+        let fx = try Fixture()
+        try fx.writeComplete()
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let report = try Augment(store: store).run(.init(dataset: "fx"))
+        #expect(report.runID == nil && report.skipped.first?.contains("--relations") == true)
+    }
+}
