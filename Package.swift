@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "FitTrainTests", dependencies: ["FitTrain", "FitFormats"]),
         .testTarget(name: "FitAugmentTests", dependencies: ["FitAugment", "FitFormats"]),
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
-        .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats"]),
+        .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment"]),
         // Runs the built `fitstore` binary as a user would.
         .testTarget(name: "FitCLITests", dependencies: ["fitstore"]),
     ],

@@ -1,4 +1,6 @@
 @testable import FitPipeline
+import FitAugment
+import FitFormats
 import FitStore
 import Foundation
 import GRDB
@@ -93,5 +95,24 @@ import Testing
         _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
         let report = try Augment(store: store).run(.init(dataset: "fx"))
         #expect(report.runID == nil && report.skipped.first?.contains("--relations") == true)
+    }
+}
+
+@Suite struct RelationsSuggestTests {
+    @Test func suggestsMutualNeighboursAsAValidRelationsFile() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[\"a\", \"b\", \"c\", \"d\"]")
+        // a~b and c~d are close; the two groups are far apart.
+        try NpyMatrix(rows: 4, columns: 3, values: [1, 0.1, 0, 1, 0.12, 0, 0, 0.1, 1, 0, 0.13, 1])
+            .write(to: fx.folder.appendingPathComponent("metric_name_embeddings.npy"))
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let (pairs, source) = try RelationsSuggest(store: store).suggest(dataset: "fx", encoderKey: nil, minimumCosine: 0.9)
+        #expect(source.hasPrefix("given:"))
+        #expect(Set(pairs.map { "\($0.a)-\($0.b)" }) == ["a-b", "c-d"])
+        let file = fx.root.appendingPathComponent("suggested.json")
+        try RelationsSuggest.relationsJSON(pairs, dataset: "fx", source: source).write(to: file, atomically: true, encoding: .utf8)
+        let relations = try MetricRelations.load(file, metrics: ["a", "b", "c", "d"])
+        #expect(relations.substitutes == ["a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]] && relations.opposites.isEmpty)
     }
 }

@@ -47,33 +47,7 @@ public struct FeatureMatrix: Sendable {
         guard let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [encoderKey]) else {
             throw StoreError.notFound("no vectors under encoder \(encoderKey): run `fitstore embed` first")
         }
-        // The metric vectors: given ones (latest given encoder of this data set) or our own.
-        let given = try Row.fetchOne(db, sql: """
-            SELECT e.id, e.key, e.dims FROM encoder e
-             WHERE e.kind = 'given' AND EXISTS (SELECT 1 FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
-                                                 WHERE me.encoder_id = e.id AND m.dataset_id = ?)
-             ORDER BY e.id DESC LIMIT 1
-            """, arguments: [datasetID])
-        var metricVectors: [Int64: [Float]] = [:]
-        var metricSource: String
-        if let given {
-            metricSource = "given:\(given["key"] as String)"
-            for row in try Row.fetchAll(db, sql: """
-                SELECT me.metric_id, me.vector FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
-                 WHERE me.encoder_id = ? AND m.dataset_id = ?
-                """, arguments: [given["id"] as Int64, datasetID]) {
-                metricVectors[row[0]] = try VectorCodec.decode(row[1] as Data)
-            }
-        } else {
-            metricSource = "encoder:definition-or-name"
-            for row in try Row.fetchAll(db, sql: """
-                SELECT m.id, e.vector FROM metric m
-                  JOIN text_embedding e ON e.text_id = COALESCE(m.definition_text_id, m.name_text_id) AND e.encoder_id = ?
-                 WHERE m.dataset_id = ?
-                """, arguments: [encoderID, datasetID]) {
-                metricVectors[row[0]] = try VectorCodec.decode(row[1] as Data)
-            }
-        }
+        let (metricVectors, metricSource) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
         let split = selection == .train ? "train" : "test"
         let rows = try Row.fetchAll(db, sql: """
             SELECT s.id, s.position, s.metric_id, s.score, s.response_text_id IS NULL AS no_response,

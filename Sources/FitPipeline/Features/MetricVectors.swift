@@ -1,0 +1,36 @@
+import FitStore
+import Foundation
+import GRDB
+
+/// One vector per metric of a data set: its given vector (the data set's own .npy, newest
+/// version) when it has one, else the encoder's vector of its definition, or of its name
+/// when it has no definition.
+public enum MetricVectors {
+    public static func load(_ db: Database, datasetID: Int64, encoderID: Int64?) throws -> (vectors: [Int64: [Float]], source: String) {
+        let given = try Row.fetchOne(db, sql: """
+            SELECT e.id, e.key FROM encoder e
+             WHERE e.kind = 'given' AND EXISTS (SELECT 1 FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
+                                                 WHERE me.encoder_id = e.id AND m.dataset_id = ?)
+             ORDER BY e.id DESC LIMIT 1
+            """, arguments: [datasetID])
+        var vectors: [Int64: [Float]] = [:]
+        if let given {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT me.metric_id, me.vector FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
+                 WHERE me.encoder_id = ? AND m.dataset_id = ?
+                """, arguments: [given["id"] as Int64, datasetID]) {
+                vectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+            }
+            return (vectors, "given:\(given["key"] as String)")
+        }
+        guard let encoderID else { return ([:], "none") }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT m.id, e.vector FROM metric m
+              JOIN text_embedding e ON e.text_id = COALESCE(m.definition_text_id, m.name_text_id) AND e.encoder_id = ?
+             WHERE m.dataset_id = ?
+            """, arguments: [encoderID, datasetID]) {
+            vectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+        }
+        return (vectors, "encoder:definition-or-name")
+    }
+}
