@@ -116,3 +116,33 @@ import Testing
         #expect(relations.substitutes == ["a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]] && relations.opposites.isEmpty)
     }
 }
+
+@Suite struct AuditTests {
+    @Test func passesOnHealthyDataAndFlagsBrokenProvenance() throws {
+        let (fx, store, options) = try AugmentTests().setUp()
+        defer { withExtendedLifetime(fx) {} }
+        _ = try Augment(store: store).run(options)
+        let healthy = try Audit(store: store).run(dataset: "fx")
+        #expect(healthy.integrityFailures.isEmpty)
+        #expect(healthy.rowsPerGenerator.map(\.generator) == ["ingest", "opposite_metric", "substitutable_metric"])
+        #expect(healthy.histograms["opposite_metric"]!.reduce(0, +) == 3)
+        #expect(healthy.metricsWithRealRows == 4 && healthy.metricsListed == 4)
+
+        try store.write { db in
+            let child = try Int64.fetchOne(db, sql: "SELECT id FROM sample WHERE generator = 'opposite_metric' ORDER BY id LIMIT 1")!
+            try db.execute(sql: "DELETE FROM sample_parent WHERE sample_id = ?", arguments: [child])
+            let other = try Int64.fetchOne(db, sql: "SELECT parent_id FROM sample_parent ORDER BY sample_id DESC LIMIT 1")!
+            try db.execute(sql: "UPDATE sample SET retired_run_id = 1 WHERE id = ?", arguments: [other])
+            // A real row that says the opposite of a synthetic one about the same texts.
+            let syn = try Row.fetchOne(db, sql: "SELECT * FROM sample WHERE generator = 'substitutable_metric' LIMIT 1")!
+            try db.execute(sql: """
+                INSERT INTO sample (dataset_id, key, split, origin, position, metric_id, prompt_text_id, response_text_id, score, digest, run_id)
+                VALUES (?, 'train:99', 'train', 'real', 99, ?, ?, ?, 9, x'00', 1)
+                """, arguments: [syn["dataset_id"] as Int64, syn["metric_id"] as Int64, syn["prompt_text_id"] as Int64?, syn["response_text_id"] as Int64?])
+        }
+        let broken = try Audit(store: store).run(dataset: "fx")
+        #expect(broken.withoutParents == 1 && broken.withRetiredParents == 1)
+        #expect(broken.integrityFailures.count == 2)
+        #expect(broken.contradictions.count == 1 && broken.contradictions[0].real == 9)
+    }
+}

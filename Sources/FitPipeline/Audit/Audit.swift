@@ -1,0 +1,100 @@
+import FitStore
+import Foundation
+import GRDB
+
+/// `fitstore audit`: what the synthetic data is and whether its provenance holds together.
+public struct Audit {
+    public struct Report: Sendable {
+        public var dataset: String
+        /// Active rows per generator ("ingest" for real rows).
+        public var rowsPerGenerator: [(generator: String, rows: Int)] = []
+        /// Integer-bin score histograms (0...10) per generator.
+        public var histograms: [String: [Int]] = [:]
+        public var metricsWithRealRows = 0
+        public var metricsWithAnyTrainRows = 0
+        public var metricsListed = 0
+        // Integrity: any of these non-zero fails the audit.
+        public var withoutParents = 0
+        public var withRetiredParents = 0
+        public var missingProvenance = 0
+        public var cycles = 0
+        public var duplicateKeys = 0
+        // Warnings.
+        public var contradictions: [(sample: Int64, metric: String, synthetic: Double, real: Double)] = []
+        public var duplicateContent = 0
+
+        public var integrityFailures: [String] {
+            var out: [String] = []
+            if withoutParents > 0 { out.append("\(withoutParents) synthetic row(s) without parents") }
+            if withRetiredParents > 0 { out.append("\(withRetiredParents) active synthetic row(s) whose parent was retired (run `fitstore augment`)") }
+            if missingProvenance > 0 { out.append("\(missingProvenance) synthetic row(s) missing generator, version or parameters") }
+            if cycles > 0 { out.append("\(cycles) synthetic row(s) in a provenance cycle") }
+            if duplicateKeys > 0 { out.append("\(duplicateKeys) duplicated active key(s)") }
+            return out
+        }
+    }
+
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public func run(dataset: String) throws -> Report {
+        try store.read { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
+                throw StoreError.notFound("no data set named '\(dataset)'")
+            }
+            var r = Report(dataset: dataset)
+            let active = "s.dataset_id = \(id) AND s.retired_run_id IS NULL"
+            r.rowsPerGenerator = try Row.fetchAll(db, sql: """
+                SELECT COALESCE(s.generator, 'ingest'), COUNT(*) FROM sample s WHERE \(active) GROUP BY 1 ORDER BY 1
+                """).map { ($0[0], $0[1]) }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT COALESCE(s.generator, 'ingest'), CAST(ROUND(s.score) AS INTEGER), COUNT(*) FROM sample s
+                 WHERE \(active) AND s.split = 'train' GROUP BY 1, 2
+                """) {
+                r.histograms[row[0], default: [Int](repeating: 0, count: 11)][min(10, max(0, row[1] as Int))] += row[2] as Int
+            }
+            r.metricsListed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [id]) ?? 0
+            r.metricsWithRealRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train' AND s.origin = 'real'") ?? 0
+            r.metricsWithAnyTrainRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train'") ?? 0
+            r.withoutParents = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
+                   AND NOT EXISTS (SELECT 1 FROM sample_parent sp WHERE sp.sample_id = s.id)
+                """) ?? 0
+            r.withRetiredParents = try Int.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT s.id) FROM sample s JOIN sample_parent sp ON sp.sample_id = s.id JOIN sample p ON p.id = sp.parent_id
+                 WHERE \(active) AND s.origin = 'synthetic' AND p.retired_run_id IS NOT NULL
+                """) ?? 0
+            r.missingProvenance = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
+                   AND (s.generator IS NULL OR s.generator_version IS NULL OR s.parameters IS NULL)
+                """) ?? 0
+            // A row that reaches itself by following parent links.
+            r.cycles = try Int.fetchOne(db, sql: """
+                WITH RECURSIVE walk(start, node, depth) AS (
+                    SELECT sp.sample_id, sp.parent_id, 1 FROM sample_parent sp JOIN sample s ON s.id = sp.sample_id WHERE s.dataset_id = \(id)
+                    UNION
+                    SELECT w.start, sp.parent_id, w.depth + 1 FROM walk w JOIN sample_parent sp ON sp.sample_id = w.node WHERE w.depth < 64)
+                SELECT COUNT(DISTINCT start) FROM walk WHERE node = start
+                """) ?? 0
+            r.duplicateKeys = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT key FROM sample s WHERE \(active) GROUP BY key HAVING COUNT(*) > 1)
+                """) ?? 0
+            r.contradictions = try Row.fetchAll(db, sql: """
+                SELECT s.id, m.name, s.score, real.score FROM sample s
+                  JOIN sample real ON real.dataset_id = s.dataset_id AND real.origin = 'real' AND real.split = 'train'
+                                  AND real.retired_run_id IS NULL AND real.metric_id = s.metric_id
+                                  AND real.prompt_text_id IS s.prompt_text_id AND real.response_text_id IS s.response_text_id
+                  JOIN metric m ON m.id = s.metric_id
+                 WHERE \(active) AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
+                 ORDER BY ABS(s.score - real.score) DESC LIMIT 1000
+                """).map { ($0[0], $0[1], $0[2], $0[3]) }
+            r.duplicateContent = try Int.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(n - 1), 0) FROM (
+                    SELECT COUNT(*) AS n FROM sample s WHERE \(active) AND s.split = 'train'
+                     GROUP BY s.metric_id, s.prompt_text_id, s.response_text_id, s.system_text_id HAVING COUNT(*) > 1)
+                """) ?? 0
+            return r
+        }
+    }
+}

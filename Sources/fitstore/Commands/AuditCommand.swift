@@ -1,0 +1,44 @@
+import ArgumentParser
+import FitPipeline
+import FitStore
+import Foundation
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Audit synthetic data: counts and score histograms per generator, metric coverage, provenance integrity.",
+        discussion: """
+            Integrity checks (any failure makes the exit status 1): synthetic rows without parents,
+            active rows whose parent was retired, missing generator/version/parameters, provenance
+            cycles, duplicated active keys. Warnings (printed, not failures): synthetic labels that
+            contradict a real label by more than 1 point for the same (metric, prompt, response),
+            and train rows whose (metric, texts) repeat.
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "Data set (default: the one ingested last).") var dataset: String?
+
+    func run() throws {
+        let store = try storeOptions.open(.readOnly)
+        let name = try DatasetResolver.resolve(store, name: dataset)
+        let r = try Audit(store: store).run(dataset: name)
+        print("\(name): rows per generator")
+        TableFormatter.printTable(columns: ["generator", "rows"], rows: r.rowsPerGenerator.map { [$0.generator, "\($0.rows)"] }, rightAligned: [1])
+        print("\ntrain score histogram (integer bins)")
+        TableFormatter.printTable(columns: ["generator"] + (0...10).map(String.init),
+                                  rows: r.histograms.sorted { $0.key < $1.key }.map { [$0.key] + $0.value.map(String.init) },
+                                  rightAligned: Set(1...11))
+        print("\nmetric coverage: \(r.metricsWithRealRows) of \(r.metricsListed) metrics have real train rows; \(r.metricsWithAnyTrainRows) with synthetic rows included")
+        print("warnings: \(r.contradictions.count) synthetic label(s) contradict a real one; \(r.duplicateContent) repeated (metric, texts) train row(s)")
+        for c in r.contradictions.prefix(5) {
+            print(String(format: "  sample %lld (%@): synthetic %.1f vs real %.1f", c.sample, c.metric, c.synthetic, c.real))
+        }
+        let failures = r.integrityFailures
+        if failures.isEmpty {
+            print("integrity: OK (parents, provenance fields, no cycles, unique keys)")
+        } else {
+            for f in failures { print("integrity FAILED: \(f)") }
+            throw ExitCode(1)
+        }
+    }
+}
