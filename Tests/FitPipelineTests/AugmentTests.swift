@@ -19,6 +19,7 @@ import Testing
             """.utf8).write(to: relations)
         var options = Augment.Options(dataset: "fx")
         options.relationsFile = relations
+        options.stages = [.opposite, .substitutable]  // stage 3 has its own tests
         return (fx, store, options)
     }
 
@@ -144,5 +145,34 @@ import Testing
         #expect(broken.withoutParents == 1 && broken.withRetiredParents == 1)
         #expect(broken.integrityFailures.count == 2)
         #expect(broken.contradictions.count == 1 && broken.contradictions[0].real == 9)
+    }
+}
+
+@Suite struct NegativeStageTests {
+    @Test func negativesAreRecipesOverRealRows() throws {
+        let (fx, store, base) = try AugmentTests().setUp()
+        defer { withExtendedLifetime(fx) {} }
+        var options = base
+        options.stages = [.negative]
+        options.lowCount = 20
+        options.midCount = 10
+        let report = try Augment(store: store).run(options)
+        let total = report.added.values.reduce(0, +)
+        #expect(total == 30, "\(report.added)")
+        let shuffles = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.metric, c.prompt, a.metric AS metric_a, b.prompt AS prompt_b
+                  FROM sample_view c
+                  JOIN sample_parent pa ON pa.sample_id = c.sample_id AND pa.ordinal = 0 JOIN sample_view a ON a.sample_id = pa.parent_id
+                  JOIN sample_parent pb ON pb.sample_id = c.sample_id AND pb.ordinal = 1 JOIN sample_view b ON b.sample_id = pb.parent_id
+                 WHERE c.generator = 'negative_shuffle'
+                """)
+        }
+        #expect(!shuffles.isEmpty)
+        for row in shuffles {
+            #expect(row["metric"] as String == row["metric_a"] as String && row["prompt"] as String == row["prompt_b"] as String)
+        }
+        #expect(try Augment(store: store).run(options).runID == nil)
+        #expect(try Audit(store: store).run(dataset: "fx").integrityFailures.isEmpty)
     }
 }

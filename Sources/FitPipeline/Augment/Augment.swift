@@ -14,6 +14,7 @@ public struct Augment {
     public enum Stage: String, CaseIterable, Sendable {
         case opposite = "opposite_metric"
         case substitutable = "substitutable_metric"
+        case negative = "negative"
     }
 
     public struct Options: Sendable {
@@ -21,6 +22,12 @@ public struct Augment {
         public var relationsFile: URL?
         public var stages: Set<Stage> = Set(Stage.allCases)
         public var seed: UInt64 = 5401
+        /// Stage 3 sizes (the seed's defaults: 12,000 low-band and 5,000 mid-band rows).
+        public var lowCount = 12_000
+        public var midCount = 5_000
+        /// Encoder whose metric vectors rank "unrelated" metrics when the data set has no
+        /// given vectors.
+        public var encoderKey: String?
 
         public init(dataset: String) { self.dataset = dataset }
     }
@@ -70,7 +77,26 @@ public struct Augment {
                     specs += SubstitutableMetricAugmenter().generate(parents, relations: relations)
                 }
             } else {
-                report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
+                if options.stages.contains(.opposite) || options.stages.contains(.substitutable) {
+                    report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
+                }
+            }
+            if options.stages.contains(.negative) {
+                let encoderID = try options.encoderKey.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [$0]) }
+                let (vectors, _) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
+                var byDistance: [String: [String]] = [:]
+                let named: [(String, [Float])] = metricIDs.compactMap { name, id in vectors[id].map { (name, $0) } }
+                for (a, va) in named {
+                    var scored: [(name: String, cosine: Float)] = []
+                    for (b, vb) in named where b != a { scored.append((b, VectorMath.cosine(va, vb) ?? 0)) }
+                    scored.sort { $0.cosine != $1.cosine ? $0.cosine < $1.cosine : $0.name < $1.name }
+                    byDistance[a] = scored.map(\.name)
+                }
+                if byDistance.isEmpty {
+                    report.skipped.append("no metric vectors (given or embedded): stage 3 makes no metric-swap rows")
+                }
+                specs += NegativeSampler(seed: options.seed, lowCount: options.lowCount, midCount: options.midCount)
+                    .generate(parents, metricsByDistance: byDistance)
             }
             let existing = Set(try String.fetchAll(db, sql: """
                 SELECT key FROM sample WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
@@ -84,9 +110,12 @@ public struct Augment {
                 """, arguments: [datasetID]) ?? 0
             guard !fresh.isEmpty || orphaned > 0 else { return }
 
-            struct Parameters: Encodable { let dataset: String; let relations: String?; let stages: [String]; let seed: UInt64 }
+            struct Parameters: Encodable {
+                let dataset: String; let relations: String?; let stages: [String]; let seed: UInt64; let low_count: Int; let mid_count: Int
+            }
             let runID = try RunLedger.begin(db, kind: "augment", parameters: Parameters(
-                dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed))
+                dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed,
+                low_count: options.lowCount, mid_count: options.midCount))
             report.runID = runID
             try db.execute(sql: """
                 UPDATE sample SET retired_run_id = ?
@@ -102,7 +131,8 @@ public struct Augment {
                 """)
             let link = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
             for spec in fresh {
-                let t = texts[spec.parents[0]]!
+                // A shuffle row takes its texts from its second parent, its metric from the first.
+                let t = spec.generator == NegativeSampler.generator(.shuffle) ? texts[spec.parents[1]]! : texts[spec.parents[0]]!
                 try insert.execute(arguments: [
                     datasetID, spec.key, metricIDs[spec.metric]!, t.0, t.1, t.2, spec.score,
                     Data(SHA256.digest(spec.key + "|\(spec.score)")), spec.generator, spec.version, spec.parameters,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FitEncoder
 import FitPipeline
 import FitStore
 import Foundation
@@ -13,6 +14,10 @@ struct AugmentCommand: ParsableCommand {
                                     opposite with a low score (1 + 2(10 - s)/10 + U(0,1), so 1-4)
               substitutable_metric  each real row with score <= 5 -> a row under every metric that
                                     can substitute for its own, same score
+              negative              negatives in embedding space (section 4): shuffle, Gaussian noise
+                                    and metric swap, --low-count rows labelled U[1,3] and --mid-count
+                                    rows labelled U[4,7] with milder corruption; stored as recipes
+                                    (parents, metric, seed, sigma), materialized when used
             Metric relations come from --relations FILE, or from the file fitstore ships for the
             DA5401 metrics when the data set uses them. Every synthetic row records its generator,
             version, parameters, seed, parent rows and run (docs/provenance.md shows the SQL).
@@ -27,9 +32,12 @@ struct AugmentCommand: ParsableCommand {
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
     @Option(help: ArgumentHelp("A metric relations JSON file (see Sources/FitAugment/Resources/relations-da5401.json).", valueName: "file"))
     var relations: String?
-    @Option(help: "Stages to run, comma-separated: opposite_metric, substitutable_metric.")
+    @Option(help: "Stages to run, comma-separated: opposite_metric, substitutable_metric, negative.")
     var stages: String = Augment.Stage.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Seed of the generators' randomness.") var seed: UInt64 = 5401
+    @Option(help: "Stage 3 rows in the low band (labels 1-3).") var lowCount: Int = 12_000
+    @Option(help: "Stage 3 rows in the mid band (labels 4-7).") var midCount: Int = 5_000
+    @OptionGroup var encoder: EncoderOptions
     @Option(help: ArgumentHelp("Remove this generator's rows instead of generating.", valueName: "generator"))
     var drop: String?
 
@@ -51,6 +59,9 @@ struct AugmentCommand: ParsableCommand {
         options.relationsFile = relations.map { URL(fileURLWithPath: $0) }
         options.stages = Set(stages.split(separator: ",").compactMap { Augment.Stage(rawValue: String($0)) })
         options.seed = seed
+        options.lowCount = lowCount
+        options.midCount = midCount
+        options.encoderKey = try? TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
         let report = try Augment(store: store).run(options)
         for s in report.skipped { print("\(name): skipped: \(s)") }
         guard let run = report.runID else {
