@@ -94,7 +94,9 @@ import Testing
         try fx.writeComplete()
         let store = try fx.openStore()
         _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
-        let report = try Augment(store: store).run(.init(dataset: "fx"))
+        var options = Augment.Options(dataset: "fx")
+        options.stages = [.opposite, .substitutable]
+        let report = try Augment(store: store).run(options)
         #expect(report.runID == nil && report.skipped.first?.contains("--relations") == true)
     }
 }
