@@ -62,3 +62,44 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct SyntheticTrainingTests {
+    @Test func synthesizedRowsJoinTrainingAndNoiseIsMaterializedDeterministically() throws {
+        let fx = try Fixture()
+        let store = try TrainPredictTests.demoStore(fx, train: 60, test: 10)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+        var augment = Augment.Options(dataset: "demo")
+        augment.stages = [.negative]
+        augment.lowCount = 60
+        augment.midCount = 60  // whole children per parent: exactly 60 + 60 rows
+        augment.encoderKey = embed.encoderKey
+        _ = try Augment(store: store).run(augment)
+        let generators: Set<String> = ["negative_shuffle", "negative_noise", "negative_metric_swap"]
+        func load() throws -> FeatureMatrix {
+            try store.read { try FeatureMatrix.load($0, dataset: "demo", selection: .train, encoderKey: embed.encoderKey, syntheticGenerators: generators) }
+        }
+        let a = try load(), b = try load()
+        let synthetic = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample WHERE origin = 'synthetic'") }!
+        #expect(a.rows == 60 + synthetic && synthetic == 120 && a.values == b.values, "\(a.rows) rows, \(synthetic) synthetic")
+        // A noise row differs from its parent's vectors; a metric-swap row keeps them.
+        let real = try store.read { try FeatureMatrix.load($0, dataset: "demo", selection: .train, encoderKey: embed.encoderKey) }
+        let parentOf = try store.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT sample_id, parent_id FROM sample_parent WHERE ordinal = 0").map { ($0[0] as Int64, $0[1] as Int64) })
+        }
+        let realRow = Dictionary(uniqueKeysWithValues: real.sampleIDs.enumerated().map { ($1, $0) })
+        let textWidth = 2 * a.layout.promptDims
+        for (i, g) in a.generators.enumerated() where g == "negative_noise" || g == "negative_metric_swap" {
+            let p = realRow[parentOf[a.sampleIDs[i]]!]!
+            let mine = Array(a.values[(i * a.width)..<(i * a.width + textWidth)])
+            let parent = Array(real.values[(p * real.width)..<(p * real.width + textWidth)])
+            if g == "negative_noise" { #expect(mine != parent) } else { #expect(mine == parent) }
+        }
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.network = [32, 16]
+        options.training.maxEpochs = 2
+        options.syntheticGenerators = generators
+        let report = try TrainModel(store: store).run(options)
+        let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM checkpoint WHERE id = ?", arguments: [report.checkpointID]) }!
+        #expect(config.contains("negative_noise") && report.trainRows + report.evaluation.validationRows == 180)
+    }
+}

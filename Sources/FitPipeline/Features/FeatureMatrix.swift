@@ -1,3 +1,4 @@
+import FitAugment
 import FitStore
 import Foundation
 import GRDB
@@ -10,6 +11,8 @@ import GRDB
 /// definition (or its name when there is no definition). A missing response is a zero vector.
 public struct FeatureMatrix: Sendable {
     public var sampleIDs: [Int64]
+    /// "real", or the generator of a synthetic row.
+    public var generators: [String] = []
     public var positions: [Int?]
     public var metricIDs: [Int64]
     public var targets: [Float?]
@@ -39,8 +42,11 @@ public struct FeatureMatrix: Sendable {
         }
     }
 
-    /// Loads the active real samples of `dataset` for `selection`, in sample id order.
-    public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String) throws -> FeatureMatrix {
+    /// Loads the active samples of `dataset` for `selection`, in sample id order: the real
+    /// ones, plus (train only) the synthetic ones of the listed generators, materialized
+    /// from their recipes.
+    public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String,
+                            syntheticGenerators: Set<String> = []) throws -> FeatureMatrix {
         guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
             throw StoreError.notFound("no data set named '\(dataset)' in the store")
         }
@@ -49,15 +55,18 @@ public struct FeatureMatrix: Sendable {
         }
         let (metricVectors, metricSource) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
         let split = selection == .train ? "train" : "test"
+        let generators = selection == .train ? syntheticGenerators.sorted() : []
+        let placeholders = generators.map { _ in "?" }.joined(separator: ",")
         let rows = try Row.fetchAll(db, sql: """
             SELECT s.id, s.position, s.metric_id, s.score, s.response_text_id IS NULL AS no_response,
-                   pe.vector AS p, re.vector AS r
+                   pe.vector AS p, re.vector AS r, s.generator, s.seed, json_extract(s.parameters, '$.sigma') AS sigma
               FROM sample s
               LEFT JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
               LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
-             WHERE s.dataset_id = ? AND s.split = ? AND s.origin = 'real' AND s.retired_run_id IS NULL
+             WHERE s.dataset_id = ? AND s.split = ? AND s.retired_run_id IS NULL
+               AND (s.origin = 'real'\(generators.isEmpty ? "" : " OR s.generator IN (\(placeholders))"))
              ORDER BY s.id
-            """, arguments: [encoderID, encoderID, datasetID, split])
+            """, arguments: StatementArguments([encoderID, encoderID, datasetID, split] as [any DatabaseValueConvertible]) + StatementArguments(generators))
         let missing = rows.filter { ($0["p"] as Data?) == nil || (!($0["no_response"] as Bool) && ($0["r"] as Data?) == nil) }.count
             + Set(rows.map { $0["metric_id"] as Int64 }).filter { metricVectors[$0] == nil }.count
         if missing > 0 { throw MissingVectors(count: missing, encoder: encoderKey) }
@@ -68,15 +77,24 @@ public struct FeatureMatrix: Sendable {
                                    layout: Layout(encoder: encoderKey, promptDims: textDims, responseDims: textDims,
                                                   metricDims: metricDims, metricSource: metricSource))
         matrix.values.reserveCapacity(rows.count * width)
+        let noise = NegativeSampler.generator(.noise)
         for row in rows {
+            let generator = (row["generator"] as String?) ?? "real"
+            matrix.generators.append(generator)
             matrix.sampleIDs.append(row["id"])
             matrix.positions.append(row["position"])
             matrix.metricIDs.append(row["metric_id"])
             matrix.targets.append((row["score"] as Double?).map { Float($0) })
-            matrix.values += try VectorCodec.decode(row["p"] as Data)
-            if let r = row["r"] as Data? { matrix.values += try VectorCodec.decode(r) } else {
-                matrix.values += [Float](repeating: 0, count: textDims)
+            var prompt = try VectorCodec.decode(row["p"] as Data)
+            var response = try (row["r"] as Data?).map { try VectorCodec.decode($0) } ?? [Float](repeating: 0, count: textDims)
+            if generator == noise {
+                // A noise recipe: its parent's vectors (the same texts) plus seeded noise.
+                let seed = UInt64(bitPattern: row["seed"] as Int64), sigma = (row["sigma"] as Double?) ?? 0
+                prompt = NoiseMaterializer.materialize(prompt, seed: seed, sigma: sigma, stream: 0)
+                response = NoiseMaterializer.materialize(response, seed: seed, sigma: sigma, stream: 1)
             }
+            matrix.values += prompt
+            matrix.values += response
             matrix.values += metricVectors[row["metric_id"]]!
         }
         return matrix

@@ -1,3 +1,4 @@
+import FitAugment
 import FitFormats
 import FitStore
 import FitTrain
@@ -14,6 +15,8 @@ public struct TrainModel {
         public var network: [Int] = [1024, 512, 256]
         public var dropout: Float = 0.2
         public var training = TrainingOptions()
+        /// Synthetic generators whose rows join the real ones in training (none: real only).
+        public var syntheticGenerators: Set<String> = []
 
         public init(dataset: String, encoderKey: String) {
             self.dataset = dataset
@@ -59,7 +62,10 @@ public struct TrainModel {
 
     public func run(_ options: Options) throws -> Report {
         let started = Date()
-        let features = try store.read { try FeatureMatrix.load($0, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey) }
+        let features = try store.read {
+            try FeatureMatrix.load($0, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey,
+                                   syntheticGenerators: options.syntheticGenerators)
+        }
         guard features.rows >= 10 else {
             throw StoreError.notFound("data set '\(options.dataset)' has \(features.rows) training rows; training needs at least 10")
         }
@@ -69,7 +75,8 @@ public struct TrainModel {
         let model = ResidualMLP(config: .init(inputs: features.width, widths: options.network, dropout: options.dropout),
                                 seed: options.training.seed)
         let runID = try store.write { db in
-            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey, "model": "seed"])
+            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey, "model": "seed",
+                                                                 "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
         }
         let result = trainer.fit(model, x: features.values, y: y, train: train, validation: validation) { record in
             progress.note(String(format: "epoch %3d  train MSE %.4f  validation RMSE %.4f  lr %.2e",
@@ -88,11 +95,11 @@ public struct TrainModel {
             perMetricMeanRMSE: rmse { r in sums[features.metricIDs[r]].map { $0.0 / Float($0.1) } ?? trainMean },
             bestEpoch: result.bestEpoch)
         var digest = SHA256()
-        digest.update("real\n")
-        for id in features.sampleIDs { digest.update("\(id)\n") }
+        for (id, generator) in zip(features.sampleIDs, features.generators) { digest.update("\(id) \(generator)\n") }
         let config = Config(model: "seed", network: model.config, training: options.training, features: features.layout,
                             parameter_count: model.parameters.count, state_count: model.state.count,
-                            parameter_layout: model.layout, state_layout: model.stateLayout, origins: ["real"])
+                            parameter_layout: model.layout, state_layout: model.stateLayout,
+                            origins: ["real"] + options.syntheticGenerators.sorted())
         let checkpointID: Int64 = try store.write { db in
             let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [options.dataset])!
             let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [options.encoderKey])

@@ -24,6 +24,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-5
     @Option(help: "Standard deviation of Gaussian noise added to training labels.") var labelNoise: Float = 0.05
     @Option(help: "Seed of initialization, shuffles, dropout and noise.") var seed: UInt64 = 5401
+    @Option(help: ArgumentHelp("Synthetic generators whose rows join the real ones, comma-separated (e.g. negative_shuffle,negative_noise,negative_metric_swap), or all. Default: real rows only.", valueName: "generators"))
+    var synthetic: String = ""
 
     func validate() throws {
         guard parsedWidths != nil else { throw ValidationError("--widths takes positive integers separated by commas, e.g. 1024,512,256") }
@@ -48,6 +50,7 @@ struct TrainingArguments: ParsableArguments {
         o.training.weightDecay = weightDecay
         o.training.labelNoise = labelNoise
         o.training.seed = seed
+        o.syntheticGenerators = Set(synthetic.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return o
     }
 }
@@ -76,7 +79,16 @@ struct TrainCommand: ParsableCommand {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: training.dataset)
         let key = try TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
-        let report = try TrainModel(store: store, progress: TerminalProgress()).run(training.options(dataset: dataset, encoderKey: key))
+        var options = training.options(dataset: dataset, encoderKey: key)
+        if options.syntheticGenerators == ["all"] {
+            options.syntheticGenerators = Set(try store.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT DISTINCT s.generator FROM sample s JOIN dataset d ON d.id = s.dataset_id
+                     WHERE d.name = ? AND s.origin = 'synthetic' AND s.retired_run_id IS NULL
+                    """, arguments: [dataset])
+            })
+        }
+        let report = try TrainModel(store: store, progress: TerminalProgress()).run(options)
         TrainPrinter.print(report, dataset: dataset)
     }
 }
