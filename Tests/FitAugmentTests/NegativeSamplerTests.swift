@@ -22,6 +22,8 @@ import Testing
         }
         let shuffles = specs.filter { $0.generator == "negative_shuffle" }
         #expect(shuffles.allSatisfy { $0.parents.count == 2 && $0.parents[0] != $0.parents[1] })
+        let metricOf = Dictionary(uniqueKeysWithValues: Self.parents.map { ($0.id, $0.metric) })
+        #expect(shuffles.allSatisfy { metricOf[$0.parents[0]] != metricOf[$0.parents[1]] }, "texts come from a row of another metric")
         // Low-band swaps go to the farthest metric; mid-band ones to the next.
         let parentMetric = Dictionary(uniqueKeysWithValues: Self.parents.map { ($0.id, $0.metric) })
         for s in specs where s.generator == "negative_metric_swap" {

@@ -146,7 +146,7 @@ import Testing
         let broken = try Audit(store: store).run(dataset: "fx")
         #expect(broken.withoutParents == 1 && broken.withRetiredParents == 1)
         #expect(broken.integrityFailures.count == 2)
-        #expect(broken.contradictions.count == 1 && broken.contradictions[0].real == 9)
+        #expect(broken.contradictionCount == 1 && broken.contradictions[0].real == 9)
     }
 }
 

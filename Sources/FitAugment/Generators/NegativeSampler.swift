@@ -5,7 +5,8 @@ import Foundation
 /// (labels uniform in [1, 3]) and a mid band ([4, 7], milder corruptions), each a balanced
 /// mix of three corruptions:
 ///
-/// - shuffle: the parent's metric with the prompt and response of another real row;
+/// - shuffle: the parent's metric with the prompt and response of another real row judged
+///   under a different metric;
 /// - noise: the parent's prompt and response vectors plus Gaussian noise (σ per band);
 /// - metric swap: the parent's texts under an unrelated metric (far in metric-embedding
 ///   space for the low band, moderately far for the mid band).
@@ -64,8 +65,15 @@ public struct NegativeSampler: Sendable {
                     let params = "{\"band\":\"\(band.name)\",\"high\":\(band.high),\"low\":\(band.low),\"sigma\":\(band.sigma)}"
                     switch corruption {
                     case .shuffle:
-                        var other = Int(rng.next() % UInt64(parents.count - 1))
-                        if other >= index { other += 1 }
+                        // Another row judged under a different metric: under the same metric its
+                        // texts with A's metric would just repeat that row with a wrong label.
+                        var pick: Int?
+                        for _ in 0..<16 {
+                            var other = Int(rng.next() % UInt64(parents.count - 1))
+                            if other >= index { other += 1 }
+                            if parents[other].metric != p.metric { pick = other; break }
+                        }
+                        guard let other = pick else { continue }
                         out.append(SyntheticSpec(generator: Self.generator(.shuffle), version: Self.version,
                                                  parents: [p.id, parents[other].id], metric: p.metric, score: label,
                                                  parameters: params, seed: rowSeed))

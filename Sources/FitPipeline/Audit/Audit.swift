@@ -20,7 +20,9 @@ public struct Audit {
         public var cycles = 0
         public var duplicateKeys = 0
         // Warnings.
+        /// The worst 20 contradictions, and how many there are in all.
         public var contradictions: [(sample: Int64, metric: String, synthetic: Double, real: Double)] = []
+        public var contradictionCount = 0
         public var duplicateContent = 0
 
         public var integrityFailures: [String] {
@@ -87,11 +89,15 @@ public struct Audit {
                                   AND real.prompt_text_id IS s.prompt_text_id AND real.response_text_id IS s.response_text_id
                   JOIN metric m ON m.id = s.metric_id
                  WHERE \(active) AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
-                 ORDER BY ABS(s.score - real.score) DESC LIMIT 1000
+                   AND COALESCE(s.generator, '') <> 'negative_noise' -- noisy copies of their parent, by design
+                 ORDER BY ABS(s.score - real.score) DESC
                 """).map { ($0[0], $0[1], $0[2], $0[3]) }
+            r.contradictionCount = r.contradictions.count
+            r.contradictions = Array(r.contradictions.prefix(20))
             r.duplicateContent = try Int.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(n - 1), 0) FROM (
-                    SELECT COUNT(*) AS n FROM sample s WHERE \(active) AND s.split = 'train'
+                    SELECT COUNT(*) AS n FROM sample s
+                     WHERE \(active) AND s.split = 'train' AND COALESCE(s.generator, '') <> 'negative_noise'
                      GROUP BY s.metric_id, s.prompt_text_id, s.response_text_id, s.system_text_id HAVING COUNT(*) > 1)
                 """) ?? 0
             return r

@@ -12,7 +12,8 @@ struct AuditCommand: ParsableCommand {
             active rows whose parent was retired, missing generator/version/parameters, provenance
             cycles, duplicated active keys. Warnings (printed, not failures): synthetic labels that
             contradict a real label by more than 1 point for the same (metric, prompt, response),
-            and train rows whose (metric, texts) repeat.
+            and train rows whose (metric, texts) repeat (noise negatives, copies of their parent
+            whose vectors get noise, are left out of both).
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -29,7 +30,7 @@ struct AuditCommand: ParsableCommand {
                                   rows: r.histograms.sorted { $0.key < $1.key }.map { [$0.key] + $0.value.map(String.init) },
                                   rightAligned: Set(1...11))
         print("\nmetric coverage: \(r.metricsWithRealRows) of \(r.metricsListed) metrics have real train rows; \(r.metricsWithAnyTrainRows) with synthetic rows included")
-        print("warnings: \(r.contradictions.count) synthetic label(s) contradict a real one; \(r.duplicateContent) repeated (metric, texts) train row(s)")
+        print("warnings: \(r.contradictionCount) synthetic label(s) contradict a real one; \(r.duplicateContent) repeated (metric, texts) train row(s)")
         for c in r.contradictions.prefix(5) {
             print(String(format: "  sample %lld (%@): synthetic %.1f vs real %.1f", c.sample, c.metric, c.synthetic, c.real))
         }
