@@ -55,3 +55,28 @@ import Testing
         #expect(abs(sd - 0.05) < 0.01)
     }
 }
+
+@Suite struct NegativeCollisionTests {
+    /// Items judged under several metrics (as in USR): a negative must not relabel a pair that
+    /// a real row already labels.
+    @Test func negativesNeverClaimALabelledPair() {
+        var parents: [ParentSample] = []
+        var id: Int64 = 0
+        for item in 0..<30 {
+            for metric in ["a", "b", "c"] {
+                id += 1
+                parents.append(ParentSample(id: id, metric: metric, score: 8, item: "item\(item % 10)"))
+            }
+        }
+        let byDistance = ["a": ["c", "b"], "b": ["a", "c"], "c": ["b", "a"]]
+        let specs = NegativeSampler(seed: 1, lowCount: 180, midCount: 90).generate(parents, metricsByDistance: byDistance)
+        let labelled = Set(parents.map { "\($0.metric)|\($0.item)" })
+        let itemOf = Dictionary(uniqueKeysWithValues: parents.map { ($0.id, $0.item) })
+        for s in specs where s.generator != "negative_noise" {
+            let item = s.generator == "negative_shuffle" ? itemOf[s.parents[1]]! : itemOf[s.parents[0]]!
+            #expect(!labelled.contains("\(s.metric)|\(item)"), "\(s.generator) relabels \(s.metric) on \(item)")
+        }
+        // Here every item carries every metric: swaps and shuffles have nowhere to go.
+        #expect(specs.allSatisfy { $0.generator == "negative_noise" })
+    }
+}

@@ -7,6 +7,7 @@ import Foundation
 ///
 /// - shuffle: the parent's metric with the prompt and response of another real row judged
 ///   under a different metric;
+/// - (shuffle and metric swap never produce a (metric, item) pair that a real row labels);
 /// - noise: the parent's prompt and response vectors plus Gaussian noise (σ per band);
 /// - metric swap: the parent's texts under an unrelated metric (far in metric-embedding
 ///   space for the low band, moderately far for the mid band).
@@ -51,6 +52,9 @@ public struct NegativeSampler: Sendable {
     /// `metricsByDistance[m]`: the other metrics ordered from farthest to nearest.
     public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]]) -> [SyntheticSpec] {
         guard parents.count >= 2 else { return [] }
+        // (metric, item) pairs with a real label: a negative must never claim one of them.
+        let labelled = Set(parents.map { "\($0.metric)\u{1F}\($0.item)" })
+        func free(_ metric: String, _ item: String) -> Bool { !labelled.contains("\(metric)\u{1F}\(item)") }
         var out: [SyntheticSpec] = []
         for band in bands where band.count > 0 {
             let perParent = Double(band.count) / Double(parents.count)
@@ -71,7 +75,7 @@ public struct NegativeSampler: Sendable {
                         for _ in 0..<16 {
                             var other = Int(rng.next() % UInt64(parents.count - 1))
                             if other >= index { other += 1 }
-                            if parents[other].metric != p.metric { pick = other; break }
+                            if parents[other].metric != p.metric && free(p.metric, parents[other].item) { pick = other; break }
                         }
                         guard let other = pick else { continue }
                         out.append(SyntheticSpec(generator: Self.generator(.shuffle), version: Self.version,
@@ -84,8 +88,9 @@ public struct NegativeSampler: Sendable {
                         guard let ordered = metricsByDistance[p.metric], !ordered.isEmpty else { continue }
                         let lo = Int(band.farQuantiles.lowerBound * Double(ordered.count))
                         let hi = max(lo + 1, Int(band.farQuantiles.upperBound * Double(ordered.count)))
-                        let pool = ordered[min(lo, ordered.count - 1)..<min(hi, ordered.count)]
-                        let metric = pool[pool.startIndex + Int(rng.next() % UInt64(pool.count))]
+                        let pool = ordered[min(lo, ordered.count - 1)..<min(hi, ordered.count)].filter { free($0, p.item) }
+                        guard !pool.isEmpty else { continue }
+                        let metric = pool[Int(rng.next() % UInt64(pool.count))]
                         out.append(SyntheticSpec(generator: Self.generator(.metricSwap), version: Self.version, parents: [p.id],
                                                  metric: metric, score: label, parameters: params, seed: rowSeed))
                     }

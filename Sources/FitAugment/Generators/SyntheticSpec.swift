@@ -6,11 +6,15 @@ public struct ParentSample: Sendable, Equatable {
     public let id: Int64
     public let metric: String
     public let score: Double
+    /// What was judged (its prompt and response), so that generators can avoid writing a
+    /// (metric, item) pair that a real row already labels.
+    public let item: String
 
-    public init(id: Int64, metric: String, score: Double) {
+    public init(id: Int64, metric: String, score: Double, item: String? = nil) {
         self.id = id
         self.metric = metric
         self.score = score
+        self.item = item ?? "row:\(id)"
     }
 }
 

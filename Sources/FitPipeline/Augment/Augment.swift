@@ -65,7 +65,10 @@ public struct Augment {
                  WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
                  ORDER BY s.id
                 """, arguments: [datasetID])
-            let parents = parentRows.map { ParentSample(id: $0[0], metric: $0[1], score: $0[2]) }
+            let parents = parentRows.map { row -> ParentSample in
+                let item = "\((row[3] as Int64?).map(String.init) ?? "-"):\((row[4] as Int64?).map(String.init) ?? "-")"
+                return ParentSample(id: row[0], metric: row[1], score: row[2], item: item)
+            }
             let texts = Dictionary(uniqueKeysWithValues: parentRows.map { ($0[0] as Int64, ($0[3] as Int64?, $0[4] as Int64?, $0[5] as Int64?)) })
 
             var specs: [SyntheticSpec] = []
