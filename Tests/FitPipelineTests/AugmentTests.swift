@@ -178,3 +178,19 @@ import Testing
         #expect(try Audit(store: store).run(dataset: "fx").integrityFailures.isEmpty)
     }
 }
+
+@Suite struct AugmentParameterTests {
+    @Test func stageParametersAreHonouredAndRecorded() throws {
+        let (fx, store, base) = try AugmentTests().setUp()
+        defer { withExtendedLifetime(fx) {} }
+        var options = base
+        options.opposite.base = 2
+        options.opposite.span = 0
+        options.opposite.jitter = 0
+        options.substituteMaxScore = 2
+        let report = try Augment(store: store).run(options)
+        #expect(report.added == ["opposite_metric": 3], "the privacy row scored 3 is above --substitute-max-score 2")
+        let rows = try store.read { try Row.fetchAll($0, sql: "SELECT score, parameters FROM sample WHERE origin = 'synthetic'") }
+        #expect(rows.allSatisfy { $0["score"] as Double == 2 && ($0["parameters"] as String).contains("\"base\":2.0") })
+    }
+}

@@ -28,6 +28,15 @@ public struct NegativeSampler: Sendable {
         /// Metric-swap partners: metrics whose cosine rank to the parent's metric falls in
         /// this quantile range (0 = farthest).
         public let farQuantiles: ClosedRange<Double>
+
+        public init(name: String, count: Int, low: Double, high: Double, sigma: Double, farQuantiles: ClosedRange<Double>) {
+            self.name = name
+            self.count = count
+            self.low = low
+            self.high = high
+            self.sigma = sigma
+            self.farQuantiles = farQuantiles
+        }
     }
 
     public static let name = "negative"

@@ -25,6 +25,15 @@ public struct Augment {
         /// Stage 3 sizes (the seed's defaults: 12,000 low-band and 5,000 mid-band rows).
         public var lowCount = 12_000
         public var midCount = 5_000
+        /// Stage 1 transform s' = base + span (10 - s) / 10 + jitter U(0, 1).
+        public var opposite = OppositeMetricAugmenter()
+        /// Stage 2 expands rows scored at most this.
+        public var substituteMaxScore = 5.0
+        /// Stage 3 label bands and noise levels.
+        public var lowBand: ClosedRange<Double> = 1...3
+        public var midBand: ClosedRange<Double> = 4...7
+        public var lowSigma = 0.05
+        public var midSigma = 0.02
         /// Encoder whose metric vectors rank "unrelated" metrics when the data set has no
         /// given vectors.
         public var encoderKey: String?
@@ -74,10 +83,14 @@ public struct Augment {
             var specs: [SyntheticSpec] = []
             if let relations {
                 if options.stages.contains(.opposite) {
-                    specs += OppositeMetricAugmenter(seed: options.seed).generate(parents, relations: relations)
+                    var opposite = options.opposite
+                    opposite.seed = options.seed
+                    specs += opposite.generate(parents, relations: relations)
                 }
                 if options.stages.contains(.substitutable) {
-                    specs += SubstitutableMetricAugmenter().generate(parents, relations: relations)
+                    var substitutable = SubstitutableMetricAugmenter()
+                    substitutable.maxScore = options.substituteMaxScore
+                    specs += substitutable.generate(parents, relations: relations)
                 }
             } else {
                 if options.stages.contains(.opposite) || options.stages.contains(.substitutable) {
@@ -98,8 +111,14 @@ public struct Augment {
                 if byDistance.isEmpty {
                     report.skipped.append("no metric vectors (given or embedded): stage 3 makes no metric-swap rows")
                 }
-                specs += NegativeSampler(seed: options.seed, lowCount: options.lowCount, midCount: options.midCount)
-                    .generate(parents, metricsByDistance: byDistance)
+                var sampler = NegativeSampler(seed: options.seed)
+                sampler.bands = [
+                    .init(name: "low", count: options.lowCount, low: options.lowBand.lowerBound, high: options.lowBand.upperBound,
+                          sigma: options.lowSigma, farQuantiles: 0...0.25),
+                    .init(name: "mid", count: options.midCount, low: options.midBand.lowerBound, high: options.midBand.upperBound,
+                          sigma: options.midSigma, farQuantiles: 0.25...0.5),
+                ]
+                specs += sampler.generate(parents, metricsByDistance: byDistance)
             }
             let existing = Set(try String.fetchAll(db, sql: """
                 SELECT key FROM sample WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL

@@ -37,11 +37,28 @@ struct AugmentCommand: ParsableCommand {
     @Option(help: "Seed of the generators' randomness.") var seed: UInt64 = 5401
     @Option(help: "Stage 3 rows in the low band (labels 1-3).") var lowCount: Int = 12_000
     @Option(help: "Stage 3 rows in the mid band (labels 4-7).") var midCount: Int = 5_000
+    @Option(help: "Stage 1: s' = base + span (10 - s)/10 + jitter U(0,1); the base.") var oppositeBase: Double = 1
+    @Option(help: "Stage 1: the span.") var oppositeSpan: Double = 2
+    @Option(help: "Stage 1: the jitter.") var oppositeJitter: Double = 1
+    @Option(help: "Stage 2: expand real rows scored at most this.") var substituteMaxScore: Double = 5
+    @Option(help: "Stage 3: labels of the low band, LOW-HIGH.") var lowBand: String = "1-3"
+    @Option(help: "Stage 3: labels of the mid band, LOW-HIGH.") var midBand: String = "4-7"
+    @Option(help: "Stage 3: noise sigma in the low band (vectors are unit-norm, 384-d).") var lowSigma: Double = 0.05
+    @Option(help: "Stage 3: noise sigma in the mid band.") var midSigma: Double = 0.02
     @OptionGroup var encoder: EncoderOptions
+
+    static func band(_ text: String) -> ClosedRange<Double>? {
+        let parts = text.split(separator: "-").compactMap { Double($0) }
+        guard parts.count == 2, parts[0] <= parts[1], parts[0] >= 0, parts[1] <= 10 else { return nil }
+        return parts[0]...parts[1]
+    }
     @Option(help: ArgumentHelp("Remove this generator's rows instead of generating.", valueName: "generator"))
     var drop: String?
 
     func validate() throws {
+        guard Self.band(lowBand) != nil, Self.band(midBand) != nil else {
+            throw ValidationError("--low-band and --mid-band take LOW-HIGH within 0-10, e.g. 1-3")
+        }
         for s in stages.split(separator: ",") where Augment.Stage(rawValue: String(s)) == nil {
             throw ValidationError("unknown stage '\(s)'; stages are \(Augment.Stage.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -60,6 +77,14 @@ struct AugmentCommand: ParsableCommand {
         options.stages = Set(stages.split(separator: ",").compactMap { Augment.Stage(rawValue: String($0)) })
         options.seed = seed
         options.lowCount = lowCount
+        options.opposite.base = oppositeBase
+        options.opposite.span = oppositeSpan
+        options.opposite.jitter = oppositeJitter
+        options.substituteMaxScore = substituteMaxScore
+        options.lowBand = Self.band(lowBand)!
+        options.midBand = Self.band(midBand)!
+        options.lowSigma = lowSigma
+        options.midSigma = midSigma
         options.midCount = midCount
         options.encoderKey = try? TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
         let report = try Augment(store: store).run(options)
