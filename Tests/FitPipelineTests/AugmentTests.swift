@@ -130,6 +130,8 @@ import Testing
         #expect(healthy.rowsPerGenerator.map(\.generator) == ["ingest", "opposite_metric", "substitutable_metric"])
         #expect(healthy.histograms["opposite_metric"]!.reduce(0, +) == 3)
         #expect(healthy.metricsWithRealRows == 4 && healthy.metricsListed == 4)
+        let coherence = healthy.perMetric.first { $0.metric == "coherence" }!
+        #expect(coherence.real == 2 && coherence.withSynthetic == 3, "one opposite child of hallucination_rate")
 
         try store.write { db in
             let child = try Int64.fetchOne(db, sql: "SELECT id FROM sample WHERE generator = 'opposite_metric' ORDER BY id LIMIT 1")!

@@ -13,6 +13,8 @@ public struct Audit {
         public var metricsWithRealRows = 0
         public var metricsWithAnyTrainRows = 0
         public var metricsListed = 0
+        /// Per metric: train rows before augmentation (real) and after (real + synthetic).
+        public var perMetric: [(metric: String, real: Int, withSynthetic: Int)] = []
         // Integrity: any of these non-zero fails the audit.
         public var withoutParents = 0
         public var withRetiredParents = 0
@@ -59,6 +61,14 @@ public struct Audit {
             r.metricsListed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [id]) ?? 0
             r.metricsWithRealRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train' AND s.origin = 'real'") ?? 0
             r.metricsWithAnyTrainRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train'") ?? 0
+            r.perMetric = try Row.fetchAll(db, sql: """
+                SELECT m.name,
+                       COUNT(CASE WHEN s.origin = 'real' THEN 1 END),
+                       COUNT(s.id)
+                  FROM metric m LEFT JOIN sample s ON s.metric_id = m.id AND s.retired_run_id IS NULL AND s.split = 'train'
+                 WHERE m.dataset_id = \(id) AND m.position IS NOT NULL
+                 GROUP BY m.id ORDER BY COUNT(s.id) - COUNT(CASE WHEN s.origin = 'real' THEN 1 END) DESC, m.name
+                """).map { ($0[0], $0[1], $0[2]) }
             r.withoutParents = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
                    AND NOT EXISTS (SELECT 1 FROM sample_parent sp WHERE sp.sample_id = s.id)

@@ -18,6 +18,7 @@ struct AuditCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
+    @Option(help: "Metrics to list in the coverage table, most augmented first (0 lists all).") var metrics: Int = 15
 
     func run() throws {
         let store = try storeOptions.open(.readOnly)
@@ -29,6 +30,10 @@ struct AuditCommand: ParsableCommand {
         TableFormatter.printTable(columns: ["generator"] + (0...10).map(String.init),
                                   rows: r.histograms.sorted { $0.key < $1.key }.map { [$0.key] + $0.value.map(String.init) },
                                   rightAligned: Set(1...11))
+        print("\ntrain rows per metric before and after augmentation (most augmented first)")
+        let shown = metrics == 0 ? r.perMetric : Array(r.perMetric.prefix(metrics))
+        TableFormatter.printTable(columns: ["metric", "real", "with synthetic"],
+                                  rows: shown.map { [$0.metric, "\($0.real)", "\($0.withSynthetic)"] }, rightAligned: [1, 2], maxWidth: 60)
         print("\nmetric coverage: \(r.metricsWithRealRows) of \(r.metricsListed) metrics have real train rows; \(r.metricsWithAnyTrainRows) with synthetic rows included")
         print("warnings: \(r.contradictionCount) synthetic label(s) contradict a real one; \(r.duplicateContent) repeated (metric, texts) train row(s)")
         for c in r.contradictions.prefix(5) {
