@@ -47,6 +47,12 @@ import Testing
         let stored = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE checkpoint_id = ?", arguments: [report.checkpointID]) }
         #expect(stored == 40)
 
+        // Same rows, same settings: the checkpoint is reused, not retrained.
+        let again2 = try TrainModel(store: store).run(options)
+        #expect(again2.reused && again2.checkpointID == report.checkpointID)
+        options.training.seed += 1
+        #expect(try TrainModel(store: store).run(options).reused == false, "another seed is another model")
+
         // The stored checkpoint rebuilds the same model: predicting again gives the same scores.
         let again = try Predict(store: store).run(dataset: "demo", checkpoint: report.checkpointID, out: out)
         #expect(again.mean == predicted.mean && again.histogram == predicted.histogram)

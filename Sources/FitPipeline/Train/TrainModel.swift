@@ -38,6 +38,8 @@ public struct TrainModel {
         public var trainRows: Int
         public var evaluation: Evaluation
         public var seconds: Double
+        /// True when an identical checkpoint (same rows, same settings) was found and reused.
+        public var reused = false
     }
 
     struct Config: Codable {
@@ -74,6 +76,26 @@ public struct TrainModel {
         let (train, validation) = trainer.split(rows: features.rows)
         let model = ResidualMLP(config: .init(inputs: features.width, widths: options.network, dropout: options.dropout),
                                 seed: options.training.seed)
+        var hasher = SHA256()
+        for (id, generator) in zip(features.sampleIDs, features.generators) { hasher.update("\(id) \(generator)\n") }
+        let trainingDigest = hasher.finalize().hexString
+        let config = Config(model: "seed", network: model.config, training: options.training, features: features.layout,
+                            parameter_count: model.parameters.count, state_count: model.state.count,
+                            parameter_layout: model.layout, state_layout: model.stateLayout,
+                            origins: ["real"] + options.syntheticGenerators.sorted())
+        let configText = try JSONText.encode(config)
+        // Training is deterministic: the same rows and settings give the same checkpoint, so an
+        // identical one already in the store is reused instead of recomputed.
+        if let reused = try store.read({ db in
+            try Row.fetchOne(db, sql: """
+                SELECT c.id, c.run_id, c.evaluation FROM checkpoint c JOIN dataset d ON d.id = c.dataset_id
+                 WHERE d.name = ? AND c.training_digest = ? AND c.config = ? ORDER BY c.id DESC LIMIT 1
+                """, arguments: [options.dataset, trainingDigest, configText])
+        }) {
+            let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data((reused["evaluation"] as String).utf8))
+            return Report(runID: reused["run_id"], checkpointID: reused["id"], trainRows: features.rows - evaluation.validationRows,
+                          evaluation: evaluation, seconds: Date().timeIntervalSince(started), reused: true)
+        }
         let runID = try store.write { db in
             try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey, "model": "seed",
                                                                  "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
@@ -94,19 +116,13 @@ public struct TrainModel {
             constantMeanRMSE: rmse { _ in trainMean },
             perMetricMeanRMSE: rmse { r in sums[features.metricIDs[r]].map { $0.0 / Float($0.1) } ?? trainMean },
             bestEpoch: result.bestEpoch)
-        var digest = SHA256()
-        for (id, generator) in zip(features.sampleIDs, features.generators) { digest.update("\(id) \(generator)\n") }
-        let config = Config(model: "seed", network: model.config, training: options.training, features: features.layout,
-                            parameter_count: model.parameters.count, state_count: model.state.count,
-                            parameter_layout: model.layout, state_layout: model.stateLayout,
-                            origins: ["real"] + options.syntheticGenerators.sorted())
         let checkpointID: Int64 = try store.write { db in
             let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [options.dataset])!
             let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [options.encoderKey])
             try db.execute(sql: """
                 INSERT INTO checkpoint (run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, weights, created_at)
                 VALUES (?, ?, 'seed', ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [runID, datasetID, try JSONText.encode(config), encoderID, digest.finalize().hexString,
+                """, arguments: [runID, datasetID, configText, encoderID, trainingDigest,
                                  try JSONText.encode(result.history), try JSONText.encode(evaluation),
                                  VectorCodec.encode(model.parameters + model.state, as: .lossless), Timestamp.now()])
             let id = db.lastInsertedRowID
@@ -116,7 +132,7 @@ public struct TrainModel {
             return id
         }
         return Report(runID: runID, checkpointID: checkpointID, trainRows: train.count, evaluation: evaluation,
-                      seconds: Date().timeIntervalSince(started))
+                      seconds: Date().timeIntervalSince(started), reused: false)
     }
 
     /// Rebuilds the model of a stored checkpoint.

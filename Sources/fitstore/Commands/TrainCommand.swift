@@ -96,6 +96,9 @@ struct TrainCommand: ParsableCommand {
 enum TrainPrinter {
     static func print(_ report: TrainModel.Report, dataset: String) {
         let e = report.evaluation
+        if report.reused {
+            Swift.print("\(dataset): the same rows and settings were trained before: reusing checkpoint \(report.checkpointID)")
+        }
         Swift.print(String(format: "%@: checkpoint %lld (run %lld) from %d training rows in %.1f s; best epoch %d",
                            dataset, report.checkpointID, report.runID, report.trainRows, report.seconds, e.bestEpoch + 1))
         Swift.print(String(format: "  validation RMSE %.4f on %d rows (constant mean %.4f, per-metric mean %.4f)",
