@@ -3,9 +3,7 @@ import Foundation
 import Testing
 
 @Suite struct VectorCodecTests {
-    static let encodings: [VectorEncoding] = VectorEncoding.DType.allCases.flatMap { dtype in
-        [false, true].flatMap { shuffle in [false, true].map { VectorEncoding(dtype: dtype, shuffle: shuffle, compress: $0) } }
-    }
+    static let encodings = VectorEncodingSurvey.allEncodings
 
     static func unitVector(_ dims: Int, seed: UInt64) -> [Float] {
         var state = seed

@@ -63,12 +63,20 @@ public final class TextEmbedder: @unchecked Sendable {
 
     /// L2-normalized embeddings, in input order. `progress` is told the texts done so far.
     public func embed(_ texts: [String], progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        embedCountingTokens(texts, progress: progress).vectors
+    }
+
+    /// The embeddings and the number of tokens of the texts (prefix, content, `<s>` and
+    /// `</s>`, before windowing), counted from the one tokenization of each text.
+    public func embedCountingTokens(_ texts: [String], progress: ((Int) -> Void)? = nil) -> (vectors: [[Float]], tokens: Int) {
         let H = dimensions, size = windowSize
         struct Window { let text: Int; let ids: [Int32]; let weight: Float }
+        var tokens = 0
         var windows: [Window] = []
         var windowsLeft = [Int](repeating: 0, count: texts.count)
         for (t, text) in texts.enumerated() {
             let content = tokenize(text)
+            tokens += content.count + 2
             let ranges = configuration.lengthPolicy.windows(count: content.count, size: size)
             windowsLeft[t] = ranges.count
             for r in ranges {
@@ -100,11 +108,12 @@ public final class TextEmbedder: @unchecked Sendable {
             }
             progress?(done)
         }
-        return zip(sums, weights).map { sum, weight in
+        let vectors = zip(sums, weights).map { sum, weight in
             var v = sum.map { $0 / weight }
             let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
             for i in 0..<v.count { v[i] /= norm }
             return v
         }
+        return (vectors, tokens)
     }
 }

@@ -26,21 +26,26 @@ enum Kernels {
                 var b = r * width
                 let end = b + width
                 let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
-                let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
                 while b < end {
-                    let lo = src.loadUnaligned(fromByteOffset: b * 4, as: SIMD16<Float>.self)
-                    let hi = src.loadUnaligned(fromByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
-                    let amax = max(VectorMath.abs(lo).max(), VectorMath.abs(hi).max())
-                    let d = amax / 127
-                    let inverse: Float = d > 0 ? 1 / d : 0
-                    let qlo = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(lo * inverse), low), high)
-                    let qhi = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(hi * inverse), low), high)
-                    dst.storeBytes(of: qlo * d, toByteOffset: b * 4, as: SIMD16<Float>.self)
-                    dst.storeBytes(of: qhi * d, toByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+                    var lo = src.loadUnaligned(fromByteOffset: b * 4, as: SIMD16<Float>.self)
+                    var hi = src.loadUnaligned(fromByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+                    roundQ8Block(&lo, &hi)
+                    dst.storeBytes(of: lo, toByteOffset: b * 4, as: SIMD16<Float>.self)
+                    dst.storeBytes(of: hi, toByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
                     b += 32
                 }
             }
         }
+    }
+
+    /// One 32-value block (two halves) rounded to int8 steps of max |x| / 127 and back.
+    @inline(__always)
+    static func roundQ8Block(_ lo: inout SIMD16<Float>, _ hi: inout SIMD16<Float>) {
+        let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
+        let d = max(VectorMath.abs(lo).max(), VectorMath.abs(hi).max()) / 127
+        let inverse: Float = d > 0 ? 1 / d : 0
+        lo = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(lo * inverse), low), high) * d
+        hi = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(hi * inverse), low), high) * d
     }
 
     /// x = LayerNorm(x + residual) row by row (residual may be nil). Width must be a
@@ -72,21 +77,14 @@ enum Kernels {
         precondition(count % 32 == 0)
         parallelChunks(count / 32, minimumPerChunk: 1 << 9) { range in
             let raw = UnsafeMutableRawPointer(x)
-            let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
             for block in range {
                 let offset = block * 128
                 let v0 = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 let v1 = raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
                 var g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
                 var g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
-                if thenQuantizeQ8 {
-                    // The same per-block rounding as quantizeQ8, fused to save a pass.
-                    let amax = max(VectorMath.abs(g0).max(), VectorMath.abs(g1).max())
-                    let d = amax / 127
-                    let inverse: Float = d > 0 ? 1 / d : 0
-                    g0 = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(g0 * inverse), low), high) * d
-                    g1 = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(g1 * inverse), low), high) * d
-                }
+                // The same per-block rounding as quantizeQ8, fused to save a pass.
+                if thenQuantizeQ8 { roundQ8Block(&g0, &g1) }
                 raw.storeBytes(of: g0, toByteOffset: offset, as: SIMD16<Float>.self)
                 raw.storeBytes(of: g1, toByteOffset: offset + 64, as: SIMD16<Float>.self)
             }

@@ -104,8 +104,8 @@ public struct Embed {
             }
             if rows.isEmpty { break }
             let texts: [String] = rows.map { $0[1] }
-            let vectors = embedder.embed(texts)
-            report.tokens += texts.reduce(0) { $0 + embedder.tokenize($1).count + 2 }
+            let (vectors, tokens) = embedder.embedCountingTokens(texts)
+            report.tokens += tokens
             try store.write { db in
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO text_embedding (text_id, encoder_id, vector, run_id) VALUES (?, ?, ?, ?)

@@ -63,8 +63,7 @@ public struct Ingest {
             // Metrics first: every later file is checked against the names.
             let namesURL = folder.file(.metricNames)!
             let names = try DA5401Folder.readMetricNames(namesURL)
-            let namesFile = try context.recordSourceFile(role: .metricNames, url: namesURL, digest: digests[.metricNames]!, records: names.count)
-            _ = namesFile
+            _ = try context.recordSourceFile(role: .metricNames, url: namesURL, digest: digests[.metricNames]!, records: names.count)
             try context.upsertMetrics(names, counts: &report.counts)
             if let url = folder.file(.metricDefinitions) {
                 let definitions = try DA5401Folder.readMetricDefinitions(url, known: Set(names))

@@ -41,7 +41,7 @@ public struct Predict {
             throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.config.inputs) features; the store gives \(features.width)")
         }
         let scores = Trainer.predict(model, x: features.values, rows: Array(0..<features.rows))
-        let runID = try store.write { db -> Int64 in
+        try store.write { db in
             let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO prediction (checkpoint_id, sample_id, score, run_id) VALUES (?, ?, ?, ?)
@@ -49,9 +49,7 @@ public struct Predict {
                 """)
             for (id, score) in zip(features.sampleIDs, scores) { try insert.execute(arguments: [checkpointID, id, Double(score), runID]) }
             try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
-            return runID
         }
-        _ = runID
         // ID = 1-based record position in test_data.json.
         var lines = ["ID,score"]
         for (position, score) in zip(features.positions, scores).sorted(by: { ($0.0 ?? 0) < ($1.0 ?? 0) }) {

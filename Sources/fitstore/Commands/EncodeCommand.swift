@@ -63,7 +63,7 @@ struct EncodeCommand: ParsableCommand {
         let start = Date()
         let embedder = try encoder.makeEmbedder()
         let loaded = Date()
-        let vectors = embedder.embed(texts)
+        let (vectors, tokens) = embedder.embedCountingTokens(texts)
         let seconds = Date().timeIntervalSince(loaded)
         let matrix = NpyMatrix(rows: texts.count, columns: embedder.dimensions, values: vectors.flatMap { $0 })
         try matrix.write(to: URL(fileURLWithPath: out))
@@ -71,7 +71,6 @@ struct EncodeCommand: ParsableCommand {
             let ids = texts.map { embedder.tokenize($0).map(Int.init) }
             try JSONSerialization.data(withJSONObject: ids).write(to: URL(fileURLWithPath: tokensOut))
         }
-        let tokens = texts.reduce(0) { $0 + embedder.tokenize($1).count + 2 }
         FileHandle.standardError.write(Data(String(
             format: "encoded %d texts (%d tokens) in %.2f s (%.0f texts/s, %.0f tokens/s; model load %.2f s) -> %@\n",
             texts.count, tokens, seconds, Double(texts.count) / max(seconds, 1e-9), Double(tokens) / max(seconds, 1e-9),
