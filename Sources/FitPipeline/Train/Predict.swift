@@ -31,16 +31,19 @@ public struct Predict {
     }
 
     public func run(dataset: String, checkpoint: Int64?, out: URL) throws -> Report {
-        let (model, config, checkpointID) = try store.read { db -> (ResidualMLP, TrainModel.Config, Int64) in
+        let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
             let id = try checkpoint ?? Self.latestCheckpoint(db, dataset: dataset)
             let (m, c) = try TrainModel.loadModel(db, checkpoint: id)
             return (m, c, id)
         }
-        let features = try store.read { try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder) }
-        guard features.width == model.config.inputs else {
-            throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.config.inputs) features; the store gives \(features.width)")
+        let features = try store.read {
+            try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder,
+                                   extras: !(config.features.extras ?? []).isEmpty)
         }
-        let scores = Trainer.predict(model, x: features.values, rows: Array(0..<features.rows))
+        guard features.width == model.inputs else {
+            throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.inputs) features; the store gives \(features.width)")
+        }
+        let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
         try store.write { db in
             let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
             let insert = try db.cachedStatement(sql: """

@@ -18,9 +18,36 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 }
 
 /// One epoch of the history stored with a checkpoint.
+/// For boosted trees an "epoch" is one boosting round. A NaN validation RMSE (no validation
+/// rows) is stored as null.
 public struct EpochRecord: Codable, Sendable, Equatable {
     public let epoch: Int
     public let trainLoss: Float
     public let validationRMSE: Float
     public let learningRate: Float
+
+    public init(epoch: Int, trainLoss: Float, validationRMSE: Float, learningRate: Float) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.validationRMSE = validationRMSE
+        self.learningRate = learningRate
+    }
+
+    enum CodingKeys: String, CodingKey { case epoch, trainLoss, validationRMSE, learningRate }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        trainLoss = try c.decode(Float.self, forKey: .trainLoss)
+        validationRMSE = try c.decodeIfPresent(Float.self, forKey: .validationRMSE) ?? .nan
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(trainLoss, forKey: .trainLoss)
+        if validationRMSE.isNaN { try c.encodeNil(forKey: .validationRMSE) } else { try c.encode(validationRMSE, forKey: .validationRMSE) }
+        try c.encode(learningRate, forKey: .learningRate)
+    }
 }

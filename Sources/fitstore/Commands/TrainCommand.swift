@@ -5,12 +5,30 @@ import FitStore
 import FitTrain
 import Foundation
 
+extension ModelKind: ExpressibleByArgument {}
+
 /// Options of the seed's regressor and its training.
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Data set to train on (default: the one ingested last).")
     var dataset: String?
 
-    @Option(help: "Hidden widths of the MLP, comma-separated.")
+    @Option(help: ArgumentHelp("boosted (gradient-boosted trees on vectors, cosines and lengths: the default) or seed (the write-up's residual MLP, exactly).", valueName: "model"))
+    var model: ModelKind = .boosted
+
+    @Option(help: "Folds of the cross-validation on real rows, grouped by item (0: none).")
+    var cvFolds: Int = 5
+
+    @Option(help: ArgumentHelp("Extra features after the vectors: cosines between prompt, response and metric vectors, and log lengths. on, off or auto (on for boosted, off for seed).", valueName: "on|off|auto"))
+    var extras: String = "auto"
+
+    @Option(help: "Boosted trees: rounds.") var trees: Int = 400
+    @Option(help: "Boosted trees: learning rate (shrinkage).") var treeLearningRate: Float = 0.03
+    @Option(help: "Boosted trees: leaves per tree.") var leaves: Int = 15
+    @Option(help: "Boosted trees: fraction of features per tree.") var featureFraction: Float = 0.3
+    @Option(help: "Boosted trees: fraction of rows per tree.") var rowFraction: Float = 0.8
+    @Option(help: "Boosted trees: fewest rows in a leaf.") var minLeafRows: Int = 20
+
+    @Option(help: "Seed model: hidden widths of the MLP, comma-separated.")
     var widths: String = "1024,512,256"
 
     @Option(help: "Dropout after each hidden block.")
@@ -32,6 +50,12 @@ struct TrainingArguments: ParsableArguments {
         guard (0..<1).contains(dropout), epochs > 0, batchSize >= 2, lr > 0 else {
             throw ValidationError("need 0 <= --dropout < 1, --epochs > 0, --batch-size >= 2, --lr > 0")
         }
+        guard ["on", "off", "auto"].contains(extras) else { throw ValidationError("--extras takes on, off or auto") }
+        guard cvFolds == 0 || cvFolds >= 2 else { throw ValidationError("--cv-folds must be 0 (none) or at least 2") }
+        guard trees >= 1, treeLearningRate > 0, leaves >= 2, leaves <= 4096, (0...1).contains(featureFraction), featureFraction > 0,
+              (0...1).contains(rowFraction), rowFraction > 0, minLeafRows >= 1 else {
+            throw ValidationError("need --trees >= 1, --tree-learning-rate > 0, 2 <= --leaves <= 4096, 0 < --feature-fraction <= 1, 0 < --row-fraction <= 1, --min-leaf-rows >= 1")
+        }
     }
 
     var parsedWidths: [Int]? {
@@ -42,6 +66,16 @@ struct TrainingArguments: ParsableArguments {
 
     func options(dataset: String, encoderKey: String) -> TrainModel.Options {
         var o = TrainModel.Options(dataset: dataset, encoderKey: encoderKey)
+        o.model = model
+        o.cvFolds = cvFolds
+        o.extras = extras == "auto" ? nil : extras == "on"
+        o.boosting.trees = trees
+        o.boosting.learningRate = treeLearningRate
+        o.boosting.leaves = leaves
+        o.boosting.featureFraction = featureFraction
+        o.boosting.rowFraction = rowFraction
+        o.boosting.minRowsPerLeaf = minLeafRows
+        o.boosting.seed = seed
         o.network = parsedWidths!
         o.dropout = dropout
         o.training.maxEpochs = epochs
@@ -99,10 +133,25 @@ enum TrainPrinter {
         if report.reused {
             Swift.print("\(dataset): the same rows and settings were trained before: reusing checkpoint \(report.checkpointID)")
         }
-        Swift.print(String(format: "%@: checkpoint %lld (run %lld) from %d training rows in %.1f s; best epoch %d",
-                           dataset, report.checkpointID, report.runID, report.trainRows, report.seconds, e.bestEpoch + 1))
-        Swift.print(String(format: "  validation RMSE %.4f on %d rows (constant mean %.4f, per-metric mean %.4f)",
-                           e.validationRMSE, e.validationRows, e.constantMeanRMSE, e.perMetricMeanRMSE))
+        Swift.print(String(format: "%@: %@ model, checkpoint %lld (run %lld), %d training rows (%d synthetic), profile %@, %.1f s",
+                           dataset, report.model.rawValue, report.checkpointID, report.runID, report.trainRows, report.syntheticRows,
+                           report.profile, report.seconds))
+        if let cv = e.crossValidation {
+            Swift.print(String(format: "  %d-fold CV on %d real rows (grouped by item; %d synthetic descendants of held-out rows kept out):",
+                               cv.folds, cv.rows, cv.excludedDescendants))
+            Swift.print(String(format: "    RMSE %.4f   per-metric mean %.4f   constant mean %.4f   (%@ the per-metric mean)",
+                               cv.rmse, cv.perMetricMeanRMSE, cv.constantMeanRMSE, cv.rmse < cv.perMetricMeanRMSE ? "beats" : "does NOT beat"))
+            let shown = cv.perMetric.prefix(8)
+            Swift.print("    per metric (largest \(shown.count) of \(cv.perMetric.count)):")
+            for m in shown {
+                let name = m.metric.count > 44 ? String(m.metric.prefix(43)) + "…" : m.metric.padding(toLength: 44, withPad: " ", startingAt: 0)
+                Swift.print(String(format: "      %@ %5d rows  RMSE %.3f  per-metric mean %.3f", name, m.rows, m.rmse, m.perMetricMeanRMSE))
+            }
+        }
+        if let v = e.validationRMSE, let rows = e.validationRows, let c = e.constantMeanRMSE, let p = e.perMetricMeanRMSE {
+            Swift.print(String(format: "  seed validation split: RMSE %.4f on %d random rows, best epoch %d (constant mean %.4f, per-metric mean %.4f)",
+                               v, rows, (e.bestEpoch ?? 0) + 1, c, p))
+        }
     }
 }
 

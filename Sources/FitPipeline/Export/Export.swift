@@ -1,0 +1,142 @@
+import FitFormats
+import FitStore
+import Foundation
+import GRDB
+
+/// `fitstore export`: writes a selection's training matrix to NumPy `.npy` files and one
+/// safetensors file, with a manifest, streaming: memory holds one batch of X, never the
+/// whole matrix (the per-row columns y, ids, split and origin are kept: a few bytes a row).
+///
+/// Files: `X.npy` (rows x columns float32), `y.npy` (float32, NaN for test rows),
+/// `sample_id.npy` and `metric_id.npy` (int64, the store's ids), `split.npy` and `origin.npy`
+/// (strings), `features.safetensors` (the same six tensors; split and origin as uint8 codes
+/// whose names are in its metadata) and `manifest.json`.
+public struct Export {
+    public struct Report: Sendable {
+        public var rows: Int
+        public var columns: Int
+        public var bytes: Int
+        public var seconds: Double
+        public var digest: String
+        public var directory: String
+        public var files: [String]
+    }
+
+    /// What `manifest.json` says.
+    struct Manifest: Encodable {
+        struct Block: Encodable { let name: String; let start: Int; let end: Int; let source: String }
+        let format = "fitstore-export-1"
+        let fitstore_version = FitstoreVersion.string
+        let dataset: String
+        let selection: Selection
+        let rows: Int
+        let columns: Int
+        let features: [Block]
+        let encoder: String
+        let metric_source: String
+        let digest: String
+        let digest_rule = "sha256 of one line per row in sample id order: \"<sample_id> <origin>\\n\" (the same rule as checkpoint.training_digest)"
+        let legend: Legend
+        let files: [String: String]
+        struct Selection: Encodable { let split: String; let real: Bool; let generators: String; let as_of_run: Int64? }
+        struct Legend: Encodable { let split: [String]; let origin: [String] }
+    }
+
+    static let splitNames = ["train", "test"]
+
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096,
+                    progress: any ProgressSink = SilentProgress()) throws -> Report {
+        let started = Date()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
+        let url = { (name: String) in directory.appendingPathComponent(name) }
+        do {
+            return try store.read { db in
+                let reader = try FeatureReader(db, selection: selection)
+                // Origins present, for the legend: real first, then generators by name.
+                let (condition, arguments) = selection.condition(datasetID: reader.datasetID)
+                let generators = try String.fetchAll(db, sql: "SELECT DISTINCT s.generator FROM sample s WHERE \(condition) AND s.generator IS NOT NULL ORDER BY 1", arguments: arguments)
+                let origins = ["real"] + generators
+                let originCode = Dictionary(uniqueKeysWithValues: origins.enumerated().map { ($1, UInt8($0)) })
+                let n = reader.rows, w = reader.width
+                let x = try NpyStreamWriter(url: url("X.npy"), type: .float32, columns: w)
+                let tensors = try SafetensorsWriter(url: url("features.safetensors"), tensors: [
+                    .init(name: "X", dtype: .f32, shape: [n, w]), .init(name: "y", dtype: .f32, shape: [n]),
+                    .init(name: "sample_id", dtype: .i64, shape: [n]), .init(name: "metric_id", dtype: .i64, shape: [n]),
+                    .init(name: "split", dtype: .u8, shape: [n]), .init(name: "origin", dtype: .u8, shape: [n]),
+                ], metadata: [
+                    "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKey,
+                    "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
+                    "layout": "prompt[0,\(reader.layout.promptDims)) response[\(reader.layout.promptDims),\(2 * reader.layout.promptDims)) metric[\(2 * reader.layout.promptDims),\(2 * reader.layout.promptDims + reader.layout.metricDims))" + (reader.layout.extras ?? []).map { " " + $0 }.joined(),
+                ])
+                var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
+                y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
+                var hasher = SHA256()
+                try reader.forEachBatch(db, batchRows: batchRows) { batch in
+                    try x.append(float32: batch.values)
+                    try tensors.write(batch.values)
+                    y += batch.targets.map { $0 ?? .nan }
+                    ids += batch.sampleIDs
+                    metrics += batch.metricIDs
+                    splits += batch.splits
+                    origin += batch.generators
+                    for (id, g) in zip(batch.sampleIDs, batch.generators) { hasher.update("\(id) \(g)\n") }
+                    progress.advance(phase: "export", done: ids.count, total: n, unit: "rows")
+                }
+                try x.close()
+                try tensors.write(y)
+                try tensors.write(ids)
+                try tensors.write(metrics)
+                try tensors.write(splits.map { UInt8(Self.splitNames.firstIndex(of: $0)!) })
+                try tensors.write(origin.map { originCode[$0]! })
+                try tensors.close()
+                let yWriter = try NpyStreamWriter(url: url("y.npy"), type: .float32, columns: nil)
+                try yWriter.append(float32: y)
+                try yWriter.close()
+                for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics)] {
+                    let writer = try NpyStreamWriter(url: url(name), type: .int64, columns: nil)
+                    try writer.append(int64: values)
+                    try writer.close()
+                }
+                try NpyStringArray.write(splits, to: url("split.npy"))
+                try NpyStringArray.write(origin, to: url("origin.npy"))
+                let digest = hasher.finalize().hexString
+                let l = reader.layout
+                let generatorText: String = switch selection.generators {
+                case .none: "none"
+                case .all: "all"
+                case .only(let g): g.sorted().joined(separator: ",")
+                }
+                let manifest = Manifest(
+                    dataset: selection.dataset,
+                    selection: .init(split: selection.split.rawValue, real: selection.includeReal, generators: generatorText, as_of_run: selection.asOfRun),
+                    rows: n, columns: w,
+                    features: [.init(name: "prompt", start: 0, end: l.promptDims, source: "encoder"),
+                               .init(name: "response", start: l.promptDims, end: l.promptDims + l.responseDims, source: "encoder"),
+                               .init(name: "metric", start: l.promptDims + l.responseDims, end: l.promptDims + l.responseDims + l.metricDims, source: l.metricSource)]
+                        + (l.extras ?? []).enumerated().map { i, name in
+                            let c = l.promptDims + l.responseDims + l.metricDims + i
+                            return .init(name: name, start: c, end: c + 1, source: "extra")
+                        },
+                    encoder: selection.encoderKey, metric_source: l.metricSource, digest: digest,
+                    legend: .init(split: Self.splitNames, origin: origins),
+                    files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
+                            "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"])
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                try encoder.encode(manifest).write(to: url("manifest.json"))
+                let bytes = names.compactMap { try? FileManager.default.attributesOfItem(atPath: url($0).path)[.size] as? Int }.reduce(0, +)
+                return Report(rows: n, columns: w, bytes: bytes, seconds: Date().timeIntervalSince(started), digest: digest,
+                              directory: directory.path, files: names)
+            }
+        } catch {
+            // No half-written export is left behind.
+            for name in names { try? FileManager.default.removeItem(at: url(name)) }
+            throw error
+        }
+    }
+}

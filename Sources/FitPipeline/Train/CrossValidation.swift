@@ -1,0 +1,100 @@
+import FitFormats
+
+/// K-fold cross-validation on REAL rows, grouped by item: every real row of one item (the same
+/// prompt and response, judged under several metrics) falls in the same fold, and a synthetic
+/// row trains in a fold only when none of its real ancestors is held out there. So no
+/// held-out row is seen in training, not even through its synthetic descendants.
+/// Arrays in, numbers out: the caller supplies how to fit and predict.
+public struct CrossValidation {
+    public struct MetricResult: Codable, Sendable {
+        public var metric: String
+        public var rows: Int
+        public var rmse: Float
+        public var perMetricMeanRMSE: Float
+    }
+
+    public struct Result: Codable, Sendable {
+        public var folds: Int
+        public var rows: Int
+        public var rmse: Float
+        public var constantMeanRMSE: Float
+        public var perMetricMeanRMSE: Float
+        public var foldRMSE: [Float]
+        /// Synthetic rows kept out of training folds because an ancestor was held out (summed over folds).
+        public var excludedDescendants: Int
+        public var grouping: String
+        public var perMetric: [MetricResult]
+    }
+
+    public let folds: Int
+    public let seed: UInt64
+
+    public init(folds: Int, seed: UInt64) {
+        self.folds = folds
+        self.seed = seed
+    }
+
+    /// - Parameters:
+    ///   - items: per row, the item key of a real row, nil for a synthetic row.
+    ///   - ancestors: per row, the indices of the real rows a synthetic row descends from.
+    ///   - fit: trains on the given rows and returns a predictor for rows.
+    ///   - foldDone: told each fold's index and RMSE.
+    public func run(y: [Float], metrics: [Int64], metricNames: [Int64: String], items: [String?], ancestors: [[Int]],
+                    fit: (_ fold: Int, _ train: [Int]) throws -> ([Int]) -> [Float],
+                    foldDone: (Int, Float) -> Void = { _, _ in }) rethrows -> Result? {
+        let real = items.indices.filter { items[$0] != nil }
+        var keys = Array(Set(real.map { items[$0]! })).sorted()
+        let k = min(folds, keys.count)
+        guard k >= 2 else { return nil }
+        var rng = SplitMix64(seed: seed &+ 17)
+        keys.shuffle(using: &rng)
+        var foldOfItem: [String: Int] = [:]
+        for (i, key) in keys.enumerated() { foldOfItem[key] = i % k }
+        var foldOfRow = [Int](repeating: -1, count: y.count)
+        for r in real { foldOfRow[r] = foldOfItem[items[r]!]! }
+        var predicted = [Float](repeating: 0, count: y.count)
+        var constant = [Float](repeating: 0, count: y.count)
+        var perMetricMean = [Float](repeating: 0, count: y.count)
+        var foldRMSE: [Float] = []
+        var excluded = 0
+        for fold in 0..<k {
+            let heldOut = real.filter { foldOfRow[$0] == fold }
+            var train: [Int] = []
+            for r in y.indices where foldOfRow[r] != fold {
+                if items[r] == nil, ancestors[r].contains(where: { foldOfRow[$0] == fold }) { excluded += 1; continue }
+                train.append(r)
+            }
+            let predict = try fit(fold, train)
+            for (r, p) in zip(heldOut, predict(heldOut)) { predicted[r] = p }
+            // Baselines from the fold's real training rows.
+            let trainReal = train.filter { items[$0] != nil }
+            let mean = trainReal.map { y[$0] }.reduce(0, +) / Float(max(1, trainReal.count))
+            var sums: [Int64: (Float, Int)] = [:]
+            for r in trainReal { let s = sums[metrics[r]] ?? (0, 0); sums[metrics[r]] = (s.0 + y[r], s.1 + 1) }
+            for r in heldOut {
+                constant[r] = mean
+                perMetricMean[r] = sums[metrics[r]].map { $0.0 / Float($0.1) } ?? mean
+            }
+            let rmse = Self.rmse(heldOut, predicted, y)
+            foldRMSE.append(rmse)
+            foldDone(fold, rmse)
+        }
+        var byMetric: [Int64: [Int]] = [:]
+        for r in real { byMetric[metrics[r], default: []].append(r) }
+        let perMetric = byMetric.map { m, rows in
+            MetricResult(metric: metricNames[m] ?? "#\(m)", rows: rows.count, rmse: Self.rmse(rows, predicted, y),
+                         perMetricMeanRMSE: Self.rmse(rows, perMetricMean, y))
+        }.sorted { ($0.rows, $1.metric) > ($1.rows, $0.metric) }
+        return Result(folds: k, rows: real.count, rmse: Self.rmse(real, predicted, y),
+                      constantMeanRMSE: Self.rmse(real, constant, y), perMetricMeanRMSE: Self.rmse(real, perMetricMean, y),
+                      foldRMSE: foldRMSE, excludedDescendants: excluded, grouping: "item (prompt and response)",
+                      perMetric: perMetric)
+    }
+
+    static func rmse(_ rows: [Int], _ predicted: [Float], _ y: [Float]) -> Float {
+        guard !rows.isEmpty else { return .nan }
+        var s: Float = 0
+        for r in rows { let e = predicted[r] - y[r]; s += e * e }
+        return (s / Float(rows.count)).squareRoot()
+    }
+}

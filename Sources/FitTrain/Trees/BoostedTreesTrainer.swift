@@ -1,0 +1,229 @@
+import Dispatch
+import FitFormats
+
+/// Gradient boosting of regression trees on squared loss, histogram-based and leaf-wise:
+/// each round fits one tree to the residuals of a fresh row sample, on a fresh feature sample,
+/// splitting the leaf with the largest gain until the tree has its leaves; leaf outputs are
+/// mean residuals (with the L2 penalty) times the learning rate. The smaller child's
+/// histogram is built and the larger one's is the parent's minus it. Arrays in, arrays out;
+/// the same seed gives the same trees.
+public struct BoostedTreesTrainer {
+    public let options: BoostingOptions
+
+    public init(options: BoostingOptions) { self.options = options }
+
+    /// Fits on rows `train` of x (row-major, `width` columns) and y. When `validation` rows
+    /// are given, each round's record carries their RMSE (else NaN).
+    public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [],
+                    roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
+        precondition(!train.isEmpty && x.count == y.count * width)
+        var rng = SplitMix64(seed: options.seed)
+        let n = train.count
+        // Cut points from at most 50,000 rows: quantiles need no more.
+        var binRows = train
+        if binRows.count > 50_000 { binRows.shuffle(using: &rng); binRows = Array(binRows[..<50_000]) }
+        let bins = FeatureBins(x: x, width: width, rows: binRows, bins: options.bins)
+        let binned = bins.binned(x: x, width: width, rows: train)
+        let targets = train.map { y[$0] }
+        let base = targets.reduce(0, +) / Float(n)
+        var prediction = [Float](repeating: base, count: n)
+        var validationPrediction = [Float](repeating: base, count: validation.count)
+        var residual = [Float](repeating: 0, count: n)
+        var trees: [RegressionTree] = []
+        var history: [EpochRecord] = []
+        let featureCount = max(1, min(width, Int((options.featureFraction * Float(width)).rounded())))
+        var grower = _TreeGrower(binned: binned, rows: n, bins: bins, featureSlots: featureCount, options: options)
+        for round in 0..<options.trees {
+            for i in 0..<n { residual[i] = targets[i] - prediction[i] }
+            var bag: [Int32] = []
+            bag.reserveCapacity(n)
+            for i in 0..<n where options.rowFraction >= 1 || Float(rng.nextUnit()) < options.rowFraction { bag.append(Int32(i)) }
+            if bag.count < 2 * options.minRowsPerLeaf { bag = (0..<n).map(Int32.init) }
+            var features = Array(0..<width)
+            if featureCount < width {
+                // Partial Fisher-Yates: the first featureCount entries are a uniform sample.
+                for i in 0..<featureCount { features.swapAt(i, i + Int(rng.next() % UInt64(width - i))) }
+                features = Array(features[..<featureCount]).sorted()
+            }
+            let (tree, splitBins) = grower.grow(bag: bag, residual: residual, features: features)
+            trees.append(tree)
+            // Training predictions by walking the bins (the same decisions as raw thresholds).
+            for i in 0..<n {
+                var node = 0
+                while tree.feature[node] >= 0 {
+                    let f = Int(tree.feature[node])
+                    node = Int(binned[f * n + i] <= splitBins[node] ? tree.left[node] : tree.right[node])
+                }
+                prediction[i] += tree.value[node]
+            }
+            var validationRMSE = Float.nan
+            if !validation.isEmpty {
+                x.withUnsafeBufferPointer { p in
+                    for (k, r) in validation.enumerated() {
+                        validationPrediction[k] += tree.predict(UnsafeBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)]))
+                    }
+                }
+                var s: Float = 0
+                for (k, r) in validation.enumerated() { let e = min(10, max(0, validationPrediction[k])) - y[r]; s += e * e }
+                validationRMSE = (s / Float(validation.count)).squareRoot()
+            }
+            var mse: Float = 0
+            for i in 0..<n { let e = targets[i] - prediction[i]; mse += e * e }
+            let record = EpochRecord(epoch: round, trainLoss: mse / Float(n), validationRMSE: validationRMSE, learningRate: options.learningRate)
+            history.append(record)
+            roundDone(record)
+        }
+        return (BoostedTrees(base: base, trees: trees, inputs: width), history)
+    }
+}
+
+/// The leaf-wise growth of one tree over column-major bins; keeps its histogram buffers
+/// between trees.
+struct _TreeGrower {
+    let binned: [UInt8]
+    let rows: Int
+    let bins: FeatureBins
+    let options: BoostingOptions
+    /// Histogram slots: per slot, per sampled feature, 256 bins of (residual sum, count).
+    var sums: [Double]
+    var counts: [Int32]
+    let slotSize: Int
+
+    struct Split { var gain: Double; var slot: Int; var feature: Int; var bin: Int; var leftSum: Double; var leftCount: Int }
+    struct Leaf { var node: Int; var start: Int; var count: Int; var sum: Double; var slot: Int; var best: Split? }
+
+    init(binned: [UInt8], rows: Int, bins: FeatureBins, featureSlots: Int, options: BoostingOptions) {
+        self.binned = binned
+        self.rows = rows
+        self.bins = bins
+        self.options = options
+        slotSize = featureSlots * 256
+        sums = [Double](repeating: 0, count: slotSize * max(2, options.leaves))
+        counts = [Int32](repeating: 0, count: slotSize * max(2, options.leaves))
+    }
+
+    mutating func grow(bag: [Int32], residual: [Float], features: [Int]) -> (RegressionTree, [UInt8]) {
+        var order = bag
+        var tree = RegressionTree()
+        var splitBins: [UInt8] = []
+        var total = 0.0
+        for i in order { total += Double(residual[Int(i)]) }
+        var leaves = [Leaf(node: tree.addLeaf(0), start: 0, count: order.count, sum: total, slot: 0, best: nil)]
+        splitBins.append(0)
+        buildHistogram(slot: 0, order: order, start: 0, count: order.count, residual: residual, features: features)
+        leaves[0].best = bestSplit(slot: 0, sum: total, count: order.count, features: features)
+        var freeSlots = Array((1..<max(2, options.leaves)).reversed())
+        while leaves.count < options.leaves {
+            guard let k = leaves.indices.filter({ leaves[$0].best != nil }).max(by: { leaves[$0].best!.gain < leaves[$1].best!.gain }) else { break }
+            let leaf = leaves[k], split = leaf.best!
+            let f = features[split.feature]
+            // Partition the leaf's rows: bin <= split bin first.
+            var lo = leaf.start, hi = leaf.start + leaf.count - 1
+            let column = f * rows
+            while lo <= hi {
+                if binned[column + Int(order[lo])] <= UInt8(split.bin) { lo += 1 } else { order.swapAt(lo, hi); hi -= 1 }
+            }
+            let leftCount = lo - leaf.start
+            let left = Leaf(node: tree.addLeaf(0), start: leaf.start, count: leftCount, sum: split.leftSum, slot: -1, best: nil)
+            let right = Leaf(node: tree.addLeaf(0), start: lo, count: leaf.count - leftCount, sum: leaf.sum - split.leftSum, slot: -1, best: nil)
+            splitBins += [0, 0]
+            tree.feature[leaf.node] = Int32(f)
+            tree.threshold[leaf.node] = bins.cuts[f][split.bin]
+            tree.left[leaf.node] = Int32(left.node)
+            tree.right[leaf.node] = Int32(right.node)
+            splitBins[leaf.node] = UInt8(split.bin)
+            // The smaller child gets a fresh histogram; the larger keeps the parent's slot, minus it.
+            var (small, large) = left.count <= right.count ? (left, right) : (right, left)
+            small.slot = freeSlots.removeLast()
+            large.slot = leaf.slot
+            buildHistogram(slot: small.slot, order: order, start: small.start, count: small.count, residual: residual, features: features)
+            subtract(slot: small.slot, from: large.slot, features: features.count)
+            small.best = bestSplit(slot: small.slot, sum: small.sum, count: small.count, features: features)
+            large.best = bestSplit(slot: large.slot, sum: large.sum, count: large.count, features: features)
+            leaves[k] = large
+            leaves.append(small)
+        }
+        for leaf in leaves {
+            tree.value[leaf.node] = options.learningRate * Float(leaf.sum / (Double(leaf.count) + Double(options.l2)))
+        }
+        return (tree, splitBins)
+    }
+
+    mutating func buildHistogram(slot: Int, order: [Int32], start: Int, count: Int, residual: [Float], features: [Int]) {
+        let base = slot * slotSize
+        let threads = max(1, min(options.threads, features.count))
+        let rows = self.rows
+        sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                binned.withUnsafeBufferPointer { b in
+                    order.withUnsafeBufferPointer { o in
+                        residual.withUnsafeBufferPointer { r in
+                            let p = _HistogramPointers(sums: s.baseAddress!, counts: c.baseAddress!, bins: b.baseAddress!,
+                                                       order: o.baseAddress!, residual: r.baseAddress!)
+                            // Features are split between threads; each writes its own bins.
+                            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                                let from = features.count * t / threads, to = features.count * (t + 1) / threads
+                                for fi in from..<to {
+                                    let h = base + fi * 256
+                                    for j in 0..<256 { p.sums[h + j] = 0; p.counts[h + j] = 0 }
+                                    let column = p.bins + features[fi] * rows
+                                    for k in start..<(start + count) {
+                                        let i = Int(p.order[k])
+                                        let bin = h + Int(column[i])
+                                        p.sums[bin] += Double(p.residual[i])
+                                        p.counts[bin] += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    mutating func subtract(slot small: Int, from large: Int, features: Int) {
+        let a = small * slotSize, b = large * slotSize
+        for j in 0..<(features * 256) {
+            sums[b + j] -= sums[a + j]
+            counts[b + j] -= counts[a + j]
+        }
+    }
+
+    func bestSplit(slot: Int, sum: Double, count: Int, features: [Int]) -> Split? {
+        let minRows = options.minRowsPerLeaf
+        guard count >= 2 * minRows else { return nil }
+        let l2 = Double(options.l2)
+        let parentScore = sum * sum / (Double(count) + l2)
+        var best: Split?
+        for (fi, f) in features.enumerated() {
+            let nbins = bins.cuts[f].count + 1
+            guard nbins > 1 else { continue }
+            let h = slot * slotSize + fi * 256
+            var leftSum = 0.0, leftCount = 0
+            for bin in 0..<(nbins - 1) {
+                leftSum += sums[h + bin]
+                leftCount += Int(counts[h + bin])
+                let rightCount = count - leftCount
+                if leftCount < minRows { continue }
+                if rightCount < minRows { break }
+                let rightSum = sum - leftSum
+                let gain = leftSum * leftSum / (Double(leftCount) + l2) + rightSum * rightSum / (Double(rightCount) + l2) - parentScore
+                if gain > (best?.gain ?? 1e-12) {
+                    best = Split(gain: gain, slot: slot, feature: fi, bin: bin, leftSum: leftSum, leftCount: leftCount)
+                }
+            }
+        }
+        return best
+    }
+}
+
+/// The buffers one histogram build reads and writes, shared by its threads, which touch
+/// disjoint features.
+struct _HistogramPointers: @unchecked Sendable {
+    let sums: UnsafeMutablePointer<Double>
+    let counts: UnsafeMutablePointer<Int32>
+    let bins: UnsafePointer<UInt8>
+    let order: UnsafePointer<Int32>
+    let residual: UnsafePointer<Float>
+}

@@ -1,0 +1,21 @@
+/// Settings of gradient-boosted regression trees (squared loss). The defaults are what CV on
+/// the shared tasks' real rows supported (docs/results.md).
+public struct BoostingOptions: Codable, Sendable, Equatable {
+    public var trees = 400
+    public var learningRate: Float = 0.03
+    /// Leaves per tree; trees grow leaf-wise, best gain first.
+    public var leaves = 15
+    public var minRowsPerLeaf = 20
+    /// Fraction of rows each tree sees (a fresh draw per tree).
+    public var rowFraction: Float = 0.8
+    /// Fraction of features each tree may split on (a fresh draw per tree).
+    public var featureFraction: Float = 0.3
+    /// Histogram bins per feature (at most 256).
+    public var bins = 255
+    /// L2 penalty on leaf values.
+    public var l2: Float = 0
+    public var seed: UInt64 = 5401
+    public var threads = 2
+
+    public init() {}
+}
