@@ -23,10 +23,14 @@ import Testing
         let embed = try Embed(store: store).run(EmbedTests.options())
 
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.model = .seed
         options.network = [64, 32, 16]
         options.training.maxEpochs = 5
+        options.cvFolds = 3
         let report = try TrainModel(store: store).run(options)
-        #expect(report.trainRows == 120)
+        #expect(report.trainRows == 150 && report.evaluation.validationRows == 30)
+        let cv = try #require(report.evaluation.crossValidation)
+        #expect(cv.folds == 3 && cv.rows == 150 && cv.foldRMSE.count == 3 && cv.rmse.isFinite && cv.excludedDescendants == 0)
         let row = try store.read { try Row.fetchOne($0, sql: "SELECT * FROM checkpoint WHERE id = ?", arguments: [report.checkpointID]) }!
         let history = try JSONSerialization.jsonObject(with: Data((row["history"] as String).utf8)) as! [[String: Any]]
         #expect(history.count == 5 && history[0]["validationRMSE"] != nil && history[0]["learningRate"] != nil)
@@ -56,6 +60,29 @@ import Testing
         // The stored checkpoint rebuilds the same model: predicting again gives the same scores.
         let again = try Predict(store: store).run(dataset: "demo", checkpoint: report.checkpointID, out: out)
         #expect(again.mean == predicted.mean && again.histogram == predicted.histogram)
+    }
+
+    @Test func boostedTreesAreTheDefaultAndTheirCheckpointPredictsTheSame() throws {
+        let fx = try Fixture()
+        let store = try Self.demoStore(fx, train: 200, test: 30)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.boosting.trees = 30
+        #expect(options.model == .boosted)
+        let report = try TrainModel(store: store).run(options)
+        let row = try store.read { try Row.fetchOne($0, sql: "SELECT model, config, history FROM checkpoint WHERE id = ?", arguments: [report.checkpointID]) }!
+        #expect(row["model"] as String == "boosted")
+        #expect((row["config"] as String).contains("\"extras\":[\"cos_prompt_response\""))
+        let history = try JSONSerialization.jsonObject(with: Data((row["history"] as String).utf8)) as! [[String: Any]]
+        #expect(history.count == 30 && history[0]["validationRMSE"] is Double, "fold 1's rounds carry a held-out RMSE")
+        let cv = try #require(report.evaluation.crossValidation)
+        #expect(cv.folds == 5 && cv.rows == 200 && report.evaluation.validationRMSE == nil)
+        let out = fx.root.appendingPathComponent("b.csv")
+        let first = try Predict(store: store).run(dataset: "demo", checkpoint: report.checkpointID, out: out)
+        let second = try Predict(store: store).run(dataset: "demo", checkpoint: report.checkpointID, out: out)
+        #expect(first.rows == 30 && first.mean == second.mean && first.histogram == second.histogram)
+        // The demo's scores depend on the texts, so trees on the vectors beat the constant mean in CV.
+        #expect(cv.rmse < cv.constantMeanRMSE, "CV RMSE \(cv.rmse) vs constant \(cv.constantMeanRMSE)")
     }
 
     @Test func trainingNeedsVectors() throws {
@@ -101,11 +128,15 @@ import Testing
             if g == "negative_noise" { #expect(mine != parent) } else { #expect(mine == parent) }
         }
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.model = .seed
         options.network = [32, 16]
         options.training.maxEpochs = 2
         options.syntheticGenerators = generators
         let report = try TrainModel(store: store).run(options)
         let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM checkpoint WHERE id = ?", arguments: [report.checkpointID]) }!
-        #expect(config.contains("negative_noise") && report.trainRows + report.evaluation.validationRows == 180)
+        #expect(config.contains("negative_noise") && report.trainRows == 180 && report.syntheticRows == 120)
+        // Every synthetic row has a real parent, so each fold keeps some descendants out.
+        let cv = try #require(report.evaluation.crossValidation)
+        #expect(cv.rows == 60 && cv.excludedDescendants >= 120, "\(cv.excludedDescendants) descendants kept out")
     }
 }

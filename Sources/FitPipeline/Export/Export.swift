@@ -71,7 +71,7 @@ public struct Export {
                 ], metadata: [
                     "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKey,
                     "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
-                    "layout": "prompt[0,\(reader.layout.promptDims)) response[\(reader.layout.promptDims),\(2 * reader.layout.promptDims)) metric[\(2 * reader.layout.promptDims),\(2 * reader.layout.promptDims + reader.layout.metricDims))" + (reader.layout.extras ?? []).map { " " + $0 }.joined(),
+                    "layout": reader.layout.blocks.map { "\($0.name)[\($0.start),\($0.end))" }.joined(separator: " "),
                 ])
                 var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
                 y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
@@ -115,13 +115,7 @@ public struct Export {
                     dataset: selection.dataset,
                     selection: .init(split: selection.split.rawValue, real: selection.includeReal, generators: generatorText, as_of_run: selection.asOfRun),
                     rows: n, columns: w,
-                    features: [.init(name: "prompt", start: 0, end: l.promptDims, source: "encoder"),
-                               .init(name: "response", start: l.promptDims, end: l.promptDims + l.responseDims, source: "encoder"),
-                               .init(name: "metric", start: l.promptDims + l.responseDims, end: l.promptDims + l.responseDims + l.metricDims, source: l.metricSource)]
-                        + (l.extras ?? []).enumerated().map { i, name in
-                            let c = l.promptDims + l.responseDims + l.metricDims + i
-                            return .init(name: name, start: c, end: c + 1, source: "extra")
-                        },
+                    features: l.blocks.map { .init(name: $0.name, start: $0.start, end: $0.end, source: $0.source) },
                     encoder: selection.encoderKey, metric_source: l.metricSource, digest: digest,
                     legend: .init(split: Self.splitNames, origin: origins),
                     files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",

@@ -31,6 +31,26 @@ public struct FeatureMatrix: Sendable {
         public var metricSource: String
         /// Names of the extra columns after the vectors (absent or empty: none).
         public var extras: [String]?
+
+        /// Named column ranges, in order: the vector blocks present, then each extra column.
+        public var blocks: [(name: String, start: Int, end: Int, source: String)] {
+            var out: [(String, Int, Int, String)] = []
+            var c = 0
+            for (name, dims, source) in [("prompt", promptDims, "encoder"), ("response", responseDims, "encoder"), ("metric", metricDims, metricSource)] where dims > 0 {
+                out.append((name, c, c + dims, source))
+                c += dims
+            }
+            for name in extras ?? [] {
+                out.append((name, c, c + 1, "extra"))
+                c += 1
+            }
+            return out
+        }
+
+        /// The vector blocks an ablation left out (0 columns).
+        public var omitted: Set<FeatureSelection.VectorBlock> {
+            Set([promptDims == 0 ? .prompt : nil, responseDims == 0 ? .response : nil, metricDims == 0 ? .metric : nil].compactMap { $0 })
+        }
     }
 
     /// The cheap extra features, in column order: cosines between the three vectors, and
@@ -46,10 +66,11 @@ public struct FeatureMatrix: Sendable {
     /// ones, plus (train only) the synthetic ones of the listed generators, materialized
     /// from their recipes.
     public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String,
-                            syntheticGenerators: Set<String> = [], extras: Bool = false) throws -> FeatureMatrix {
+                            syntheticGenerators: Set<String> = [], extras: Bool = false,
+                            omitted: Set<FeatureSelection.VectorBlock> = []) throws -> FeatureMatrix {
         let generators: FeatureSelection.Generators = selection == .train && !syntheticGenerators.isEmpty ? .only(syntheticGenerators.sorted()) : .none
         return try load(db, FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
-                                             encoderKey: encoderKey, generators: generators, extras: extras))
+                                             encoderKey: encoderKey, generators: generators, extras: extras, omitted: omitted))
     }
 
     /// Loads every row of a selection into one matrix.

@@ -64,9 +64,11 @@ public struct FeatureReader {
         let sampleVector = try Data.fetchOne(db, sql: "SELECT vector FROM text_embedding WHERE encoder_id = ? LIMIT 1", arguments: [encoderID])
         textDims = try sampleVector.map { try VectorCodec.header(of: $0).dims } ?? 384
         let metricDims = vectors.values.first?.count ?? textDims
-        width = 2 * textDims + metricDims + (selection.extras ? FeatureMatrix.extraNames.count : 0)
-        layout = FeatureMatrix.Layout(encoder: selection.encoderKey, promptDims: textDims, responseDims: textDims,
-                                      metricDims: metricDims, metricSource: source,
+        let omitted = selection.omitted
+        let (p, r, m) = (omitted.contains(.prompt) ? 0 : textDims, omitted.contains(.response) ? 0 : textDims, omitted.contains(.metric) ? 0 : metricDims)
+        width = p + r + m + (selection.extras ? FeatureMatrix.extraNames.count : 0)
+        layout = FeatureMatrix.Layout(encoder: selection.encoderKey, promptDims: p, responseDims: r,
+                                      metricDims: m, metricSource: source,
                                       extras: selection.extras ? FeatureMatrix.extraNames : nil)
     }
 
@@ -102,10 +104,10 @@ public struct FeatureReader {
                 prompt = NoiseMaterializer.materialize(prompt, seed: seed, sigma: sigma, stream: 0)
                 response = NoiseMaterializer.materialize(response, seed: seed, sigma: sigma, stream: 1)
             }
-            batch.values += prompt
-            batch.values += response
             let metric = metricVectors[row["metric_id"]]!
-            batch.values += metric
+            if layout.promptDims > 0 { batch.values += prompt }
+            if layout.responseDims > 0 { batch.values += response }
+            if layout.metricDims > 0 { batch.values += metric }
             if selection.extras {
                 batch.values += [Self.cosine(prompt, response), Self.cosine(prompt, metric), Self.cosine(response, metric),
                                  Float(log1p(Double(row["pc"] as Int))), Float(log1p(Double(row["rc"] as Int)))]

@@ -24,10 +24,15 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
     public var asOfRun: Int64?
     /// Append the cheap extra features (`FeatureMatrix.extraNames`) after the vectors.
     public var extras = false
+    /// Vector blocks left out (for ablations); the layout then gives them 0 columns.
+    public var omitted: Set<VectorBlock> = []
+
+    public enum VectorBlock: String, Sendable, Codable, CaseIterable { case prompt, response, metric }
 
     public init(dataset: String, split: Split, encoderKey: String, includeReal: Bool = true,
-                generators: Generators = .none, asOfRun: Int64? = nil, extras: Bool = false) {
+                generators: Generators = .none, asOfRun: Int64? = nil, extras: Bool = false, omitted: Set<VectorBlock> = []) {
         self.extras = extras
+        self.omitted = omitted
         self.dataset = dataset
         self.split = split
         self.encoderKey = encoderKey

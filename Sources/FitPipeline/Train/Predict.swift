@@ -38,7 +38,7 @@ public struct Predict {
         }
         let features = try store.read {
             try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder,
-                                   extras: !(config.features.extras ?? []).isEmpty)
+                                   extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
         }
         guard features.width == model.inputs else {
             throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.inputs) features; the store gives \(features.width)")

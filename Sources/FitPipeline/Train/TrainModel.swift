@@ -23,6 +23,8 @@ public struct TrainModel {
         /// The extra features (cosines, lengths); nil: on for boosted trees, off for the seed's
         /// model (whose input is the three vectors).
         public var extras: Bool?
+        /// Vector blocks left out, for ablations.
+        public var omitted: Set<FeatureSelection.VectorBlock> = []
         /// Folds of the cross-validation on real rows (0: none).
         public var cvFolds = 5
         /// The augmentation profile in force, recorded with the checkpoint (see `run`).
@@ -90,7 +92,8 @@ public struct TrainModel {
         let started = Date()
         let (features, lineage, metricNames) = try store.read { db in
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey,
-                                           syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras)
+                                           syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
+                                           omitted: options.omitted)
             return (f, try Lineage.load(db, sampleIDs: f.sampleIDs), try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
                 SELECT m.id, m.name FROM metric m JOIN dataset d ON d.id = m.dataset_id WHERE d.name = ?
                 """, arguments: [options.dataset]).map { ($0[0] as Int64, $0[1] as String) }))

@@ -39,6 +39,9 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Rows per batch (memory holds one batch).") var batchRows: Int = 4096
 
+    @Flag(help: "Append the five extra columns the boosted model uses (three cosines, two log lengths).")
+    var extras = false
+
     func validate() throws {
         guard FeatureSelection.Split(rawValue: split) != nil else { throw ValidationError("--split must be train, test or all, not '\(split)'") }
         guard batchRows >= 1 else { throw ValidationError("--batch-rows must be >= 1") }
@@ -50,7 +53,7 @@ struct ExportCommand: ParsableCommand {
         let key = try TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
         let parts = origin.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKey: key,
-                                         includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun)
+                                         includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun, extras: extras)
         let generators = parts.filter { !["real", "synthetic", "all"].contains($0) }
         if parts.contains("synthetic") || parts.contains("all") {
             selection.generators = .all

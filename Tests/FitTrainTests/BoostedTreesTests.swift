@@ -1,0 +1,102 @@
+import FitFormats
+@testable import FitTrain
+import Testing
+
+@Suite struct BoostedTreesTests {
+    /// n rows of `width` uniform features, row-major.
+    static func data(rows n: Int, width: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<(n * width)).map { _ in Float(rng.nextUnit()) }
+    }
+
+    @Test func binsGiveDistinctValuesTheirOwnBinAndAgreeWithCuts() {
+        let x: [Float] = [3, 1, 2, 2, 1, 3, 7, 1]  // one column
+        let bins = FeatureBins(x: x, width: 1, rows: Array(0..<8), bins: 255)
+        #expect(bins.cuts[0] == [1.5, 2.5, 5])
+        #expect([Float(1), 2, 3, 7, 100, -5].map { bins.bin($0, feature: 0) } == [0, 1, 2, 3, 3, 0])
+        // Many distinct values: at most `bins` bins, each cut strictly increasing.
+        let wide = Self.data(rows: 5000, width: 1, seed: 1)
+        let c = FeatureBins(x: wide, width: 1, rows: Array(0..<5000), bins: 16).cuts[0]
+        #expect(c.count == 15 && zip(c, c.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    /// One tree with two leaves must find the split an exhaustive search finds.
+    @Test func firstSplitEqualsExhaustiveSearch() {
+        let n = 400, width = 3
+        let x = Self.data(rows: n, width: width, seed: 7)
+        var rng = SplitMix64(seed: 8)
+        let y = (0..<n).map { r in (x[r * width + 2] > 0.63 ? Float(4) : 1) + Float(rng.nextGaussian()) * 0.5 }
+        var options = BoostingOptions()
+        options.trees = 1
+        options.leaves = 2
+        options.rowFraction = 1
+        options.featureFraction = 1
+        options.minRowsPerLeaf = 1
+        options.learningRate = 1
+        let (model, _) = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n))
+        // Reference: try every threshold between consecutive sorted values of every feature.
+        let mean = y.reduce(0, +) / Float(n)
+        var best = (gain: -Float.infinity, feature: -1, threshold: Float(0))
+        for f in 0..<width {
+            let sorted = (0..<n).sorted { x[$0 * width + f] < x[$1 * width + f] }
+            var left: Float = 0
+            for k in 0..<(n - 1) {
+                left += y[sorted[k]] - mean
+                let right = -left
+                let gain = left * left / Float(k + 1) + right * right / Float(n - k - 1)
+                if gain > best.gain {
+                    best = (gain, f, (x[sorted[k] * width + f] + x[sorted[k + 1] * width + f]) / 2)
+                }
+            }
+        }
+        let tree = model.trees[0]
+        #expect(Int(tree.feature[0]) == best.feature && best.feature == 2)
+        #expect(abs(tree.threshold[0] - best.threshold) < 1e-5, "\(tree.threshold[0]) vs \(best.threshold)")
+        // Leaf outputs are the mean residuals on each side.
+        let leftRows = (0..<n).filter { x[$0 * width + 2] <= tree.threshold[0] }
+        let leftMean = leftRows.map { y[$0] - mean }.reduce(0, +) / Float(leftRows.count)
+        #expect(abs(tree.value[Int(tree.left[0])] - leftMean) < 1e-4)
+    }
+
+    @Test func boostingFitsAnInteractionAndGeneralizes() {
+        let n = 3000, width = 6
+        let x = Self.data(rows: n, width: width, seed: 3)
+        let y = (0..<n).map { r -> Float in
+            let a = x[r * width], b = x[r * width + 1], c = x[r * width + 4]
+            return 2 + 4 * (a > 0.5 ? 1 : 0) * (b > 0.3 ? 1 : 0) + 3 * c
+        }
+        var options = BoostingOptions()
+        options.trees = 300
+        options.learningRate = 0.1
+        options.featureFraction = 1
+        let train = Array(0..<2000), test = Array(2000..<n)
+        let (model, history) = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: train, validation: test)
+        let p = model.predict(x: x, rows: test)
+        let rmse = (zip(p, test).map { ($0 - y[$1]) * ($0 - y[$1]) }.reduce(0, +) / Float(test.count)).squareRoot()
+        let sd = { (v: [Float]) -> Float in let m = v.reduce(0, +) / Float(v.count); return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(v.count)).squareRoot() }(test.map { y[$0] })
+        #expect(rmse < 0.3 && sd > 1.5, "held-out RMSE \(rmse), label sd \(sd)")
+        #expect(history.count == 300 && history.last!.trainLoss < history.first!.trainLoss)
+        #expect(abs(history.last!.validationRMSE - rmse) < 1e-4)
+    }
+
+    @Test func sameSeedSameTreesAndTheFlatBufferRoundTrips() throws {
+        let n = 500, width = 10
+        let x = Self.data(rows: n, width: width, seed: 5)
+        let y = (0..<n).map { x[$0 * width] * 10 }
+        var options = BoostingOptions()
+        options.trees = 20
+        let a = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n)).model
+        let b = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n)).model
+        #expect(a == b)
+        options.seed += 1
+        #expect(BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n)).model != a)
+        let restored = try BoostedTrees(flat: a.flat, inputs: width)
+        #expect(restored == a && restored.predict(x: x, rows: Array(0..<n)) == a.predict(x: x, rows: Array(0..<n)))
+        // Truncated, or pointing past its tree or its inputs: refused.
+        #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: Array(a.flat.dropLast()), inputs: width) }
+        #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: a.flat, inputs: 0) }
+        var bad = a.flat
+        bad[3 + 2] = 1e6  // first tree, root node, left child
+        #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: bad, inputs: width) }
+    }
+}
