@@ -48,11 +48,14 @@ public struct Export {
 
     public init(store: Store) { self.store = store }
 
-    public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096,
+    /// `cvFolds` > 0 adds `fold.npy`: the fold `fitstore train` (same --seed) holds each real
+    /// row out in, -1 for synthetic and test rows, so other tools can repeat its CV exactly.
+    public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096, cvFolds: Int = 0, cvSeed: UInt64 = 5401,
                     progress: any ProgressSink = SilentProgress()) throws -> Report {
         let started = Date()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
+            + (cvFolds > 0 ? ["fold.npy"] : [])
         let url = { (name: String) in directory.appendingPathComponent(name) }
         do {
             return try store.read { db in
@@ -100,6 +103,15 @@ public struct Export {
                 for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics)] {
                     let writer = try NpyStreamWriter(url: url(name), type: .int64, columns: nil)
                     try writer.append(int64: values)
+                    try writer.close()
+                }
+                if cvFolds > 0 {
+                    // Items as training sees them: train rows only, real rows grouped by prompt and response.
+                    let lineage = try Lineage.load(db, sampleIDs: ids)
+                    let items = zip(ids, splits).map { id, split in split == "train" ? lineage.itemOfSample[id] : nil }
+                    let folds = CrossValidation(folds: cvFolds, seed: cvSeed).assign(items: items)?.foldOfRow ?? items.map { _ in -1 }
+                    let writer = try NpyStreamWriter(url: url("fold.npy"), type: .int64, columns: nil)
+                    try writer.append(int64: folds.map(Int64.init))
                     try writer.close()
                 }
                 try NpyStringArray.write(splits, to: url("split.npy"))

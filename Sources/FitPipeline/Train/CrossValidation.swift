@@ -43,15 +43,7 @@ public struct CrossValidation {
                     fit: (_ fold: Int, _ train: [Int]) throws -> ([Int]) -> [Float],
                     foldDone: (Int, Float) -> Void = { _, _ in }) rethrows -> Result? {
         let real = items.indices.filter { items[$0] != nil }
-        var keys = Array(Set(real.map { items[$0]! })).sorted()
-        let k = min(folds, keys.count)
-        guard k >= 2 else { return nil }
-        var rng = SplitMix64(seed: seed &+ 17)
-        keys.shuffle(using: &rng)
-        var foldOfItem: [String: Int] = [:]
-        for (i, key) in keys.enumerated() { foldOfItem[key] = i % k }
-        var foldOfRow = [Int](repeating: -1, count: y.count)
-        for r in real { foldOfRow[r] = foldOfItem[items[r]!]! }
+        guard let (k, foldOfRow) = assign(items: items) else { return nil }
         var predicted = [Float](repeating: 0, count: y.count)
         var constant = [Float](repeating: 0, count: y.count)
         var perMetricMean = [Float](repeating: 0, count: y.count)
@@ -89,6 +81,19 @@ public struct CrossValidation {
                       constantMeanRMSE: Self.rmse(real, constant, y), perMetricMeanRMSE: Self.rmse(real, perMetricMean, y),
                       foldRMSE: foldRMSE, excludedDescendants: excluded, grouping: "item (prompt and response)",
                       perMetric: perMetric)
+    }
+
+    /// The fold of each row (-1 for synthetic rows) and the number of folds, or nil when there
+    /// are fewer than two items: items in sorted key order, shuffled by the seed, dealt round-robin.
+    public func assign(items: [String?]) -> (folds: Int, foldOfRow: [Int])? {
+        var keys = Array(Set(items.compactMap { $0 })).sorted()
+        let k = min(folds, keys.count)
+        guard k >= 2 else { return nil }
+        var rng = SplitMix64(seed: seed &+ 17)
+        keys.shuffle(using: &rng)
+        var foldOfItem: [String: Int] = [:]
+        for (i, key) in keys.enumerated() { foldOfItem[key] = i % k }
+        return (k, items.map { $0.map { foldOfItem[$0]! } ?? -1 })
     }
 
     static func rmse(_ rows: [Int], _ predicted: [Float], _ y: [Float]) -> Float {

@@ -39,6 +39,11 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Rows per batch (memory holds one batch).") var batchRows: Int = 4096
 
+    @Option(help: ArgumentHelp("Also write fold.npy: the cross-validation fold `fitstore train --cv-folds K` holds each real training row out in (-1 for others).", valueName: "K"))
+    var folds: Int = 0
+
+    @Option(help: "Seed of the fold assignment (as `fitstore train --seed`).") var seed: UInt64 = 5401
+
     @Flag(help: "Append the five extra columns the boosted model uses (three cosines, two log lengths).")
     var extras = false
 
@@ -66,7 +71,7 @@ struct ExportCommand: ParsableCommand {
             }
             selection.generators = .only(generators)
         }
-        let report = try Export(store: store).run(selection, to: URL(fileURLWithPath: out), batchRows: batchRows, progress: TerminalProgress())
+        let report = try Export(store: store).run(selection, to: URL(fileURLWithPath: out), batchRows: batchRows, cvFolds: folds, cvSeed: seed, progress: TerminalProgress())
         let seconds = max(report.seconds, 1e-6)
         print(String(format: "exported %d rows x %d columns to %@ in %.2f s: %.0f rows/s, %.1f MB/s (%.1f MB written)",
                      report.rows, report.columns, report.directory, report.seconds, Double(report.rows) / seconds,

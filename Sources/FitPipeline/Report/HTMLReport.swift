@@ -1,0 +1,286 @@
+import FitStore
+import Foundation
+import GRDB
+
+/// `fitstore report`: one self-contained HTML file (inline SVG and CSS, no network) with the
+/// seed's exploration figures computed from the store, then the synthetic-data audit, the
+/// training history, the cross-validation results and the test predictions. A section whose
+/// data is not in the store yet says so and names the command that makes it.
+public struct HTMLReport {
+    public struct Summary: Sendable {
+        public var path: String
+        public var charts: [String]
+        public var emptySections: [String]
+        public var bytes: Int
+    }
+
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// One real or synthetic sample, as the figures need it.
+    struct Row_ {
+        var split: String
+        var origin: String
+        var score: Double?
+        var metric: String
+        var major: String
+        var promptChars: Int?
+        var responseChars: Int?
+        var noResponse: Bool
+        var noSystem: Bool
+        var promptTextID: Int64?
+    }
+
+    public func write(dataset: String, to url: URL) throws -> Summary {
+        var html = Page(title: "fitstore report: \(dataset)")
+        try store.read { db in
+            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
+                throw StoreError.notFound("no data set named '\(dataset)' in the store")
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.split, COALESCE(s.generator, 'real') AS origin, s.score, m.name, m.major,
+                       pt.chars AS pc, rt.chars AS rc, s.response_text_id IS NULL AS nr, s.system_text_id IS NULL AS ns, s.prompt_text_id
+                  FROM sample s JOIN metric m ON m.id = s.metric_id
+                  LEFT JOIN text pt ON pt.id = s.prompt_text_id LEFT JOIN text rt ON rt.id = s.response_text_id
+                 WHERE s.dataset_id = ? AND s.retired_run_id IS NULL
+                """, arguments: [datasetID]).map {
+                    Row_(split: $0[0], origin: $0[1], score: $0[2], metric: $0[3], major: $0[4], promptChars: $0[5], responseChars: $0[6],
+                         noResponse: $0[7], noSystem: $0[8], promptTextID: $0[9])
+                }
+            let real = rows.filter { $0.origin == "real" }
+            let train = real.filter { $0.split == "train" }
+            html.intro(dataset: dataset, rows: rows, storePath: store.path)
+            try exploration(&html, db: db, datasetID: datasetID, real: real, train: train)
+            try metricEmbeddings(&html, db: db, datasetID: datasetID)
+            augmentation(&html, rows: rows)
+            try training(&html, db: db, datasetID: datasetID)
+        }
+        let text = html.render()
+        try Data(text.utf8).write(to: url, options: .atomic)
+        return Summary(path: url.path, charts: html.charts, emptySections: html.emptySections, bytes: text.utf8.count)
+    }
+
+    // MARK: - Exploration (the seed's section 2)
+
+    func exploration(_ html: inout Page, db: Database, datasetID: Int64, real: [Row_], train: [Row_]) throws {
+        html.section("Exploration", note: "Real rows only; synthetic rows appear under Synthetic data.")
+        guard !real.isEmpty else { html.empty("No samples yet: run `fitstore ingest DIR`."); return }
+        // Missing values.
+        let columns = ["user_prompt", "response", "system_prompt", "score"]
+        func missing(_ r: [Row_]) -> [Double] {
+            [Double(r.filter { $0.promptTextID == nil || ($0.promptChars ?? 0) == 0 }.count), Double(r.filter(\.noResponse).count),
+             Double(r.filter(\.noSystem).count), Double(r.filter { $0.score == nil && $0.split == "train" }.count)]
+        }
+        let test = real.filter { $0.split == "test" }
+        html.chart(SVGChart.bars(id: "missing", title: "Missing values per column", categories: columns,
+                                 series: [("train", missing(train)), ("test", missing(test))], xLabel: "column", yLabel: "rows missing (count)"),
+                   caption: "A system prompt that is whitespace only counts as missing. Test rows have no score by design.")
+        // Score distribution.
+        let scores = train.compactMap(\.score)
+        if !scores.isEmpty {
+            let n = Double(scores.count), mean = scores.reduce(0, +) / n
+            let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n).squareRoot()
+            let skew = sd > 0 ? scores.map { pow(($0 - mean) / sd, 3) }.reduce(0, +) / n : 0
+            var bins = [Double](repeating: 0, count: 11)
+            for s in scores { bins[min(10, max(0, Int(s.rounded())))] += 1 }
+            html.chart(SVGChart.bars(id: "score-distribution", title: String(format: "Train scores: mean %.2f, sd %.2f, skewness %.2f", mean, sd, skew),
+                                     categories: (0...10).map(String.init), series: [("real", bins)], xLabel: "judge score (rounded to integer, 0-10)", yLabel: "rows (count)"),
+                       caption: "Skewness is the third standardized moment; negative means a long tail towards low scores.")
+        }
+        // Languages.
+        var textLanguage: [Int64: String] = [:]
+        let promptIDs = Array(Set(real.compactMap(\.promptTextID)))
+        for chunk in stride(from: 0, to: promptIDs.count, by: 500) {
+            let ids = promptIDs[chunk..<min(promptIDs.count, chunk + 500)]
+            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM text WHERE id IN (\(ids.map(String.init).joined(separator: ",")))") {
+                textLanguage[row[0]] = ScriptDetector.detect(row[1])
+            }
+        }
+        var languages: [String: Double] = [:]
+        for r in real { languages[r.promptTextID.flatMap { textLanguage[$0] } ?? "no prompt", default: 0] += 1 }
+        let ordered = languages.sorted { $0.value > $1.value }
+        html.chart(SVGChart.horizontalBars(id: "languages", title: "Prompt language by writing system", labels: ordered.map(\.key),
+                                           values: ordered.map(\.value), xLabel: "rows (count, train and test)"),
+                   caption: "Detected by script: the Unicode block of most of the prompt's letters. Scripts shared by several languages (Devanagari: Hindi, Nepali, Marathi; Latin: English and others) are not split.")
+        // Lengths.
+        let pl = real.compactMap(\.promptChars).map(Double.init), rl = real.compactMap(\.responseChars).map(Double.init)
+        func logHistogram(_ v: [Double]) -> [Double] {
+            var b = [Double](repeating: 0, count: 11)
+            for x in v { b[min(10, max(0, Int(log10(max(1, x)) * 2)))] += 1 }
+            return b
+        }
+        let edges = (0...10).map { i in SVGChart.label(pow(10, Double(i) / 2).rounded()) + "+" }
+        html.chart(SVGChart.bars(id: "lengths", title: "Prompt and response lengths", categories: edges,
+                                 series: [("prompt", logHistogram(pl)), ("response", logHistogram(rl))],
+                                 xLabel: "length (characters, log bins: each bin starts at the label)", yLabel: "rows (count)"), caption: nil)
+        let pairs = real.compactMap { r in r.promptChars.flatMap { p in r.responseChars.map { (Double(p), Double($0)) } } }
+        html.chart(SVGChart.scatter(id: "length-scatter", title: "Prompt length vs response length", points: Self.sample(pairs, 3000),
+                                    xLabel: "prompt length (characters, log scale)", yLabel: "response length (characters, log scale)", logX: true, logY: true),
+                   caption: pairs.count > 3000 ? "A seeded sample of 3,000 of \(pairs.count) rows." : nil)
+        let byScore = (0...10).map { s in (String(s), train.filter { $0.score.map { Int($0.rounded()) } == s }.compactMap(\.responseChars).map { log10(max(1, Double($0))) }) }
+        html.chart(SVGChart.boxes(id: "length-by-score", title: "Response length by score", groups: byScore,
+                                  xLabel: "judge score (rounded)", yLabel: "log10 response length (characters)"),
+                   caption: "Boxes span the quartiles, whiskers reach 1.5 IQR, circles are the rows beyond.")
+        // Outliers.
+        let p99p = Self.percentile(pl, 0.99), p99r = Self.percentile(rl, 0.99)
+        let longest = real.filter { Double($0.responseChars ?? 0) > p99r }.sorted { ($0.responseChars ?? 0) > ($1.responseChars ?? 0) }.prefix(10)
+        html.table(title: String(format: "Outliers: %d prompts above the 99th percentile (%.0f characters), %d responses above it (%.0f characters); the longest responses:",
+                                 pl.filter { $0 > p99p }.count, p99p, rl.filter { $0 > p99r }.count, p99r),
+                   header: ["split", "metric", "score", "prompt chars", "response chars"],
+                   rows: longest.map { [$0.split, $0.metric, $0.score.map { String(format: "%g", $0) } ?? "–", "\($0.promptChars ?? 0)", "\($0.responseChars ?? 0)"] })
+        // Metrics.
+        var frequency: [String: Int] = [:]
+        for r in train { frequency[r.metric, default: 0] += 1 }
+        let top = frequency.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(20)
+        html.chart(SVGChart.horizontalBars(id: "metric-frequency", title: "Metric frequency (top 20 of \(frequency.count))", labels: top.map(\.key),
+                                           values: top.map { Double($0.value) }, xLabel: "train rows (count)"), caption: nil)
+        var sums: [String: (Double, Int)] = [:]
+        for r in train { if let s = r.score { let v = sums[r.metric] ?? (0, 0); sums[r.metric] = (v.0 + s, v.1 + 1) } }
+        let means = sums.filter { $0.value.1 >= 3 }.map { ($0.key, $0.value.0 / Double($0.value.1)) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        html.chart(SVGChart.horizontalBars(id: "metric-mean-top", title: "Highest mean score per metric (metrics with 3+ rows)", labels: means.prefix(10).map(\.0),
+                                           values: means.prefix(10).map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+        let bottom = Array(means.suffix(10).reversed())
+        html.chart(SVGChart.horizontalBars(id: "metric-mean-bottom", title: "Lowest mean score per metric", labels: bottom.map(\.0),
+                                           values: bottom.map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+        let frequent = top.prefix(10).map { m in (m.key, train.filter { $0.metric == m.key }.compactMap(\.score)) }
+        html.chart(SVGChart.boxes(id: "metric-boxes", title: "Scores of the ten most frequent metrics", groups: frequent,
+                                  xLabel: "metric (end of name)", yLabel: "judge score (0-10)", range: 0...10), caption: frequent.map(\.0).joined(separator: " · "))
+    }
+
+    // MARK: - Metric embeddings
+
+    func metricEmbeddings(_ html: inout Page, db: Database, datasetID: Int64) throws {
+        html.section("Metric embeddings", note: "The vectors training uses for metrics: the data set's given ones, else the encoder's vectors of the definitions or names.")
+        let encoderID = try Int64.fetchOne(db, sql: "SELECT encoder_id FROM checkpoint WHERE dataset_id = ? ORDER BY id DESC LIMIT 1", arguments: [datasetID])
+            ?? Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE kind <> 'given' ORDER BY id DESC LIMIT 1")
+        let (vectors, source) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
+        guard !vectors.isEmpty else { html.empty("No metric vectors yet: ingest a metric_name_embeddings.npy or run `fitstore embed`."); return }
+        let majors = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, major FROM metric WHERE dataset_id = ?", arguments: [datasetID]).map { ($0[0] as Int64, $0[1] as String) })
+        let norms = vectors.values.map { v in Double(v.map { $0 * $0 }.reduce(0, +)).squareRoot() }
+        let nan = vectors.values.filter { $0.contains { !$0.isFinite } }.count
+        let zero = vectors.values.filter { $0.allSatisfy { $0 == 0 } }.count
+        html.table(title: "Integrity (\(source))", header: ["vectors", "dimensions", "with NaN or infinity", "all zero", "norm min", "norm mean", "norm max"],
+                   rows: [["\(vectors.count)", "\(vectors.values.first?.count ?? 0)", "\(nan)", "\(zero)", String(format: "%.4f", norms.min() ?? 0),
+                           String(format: "%.4f", norms.reduce(0, +) / Double(norms.count)), String(format: "%.4f", norms.max() ?? 0)]])
+        var byMajor: [String: [Double]] = [:], counts: [String: Int] = [:]
+        for (id, v) in vectors {
+            let m = majors[id] ?? "?"
+            let n = Double(v.map { $0 * $0 }.reduce(0, +)).squareRoot()
+            guard n > 0 else { continue }
+            var acc = byMajor[m] ?? [Double](repeating: 0, count: v.count)
+            for i in v.indices { acc[i] += Double(v[i]) / n }
+            byMajor[m] = acc
+            counts[m, default: 0] += 1
+        }
+        let labels = byMajor.keys.sorted()
+        let matrix = labels.map { a in labels.map { b in Self.cosine(byMajor[a]!, byMajor[b]!) } }
+        html.chart(SVGChart.heatmap(id: "category-cosine", title: "Cosine similarity between metric categories", labels: labels.map { "\($0) (\(counts[$0]!))" },
+                                    matrix: matrix, valueLabel: "cosine of mean unit vectors"),
+                   caption: "A category is the part of the metric name before the first '/'; each cell compares the mean unit vectors of two categories.")
+    }
+
+    // MARK: - Synthetic data
+
+    func augmentation(_ html: inout Page, rows: [Row_]) {
+        html.section("Synthetic data", note: "Score distribution of the training rows after each augmentation stage (cumulative).")
+        let trainRows = rows.filter { $0.split == "train" }
+        guard trainRows.contains(where: { $0.origin != "real" }) else {
+            html.empty("No synthetic rows yet: run `fitstore augment` (see docs/provenance.md).")
+            return
+        }
+        let stages: [(String, (String) -> Bool)] = [
+            ("real", { $0 == "real" }),
+            ("+ opposite metric", { $0 == "opposite_metric" }),
+            ("+ substitutable metric", { $0 == "substitutable_metric" }),
+            ("+ negatives", { $0.hasPrefix("negative_") }),
+        ]
+        var included: [Row_] = []
+        var series: [(String, [Double])] = []
+        var table: [[String]] = []
+        for (name, belongs) in stages {
+            let added = trainRows.filter { belongs($0.origin) }
+            if added.isEmpty && name != "real" { table.append([name, "0", "–"]); continue }
+            included += added
+            var bins = [Double](repeating: 0, count: 11)
+            for r in included { if let s = r.score { bins[min(10, max(0, Int(s.rounded())))] += 1 } }
+            series.append((name, bins.map { $0 / Double(max(1, included.count)) * 100 }))
+            let mean = included.compactMap(\.score).reduce(0, +) / Double(max(1, included.count))
+            table.append([name, "\(added.count)", String(format: "%.2f", mean)])
+        }
+        html.chart(SVGChart.bars(id: "augmentation-scores", title: "Training scores after each stage", categories: (0...10).map(String.init),
+                                 series: series, xLabel: "score (rounded, 0-10)", yLabel: "share of training rows (%)"), caption: nil)
+        html.table(title: "Rows added per stage, and the mean score after it", header: ["stage", "rows added", "mean score after"], rows: table)
+    }
+
+    // MARK: - Training and predictions
+
+    func training(_ html: inout Page, db: Database, datasetID: Int64) throws {
+        html.section("Training", note: "The newest checkpoint of the data set.")
+        guard let ck = try Row.fetchOne(db, sql: "SELECT id, model, history, evaluation, config FROM checkpoint WHERE dataset_id = ? ORDER BY id DESC LIMIT 1", arguments: [datasetID]) else {
+            html.empty("No checkpoint yet: run `fitstore train` (or `fitstore run`).")
+            html.section("Predictions", note: nil)
+            html.empty("No predictions yet: run `fitstore predict`.")
+            return
+        }
+        let id: Int64 = ck[0], model: String = ck[1]
+        let history = (try? JSONDecoder().decode([EpochLine].self, from: Data((ck[2] as String).utf8))) ?? []
+        if history.isEmpty {
+            html.empty("Checkpoint \(id) has no history.")
+        } else {
+            let unit = model == "boosted" ? "boosting round (CV fold 1; validation = its held-out tenth)" : "epoch"
+            html.chart(SVGChart.lines(id: "history-loss", title: "Checkpoint \(id) (\(model)): training loss and validation RMSE",
+                                      series: [("train MSE", history.map { (Double($0.epoch + 1), $0.trainLoss) }),
+                                               ("validation RMSE", history.map { (Double($0.epoch + 1), $0.validationRMSE ?? .nan) })],
+                                      xLabel: unit, yLabel: "score units (MSE: squared)"), caption: nil)
+            html.chart(SVGChart.lines(id: "history-lr", title: "Learning rate", series: [("learning rate", history.map { (Double($0.epoch + 1), $0.learningRate) })],
+                                      xLabel: unit, yLabel: "learning rate (log scale)", logY: true), caption: nil)
+        }
+        if let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data((ck[3] as String).utf8)), let cv = evaluation.crossValidation {
+            html.chart(SVGChart.bars(id: "cv", title: "\(cv.folds)-fold CV on \(cv.rows) real rows (grouped by item)",
+                                     categories: ["\(model) model", "per-metric mean", "constant mean"],
+                                     series: [("RMSE", [Double(cv.rmse), Double(cv.perMetricMeanRMSE), Double(cv.constantMeanRMSE)])],
+                                     xLabel: "predictor", yLabel: "RMSE (score units)"),
+                       caption: String(format: "Model %.4f, per-metric mean %.4f, constant mean %.4f; %d synthetic descendants of held-out rows were kept out of training.",
+                                       cv.rmse, cv.perMetricMeanRMSE, cv.constantMeanRMSE, cv.excludedDescendants))
+            html.table(title: "CV per metric (largest 15)", header: ["metric", "rows", "model RMSE", "per-metric mean RMSE"],
+                       rows: cv.perMetric.prefix(15).map { [$0.metric, "\($0.rows)", String(format: "%.3f", $0.rmse), String(format: "%.3f", $0.perMetricMeanRMSE)] })
+        } else {
+            html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
+        }
+        html.section("Predictions", note: "Test predictions of the newest checkpoint that has any.")
+        let predictions = try Double.fetchAll(db, sql: """
+            SELECT p.score FROM prediction p WHERE p.checkpoint_id = (
+              SELECT c.id FROM checkpoint c WHERE c.dataset_id = ? AND EXISTS (SELECT 1 FROM prediction q WHERE q.checkpoint_id = c.id) ORDER BY c.id DESC LIMIT 1)
+            """, arguments: [datasetID])
+        guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
+        var bins = [Double](repeating: 0, count: 11)
+        for p in predictions { bins[min(10, max(0, Int(p.rounded())))] += 1 }
+        let mean = predictions.reduce(0, +) / Double(predictions.count)
+        let sd = (predictions.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(predictions.count)).squareRoot()
+        html.chart(SVGChart.bars(id: "predictions", title: String(format: "%d test predictions: mean %.2f, sd %.2f", predictions.count, mean, sd),
+                                 categories: (0...10).map(String.init), series: [("predicted", bins)], xLabel: "predicted score (rounded, 0-10)", yLabel: "rows (count)"),
+                   caption: nil)
+    }
+
+    struct EpochLine: Decodable { let epoch: Int; let trainLoss: Double; let validationRMSE: Double?; let learningRate: Double }
+
+    static func percentile(_ v: [Double], _ p: Double) -> Double {
+        guard !v.isEmpty else { return 0 }
+        let s = v.sorted()
+        return s[min(s.count - 1, Int(p * Double(s.count - 1)))]
+    }
+
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        var d = 0.0, na = 0.0, nb = 0.0
+        for i in a.indices { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i] }
+        return na > 0 && nb > 0 ? d / (na.squareRoot() * nb.squareRoot()) : 0
+    }
+
+    /// Every k-th element, so that at most `limit` remain (deterministic).
+    static func sample<T>(_ v: [T], _ limit: Int) -> [T] {
+        guard v.count > limit else { return v }
+        let step = Double(v.count) / Double(limit)
+        return (0..<limit).map { v[Int(Double($0) * step)] }
+    }
+}

@@ -1,0 +1,78 @@
+@testable import FitPipeline
+import FitStore
+import Foundation
+import Testing
+
+/// The HTML report renders in headless Chromium with every chart drawn and not empty, and a
+/// store without training data gives "not yet" notes instead of failing.
+@Suite(.serialized) struct ReportTests {
+    static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    static func run(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let expectedCharts = ["missing", "score-distribution", "languages", "lengths", "length-scatter", "length-by-score",
+                                 "metric-frequency", "metric-mean-top", "metric-mean-bottom", "metric-boxes", "category-cosine",
+                                 "augmentation-scores", "history-loss", "history-lr", "cv", "predictions"]
+
+    @Test func aStoreWithoutTrainingSaysWhatIsMissing() throws {
+        let fx = try Fixture()
+        let store = try TrainPredictTests.demoStore(fx, train: 30, test: 5)
+        let out = fx.root.appendingPathComponent("r.html")
+        let summary = try HTMLReport(store: store).write(dataset: "demo", to: out)
+        #expect(Set(summary.emptySections) == ["Metric embeddings", "Synthetic data", "Training", "Predictions"])
+        let html = try String(contentsOf: out, encoding: .utf8)
+        #expect(html.contains("run `fitstore train`") && html.contains("run `fitstore augment`"))
+        #expect(!html.contains("http://") || !html.contains("src=\"http"), "no network resources")
+    }
+
+    @Test(.enabled(if: chromium != nil, "Chromium is not installed (tools/setup installs the Debian package)"))
+    func everyChartRendersInChromium() throws {
+        let fx = try Fixture()
+        let store = try TrainPredictTests.demoStore(fx, train: 120, test: 20)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+        var augment = Augment.Options(dataset: "demo")
+        augment.stages = [.negative]
+        augment.lowCount = 40
+        augment.midCount = 20
+        augment.encoderKey = embed.encoderKey
+        _ = try Augment(store: store).run(augment)
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.boosting.trees = 40
+        let trained = try TrainModel(store: store).run(options)
+        _ = try Predict(store: store).run(dataset: "demo", checkpoint: trained.checkpointID, out: fx.root.appendingPathComponent("s.csv"))
+
+        let out = fx.root.appendingPathComponent("report.html")
+        let summary = try HTMLReport(store: store).write(dataset: "demo", to: out)
+        #expect(summary.emptySections.isEmpty, "\(summary.emptySections)")
+        #expect(summary.charts == Self.expectedCharts)
+        let html = try String(contentsOf: out, encoding: .utf8)
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained")
+
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(fx.root.appendingPathComponent("chrome").path)"]
+        let dom = try Self.run(Self.chromium!, flags + ["--dump-dom", out.absoluteString])
+        #expect(dom.contains("data-checked=\"yes\""), "the page loaded and its render check ran")
+        for id in Self.expectedCharts {
+            let pattern = "data-chart=\"\(id)\"[^>]*data-rendered=\"(\\d+)x(\\d+):(\\d+)\""
+            let match = try #require(dom.firstMatch(of: try Regex(pattern)), "chart \(id) is missing from the rendered page")
+            let numbers = (1...3).map { Int(match.output[$0].substring ?? "0") ?? 0 }
+            #expect(numbers[0] > 100 && numbers[1] > 50 && numbers[2] > 0, "chart \(id) rendered \(numbers[0])x\(numbers[1]) with \(numbers[2]) marks")
+        }
+        let png = fx.root.appendingPathComponent("report.png")
+        _ = try Self.run(Self.chromium!, flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
+        let bytes = try Data(contentsOf: png)
+        #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000, "a PNG with content (\(bytes.count) bytes)")
+    }
+}
