@@ -118,6 +118,33 @@ import Testing
         let relations = try MetricRelations.load(file, metrics: ["a", "b", "c", "d"])
         #expect(relations.substitutes == ["a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]] && relations.opposites.isEmpty)
     }
+
+    /// 30 items judged under a, b and c: b's score mirrors a's (opposites), c follows a.
+    @Test func proposesOppositesFromNegativelyCorrelatedScores() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[\"a\", \"b\", \"c\"]")
+        var records: [String] = []
+        for i in 0..<30 {
+            let s = Double(i % 11)
+            records.append(Fixture.record("a", "\(s)", "prompt \(i)", "response \(i)"))
+            records.append(Fixture.record("b", "\(10 - s)", "prompt \(i)", "response \(i)"))
+            records.append(Fixture.record("c", "\(min(10, s + Double(i % 2)))", "prompt \(i)", "response \(i)"))
+        }
+        try fx.write("train_data.json", "[" + records.joined(separator: ",") + "]")
+        try fx.write("test_data.json", "[]")
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let found = try RelationsSuggest(store: store).suggestOpposites(dataset: "fx")
+        #expect(found.examined == 3)
+        #expect(found.pairs.map { "\($0.a)-\($0.b)" } == ["a-b"] && found.pairs[0].r < -0.99 && found.pairs[0].items == 30)
+        // c is just as opposite to b, but b already has its partner; one opposite per metric.
+        let file = fx.root.appendingPathComponent("suggested.json")
+        try RelationsSuggest.relationsJSON([], opposites: found.pairs, dataset: "fx", source: "test").write(to: file, atomically: true, encoding: .utf8)
+        let relations = try MetricRelations.load(file, metrics: ["a", "b", "c"])
+        #expect(relations.opposites == ["a": "b", "b": "a"])
+        // Fewer shared items than required: nothing is compared.
+        #expect(try RelationsSuggest(store: store).suggestOpposites(dataset: "fx", minimumItems: 31).examined == 0)
+    }
 }
 
 @Suite struct AuditTests {

@@ -3,11 +3,57 @@ import Foundation
 import GRDB
 
 /// `fitstore relations suggest`: proposes substitutable metric pairs from nearest neighbours
-/// in metric-embedding space (the seed report's proposed extension, §3.6), as a relations
-/// file for a person to review, edit and save. Opposites are not proposed: embeddings put
-/// "hallucination" and "factual grounding" close together, so nearness cannot tell them apart.
+/// in metric-embedding space (the seed report's proposed extension, §3.6), and opposite pairs
+/// from the scores themselves, as a relations file for a person to review, edit and save.
+/// Embeddings put "hallucination" and "factual grounding" close together, so nearness cannot
+/// find opposites; the labels can: when the same prompt and response are judged under both
+/// metrics, opposite criteria give negatively correlated scores.
 public struct RelationsSuggest {
     public struct Pair: Sendable { public let a: String; public let b: String; public let cosine: Float }
+
+    /// Two metrics judged on the same items: how many, and the Pearson correlation of their scores.
+    public struct Correlation: Sendable { public let a: String; public let b: String; public let items: Int; public let r: Float }
+
+    /// Opposite pairs: metric pairs judged together on at least `minimumItems` items whose
+    /// scores correlate at or below `maximumCorrelation`; each metric keeps its most negative
+    /// partner (a relations file gives a metric one opposite). Also returns how many pairs
+    /// were examined and the most negative correlation seen, so an empty answer is explained.
+    public func suggestOpposites(dataset: String, minimumItems: Int = 20, maximumCorrelation: Float = -0.3)
+        throws -> (pairs: [Correlation], examined: Int, mostNegative: Correlation?) {
+        try store.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.prompt_text_id || ':' || COALESCE(s.response_text_id, ''), m.name, s.score
+                  FROM sample s JOIN metric m ON m.id = s.metric_id JOIN dataset d ON d.id = s.dataset_id
+                 WHERE d.name = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
+                """, arguments: [dataset])
+            var byItem: [String: [String: Double]] = [:]
+            for row in rows { byItem[row[0] as String, default: [:]][row[1] as String] = row[2] }
+            var shared: [String: [(Double, Double)]] = [:]
+            for scores in byItem.values where scores.count > 1 {
+                let names = scores.keys.sorted()
+                for i in names.indices { for j in (i + 1)..<names.count {
+                    shared["\(names[i])\u{0}\(names[j])", default: []].append((scores[names[i]]!, scores[names[j]]!))
+                } }
+            }
+            var all: [Correlation] = []
+            for (key, pairs) in shared where pairs.count >= minimumItems {
+                let parts = key.split(separator: "\u{0}").map(String.init)
+                let n = Double(pairs.count)
+                let mx = pairs.map(\.0).reduce(0, +) / n, my = pairs.map(\.1).reduce(0, +) / n
+                var sxy = 0.0, sxx = 0.0, syy = 0.0
+                for (x, y) in pairs { sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx); syy += (y - my) * (y - my) }
+                guard sxx > 0, syy > 0 else { continue }
+                all.append(Correlation(a: parts[0], b: parts[1], items: pairs.count, r: Float(sxy / (sxx * syy).squareRoot())))
+            }
+            all.sort { ($0.r, $0.a, $0.b) < ($1.r, $1.a, $1.b) }
+            var taken = Set<String>(), chosen: [Correlation] = []
+            for c in all where c.r <= maximumCorrelation && !taken.contains(c.a) && !taken.contains(c.b) {
+                chosen.append(c)
+                taken.formUnion([c.a, c.b])
+            }
+            return (chosen, all.count, all.first)
+        }
+    }
 
     let store: Store
 
@@ -43,8 +89,8 @@ public struct RelationsSuggest {
         }
     }
 
-    /// The relations file text for `pairs` (substitutes only, symmetric).
-    public static func relationsJSON(_ pairs: [Pair], dataset: String, source: String) throws -> String {
+    /// The relations file text: `pairs` as symmetric substitutes, `opposites` both ways.
+    public static func relationsJSON(_ pairs: [Pair], opposites: [Correlation] = [], dataset: String, source: String) throws -> String {
         var substitutes: [String: [String]] = [:]
         for p in pairs {
             substitutes[p.a, default: []].append(p.b)
@@ -52,8 +98,8 @@ public struct RelationsSuggest {
         }
         let object: [String: Any] = [
             "dataset": dataset,
-            "about": "SUGGESTED by `fitstore relations suggest` from mutual nearest neighbours in metric-embedding space (\(source)); review before use.",
-            "opposites": [String: String](),
+            "about": "SUGGESTED by `fitstore relations suggest`: substitutes from mutual nearest neighbours in metric-embedding space (\(source)), opposites from negatively correlated scores on shared items; review before use.",
+            "opposites": Dictionary(uniqueKeysWithValues: opposites.flatMap { [($0.a, $0.b), ($0.b, $0.a)] }),
             "substitutes": substitutes.mapValues { $0.sorted() },
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -12,13 +12,13 @@ struct RelationsCommand: ParsableCommand {
 
     struct Suggest: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Propose substitutable metric pairs from nearest neighbours in metric-embedding space.",
+            abstract: "Propose substitutable metric pairs (near in embedding space) and opposite pairs (negatively correlated scores).",
             discussion: """
-                Pairs are mutual nearest neighbours (within --neighbours of each other) whose cosine is
-                at least --min-cosine, using the data set's given metric vectors, else the encoder's
-                vectors of the metric definitions (run `fitstore embed` first). The pairs are printed
-                for review; --out writes them as a relations file that `fitstore augment --relations`
-                reads. Opposites are never proposed: nearness cannot tell a criterion from its opposite.
+                Substitutes are mutual nearest neighbours (within --neighbours of each other) whose cosine is at least --min-cosine, using the data set's given metric vectors, else the encoder's vectors of the metric definitions (run `fitstore embed` first).
+
+                Opposites cannot come from nearness (embeddings put a criterion beside its opposite); they come from the labels: two metrics judged on the same prompt and response at least --min-shared times whose scores correlate at or below --max-correlation. Each metric keeps its most negative partner. When none qualifies, the most negative correlation found is printed, so you can see why.
+
+                Everything is printed for review; --out writes a relations file that `fitstore augment --relations` reads.
                 """)
 
         @OptionGroup var storeOptions: StoreOptions
@@ -26,6 +26,8 @@ struct RelationsCommand: ParsableCommand {
         @Option(help: "Data set (default: the one ingested last).") var dataset: String?
         @Option(help: "How many nearest neighbours count as near.") var neighbours: Int = 1
         @Option(help: "Smallest cosine for a pair.") var minCosine: Float = 0.8
+        @Option(help: "Opposites: fewest items judged under both metrics.") var minShared: Int = 20
+        @Option(help: "Opposites: largest score correlation that counts as opposite.") var maxCorrelation: Float = -0.3
         @Option(help: ArgumentHelp("Write the relations file here.", valueName: "file")) var out: String?
 
         func run() throws {
@@ -35,8 +37,18 @@ struct RelationsCommand: ParsableCommand {
             let (pairs, source) = try RelationsSuggest(store: store).suggest(dataset: name, encoderKey: key, neighbours: neighbours, minimumCosine: minCosine)
             print("\(name): \(pairs.count) suggested substitutable pair(s) from \(source)")
             for p in pairs { print(String(format: "  %.4f  %@  <->  %@", p.cosine, p.a, p.b)) }
+            let opposites = try RelationsSuggest(store: store).suggestOpposites(dataset: name, minimumItems: minShared, maximumCorrelation: maxCorrelation)
+            print("\(name): \(opposites.pairs.count) suggested opposite pair(s) from scores (\(opposites.examined) metric pairs share at least \(minShared) items)")
+            for c in opposites.pairs { print(String(format: "  r = %+.3f on %d items  %@  <->  %@", c.r, c.items, c.a, c.b)) }
+            if opposites.pairs.isEmpty {
+                if let m = opposites.mostNegative {
+                    print(String(format: "  none at or below r = %+.2f: the most negative is r = %+.3f (%@ / %@, %d items)", maxCorrelation, m.r, m.a, m.b, m.items))
+                } else {
+                    print("  no two metrics are judged on the same items often enough to compare")
+                }
+            }
             if let out {
-                try RelationsSuggest.relationsJSON(pairs, dataset: name, source: source).write(toFile: out, atomically: true, encoding: .utf8)
+                try RelationsSuggest.relationsJSON(pairs, opposites: opposites.pairs, dataset: name, source: source).write(toFile: out, atomically: true, encoding: .utf8)
                 print("wrote \(out): review it, then `fitstore augment --relations \(out)`")
             }
         }
