@@ -2,12 +2,13 @@
 """The PyTorch peer of bench/trainer: the seed's residual MLP and training recipe in torch
 (CPU), on the matrices `fitstore export --folds K` wrote.
 
-    tools/bench_trainer_peer.py EXPORT_DIR THREADS EPOCHS
+    tools/bench_trainer_peer.py EXPORT_DIR THREADS EPOCHS [SEED]
 
-Prints JSON: seconds per epoch over EPOCHS timed epochs on every training row (batch 256,
-AdamW, label noise 0.05, validation on min(3000, 20%) rows each epoch), and the K-fold CV RMSE
-on real rows with the seed's full recipe (plateau LR x0.5 after 4 epochs, early stopping after
-12 restoring the best weights) using fold.npy's assignment, the same folds fitstore uses.
+EPOCHS > 0: prints JSON with the seconds per epoch over EPOCHS timed epochs on every row
+(batch 256, AdamW, label noise 0.05, validation on min(3000, 20%) rows each epoch).
+EPOCHS = 0: prints the K-fold CV RMSE on real rows with the seed's full recipe (plateau LR x0.5
+after 4 epochs, early stopping after 12 restoring the best weights) using fold.npy's
+assignment, the same folds fitstore uses, with model seeds SEED + fold.
 """
 import copy, json, sys, time
 import numpy as np
@@ -16,6 +17,7 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from train_reference import ResidualMLP
 
 d, threads, timed_epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seed = int(sys.argv[4]) if len(sys.argv) > 4 else 5401
 torch.set_num_threads(threads)
 X = torch.from_numpy(np.load(f"{d}/X.npy")); y = torch.from_numpy(np.load(f"{d}/y.npy"))
 fold = np.load(f"{d}/fold.npy")
@@ -62,13 +64,17 @@ def train(rows, seed, max_epochs=100, on_epoch=None):
 
 
 times = []
-train(torch.arange(len(y)), 1, max_epochs=timed_epochs, on_epoch=times.append)
+if timed_epochs > 0:
+    # Timing only: EPOCHS epochs on every row.
+    train(torch.arange(len(y)), 1, max_epochs=timed_epochs, on_epoch=times.append)
+    print(json.dumps({"seconds_per_epoch": sum(times) / len(times)}))
+    sys.exit(0)
 sq, n = 0.0, 0
 for k in range(int(fold.max()) + 1):
     held = np.nonzero(fold == k)[0]
     rows = torch.from_numpy(np.nonzero(fold != k)[0])
-    model = train(rows, 5401 + k)
+    model = train(rows, seed + k)
     with torch.no_grad():
         p = model(X[torch.from_numpy(held)]).clamp(0, 10)
     sq += torch.sum((p - y[torch.from_numpy(held)]) ** 2).item(); n += len(held)
-print(json.dumps({"seconds_per_epoch": sum(times) / len(times), "cv_rmse": (sq / n) ** 0.5, "folds": int(fold.max()) + 1}))
+print(json.dumps({"cv_rmse": (sq / n) ** 0.5, "folds": int(fold.max()) + 1}))

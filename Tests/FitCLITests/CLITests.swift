@@ -63,6 +63,39 @@ struct CLI {
         #expect(stats.status == 0 && stats.out.contains("dedup ratio"))
     }
 
+    /// The README's main job on the built-in demo data, then again with nothing new, then the
+    /// store exported and reported.
+    @Test func runEndToEndThenRerunExportAndReport() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let first = try cli.run("run")
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out.contains("[3/5] augment: profile real-only") && first.out.contains("[5/5] predict"))
+        #expect(first.out.contains("boosted model") && first.out.contains("5-fold CV on 600 real rows"))
+        let lines = try String(contentsOf: cli.workdir.appendingPathComponent("submission.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 201 && lines[0] == "ID,score")
+
+        let started = Date()
+        let second = try cli.run("run")
+        #expect(second.status == 0 && second.out.contains("every text already has a vector") && second.out.contains("reusing checkpoint"))
+        #expect(Date().timeIntervalSince(started) < 30, "a rerun with nothing new is quick")
+
+        let export = try cli.run("export", "--out", "x", "--split", "all", "--folds", "5")
+        #expect(export.status == 0 && export.out.contains("exported 800 rows x 1152 columns"), "\(export.out)\(export.err)")
+        for file in ["X.npy", "y.npy", "fold.npy", "features.safetensors", "manifest.json"] {
+            #expect(FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("x/\(file)").path), "\(file)")
+        }
+        let unknown = try cli.run("export", "--out", "y", "--origin", "real,no_such_generator")
+        #expect(unknown.status != 0 && unknown.err.contains("no generator 'no_such_generator'"))
+
+        let report = try cli.run("report", "--out", "r.html")
+        #expect(report.status == 0 && report.out.contains("15 charts") && report.out.contains("not in the store yet: Synthetic data"), "\(report.out)")
+
+        // --model names the model family (the encoder's file is --model-file).
+        let seed = try cli.run("train", "--model", "seed", "--widths", "16,8", "--epochs", "2", "--cv-folds", "0")
+        #expect(seed.status == 0 && seed.out.contains("seed model"), "\(seed.err)")
+    }
+
     @Test func errorsExitNonZeroWithAMessage() throws {
         let cli = try CLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }

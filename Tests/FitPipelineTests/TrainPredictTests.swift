@@ -1,5 +1,7 @@
 @testable import FitPipeline
+import FitAugment
 import FitEncoder
+import FitFormats
 import FitStore
 import FitTrain
 import Foundation
@@ -138,5 +140,25 @@ import Testing
         // Every synthetic row has a real parent, so each fold keeps some descendants out.
         let cv = try #require(report.evaluation.crossValidation)
         #expect(cv.rows == 60 && cv.excludedDescendants >= 120, "\(cv.excludedDescendants) descendants kept out")
+    }
+}
+
+@Suite struct AugmentationProfileTests {
+    /// The official DA5401 metric set gets the da5401 profile; any other set trains on real rows.
+    @Test func profileFollowsTheMetricSet() throws {
+        let relations = try #require(try MetricRelations.shipped("relations-da5401"))
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[" + relations.names.sorted().map(JSONQuoting.quote).joined(separator: ",") + "]")
+        try fx.write("train_data.json", "[]")
+        try fx.write("test_data.json", "[]")
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "official"))
+        #expect(try store.read { try AugmentationProfile.detect($0, dataset: "official") }.0 == .da5401)
+        #expect(AugmentationProfile.da5401.stages == Set(Augment.Stage.allCases))
+
+        let other = try Fixture()
+        let demo = try TrainPredictTests.demoStore(other, train: 10, test: 2)
+        #expect(try demo.read { try AugmentationProfile.detect($0, dataset: "demo") }.0 == .realOnly)
+        #expect(AugmentationProfile.realOnly.stages.isEmpty)
     }
 }

@@ -77,3 +77,28 @@ import Testing
         #expect(!third && stopping.shouldStop && stopping.bestEpoch == 0)
     }
 }
+
+@Suite struct DropoutTests {
+    /// The mask keeps 1 - p of the values, scaled by 1 / (1 - p), and depends only on the seed.
+    @Test func keepsTheRightShareWithTheInvertedScale() {
+        let n = 100_003, p: Float = 0.2
+        let input = [Float](repeating: 2, count: n)
+        func draw(seed: UInt64) -> (out: [Float], mask: [Float]) {
+            var out = [Float](repeating: 0, count: n), mask = [Float](repeating: 0, count: n)
+            var rng = SplitMix64(seed: seed)
+            input.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    mask.withUnsafeMutableBufferPointer { m in
+                        Dropout.forward(out: o.baseAddress!, mask: m.baseAddress!, inp: i.baseAddress!, count: n, p: p, training: true, rng: &rng)
+                    }
+                }
+            }
+            return (out, mask)
+        }
+        let a = draw(seed: 1)
+        let kept = a.mask.filter { $0 != 0 }.count
+        #expect(abs(Double(kept) / Double(n) - 0.8) < 0.005, "kept \(kept) of \(n)")
+        #expect(a.mask.allSatisfy { $0 == 0 || $0 == 1.25 } && zip(a.out, a.mask).allSatisfy { $0 == 2 * $1 })
+        #expect(draw(seed: 1).mask == a.mask && draw(seed: 2).mask != a.mask)
+    }
+}

@@ -20,11 +20,19 @@ enum Dropout {
             for i in 0..<n { out[i] = inp[i]; mask[i] = 1 }
             return
         }
+        // Four 16-bit uniforms per random draw: the mask needs p only to 1/65536, and the
+        // generator was a visible share of an epoch when it ran once per value.
         let scale = 1 / (1 - p)
-        for i in 0..<n {
-            let keep = Float(rng.nextUnit()) >= p
-            mask[i] = keep ? scale : 0
-            out[i] = inp[i] * mask[i]
+        let threshold = UInt64((p * 65536).rounded())
+        var i = 0
+        while i < n {
+            var bits = rng.next()
+            for _ in 0..<min(4, n - i) {
+                mask[i] = (bits & 0xFFFF) >= threshold ? scale : 0
+                out[i] = inp[i] * mask[i]
+                bits >>= 16
+                i += 1
+            }
         }
     }
 

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// AdamW (Loshchilov and Hutter) over the flat parameter buffer, as PyTorch computes it:
 /// decoupled weight decay p ← p (1 - lr λ), then the bias-corrected Adam step.
 public struct AdamW: Sendable {
@@ -28,13 +31,21 @@ public struct AdamW: Sendable {
             v.withUnsafeMutableBufferPointer { v in
                 parameters.withUnsafeMutableBufferPointer { p in
                     gradients.withUnsafeBufferPointer { g in
-                        for i in 0..<p.count {
-                            p[i] *= decay
-                            m[i] = b1 * m[i] + (1 - b1) * g[i]
-                            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                            let mhat = m[i] / c1
-                            let denominator = (v[i] / c2).squareRoot() + eps
-                            p[i] -= lr * mhat / denominator
+                        let buffers = _AdamWBuffers(p: p.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, g: g.baseAddress!)
+                        let count = p.count
+                        // Element-wise, so splitting the buffer between threads changes no result;
+                        // the step is memory-bound and a second core nearly halves it.
+                        let chunks = count >= 1 << 16 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                            let (p, m, v, g) = (buffers.p, buffers.m, buffers.v, buffers.g)
+                            for i in (count * c / chunks)..<(count * (c + 1) / chunks) {
+                                p[i] *= decay
+                                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                                let mhat = m[i] / c1
+                                let denominator = (v[i] / c2).squareRoot() + eps
+                                p[i] -= lr * mhat / denominator
+                            }
                         }
                     }
                 }
@@ -43,4 +54,11 @@ public struct AdamW: Sendable {
     }
 }
 
-import Foundation
+
+/// The four buffers of one AdamW step, shared by its threads, which touch disjoint ranges.
+struct _AdamWBuffers: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Float>
+    let m: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    let g: UnsafePointer<Float>
+}

@@ -4,7 +4,7 @@ import Foundation
 
 /// Options that choose and configure the encoder, shared by `encode` and `embed`.
 struct EncoderOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
+    @Option(name: .customLong("model-file"), help: ArgumentHelp("The encoder's model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
     var model: String?
 
     @Option(help: ArgumentHelp("Text put before every input: query, passage, none, or any literal text. e5 was trained with \"query: \" and \"passage: \".", valueName: "prefix"))
