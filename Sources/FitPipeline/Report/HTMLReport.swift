@@ -32,7 +32,8 @@ public struct HTMLReport {
         var promptTextID: Int64?
     }
 
-    public func write(dataset: String, to url: URL) throws -> Summary {
+    /// `checkpoint` nil: the data set's newest checkpoint.
+    public func write(dataset: String, checkpoint: Int64? = nil, to url: URL) throws -> Summary {
         var html = Page(title: "fitstore report: \(dataset)")
         try store.read { db in
             guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
@@ -54,7 +55,7 @@ public struct HTMLReport {
             try exploration(&html, db: db, datasetID: datasetID, real: real, train: train)
             try metricEmbeddings(&html, db: db, datasetID: datasetID)
             augmentation(&html, rows: rows)
-            try training(&html, db: db, datasetID: datasetID)
+            try training(&html, db: db, datasetID: datasetID, checkpoint: checkpoint)
         }
         let text = html.render()
         try Data(text.utf8).write(to: url, options: .atomic)
@@ -215,9 +216,11 @@ public struct HTMLReport {
 
     // MARK: - Training and predictions
 
-    func training(_ html: inout Page, db: Database, datasetID: Int64) throws {
-        html.section("Training", note: "The newest checkpoint of the data set.")
-        guard let ck = try Row.fetchOne(db, sql: "SELECT id, model, history, evaluation, config FROM checkpoint WHERE dataset_id = ? ORDER BY id DESC LIMIT 1", arguments: [datasetID]) else {
+    func training(_ html: inout Page, db: Database, datasetID: Int64, checkpoint: Int64?) throws {
+        html.section("Training", note: checkpoint == nil ? "The newest checkpoint of the data set." : "Checkpoint \(checkpoint!).")
+        guard let ck = try Row.fetchOne(db, sql: """
+            SELECT id, model, history, evaluation, config FROM checkpoint WHERE dataset_id = ? AND (? IS NULL OR id = ?) ORDER BY id DESC LIMIT 1
+            """, arguments: [datasetID, checkpoint, checkpoint]) else {
             html.empty("No checkpoint yet: run `fitstore train` (or `fitstore run`).")
             html.section("Predictions", note: nil)
             html.empty("No predictions yet: run `fitstore predict`.")
@@ -248,11 +251,12 @@ public struct HTMLReport {
         } else {
             html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
         }
-        html.section("Predictions", note: "Test predictions of the newest checkpoint that has any.")
+        html.section("Predictions", note: checkpoint == nil ? "Test predictions of the newest checkpoint that has any." : "Test predictions of checkpoint \(checkpoint!).")
         let predictions = try Double.fetchAll(db, sql: """
             SELECT p.score FROM prediction p WHERE p.checkpoint_id = (
-              SELECT c.id FROM checkpoint c WHERE c.dataset_id = ? AND EXISTS (SELECT 1 FROM prediction q WHERE q.checkpoint_id = c.id) ORDER BY c.id DESC LIMIT 1)
-            """, arguments: [datasetID])
+              SELECT c.id FROM checkpoint c WHERE c.dataset_id = ? AND (? IS NULL OR c.id = ?)
+                 AND EXISTS (SELECT 1 FROM prediction q WHERE q.checkpoint_id = c.id) ORDER BY c.id DESC LIMIT 1)
+            """, arguments: [datasetID, checkpoint, checkpoint])
         guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
         var bins = [Double](repeating: 0, count: 11)
         for p in predictions { bins[min(10, max(0, Int(p.rounded())))] += 1 }

@@ -158,7 +158,12 @@ enum SVGChart {
         let ty = { (v: Double) in logY ? log10(max(v, 1e-12)) : v }
         let pts = series.flatMap(\.points).filter { $0.1.isFinite }
         let x0 = pts.map(\.0).min() ?? 0, x1 = max(pts.map(\.0).max() ?? 1, x0 + 1e-9)
-        let y0 = pts.map { ty($0.1) }.min() ?? 0, y1 = max(pts.map { ty($0.1) }.max() ?? 1, y0 + 1e-9)
+        var y0 = pts.map { ty($0.1) }.min() ?? 0, y1 = pts.map { ty($0.1) }.max() ?? 1
+        if y1 - y0 < 1e-9 {
+            // A constant series (e.g. a fixed learning rate): centre it in a small range.
+            let pad = logY ? 0.5 : max(abs(y0) * 0.1, 0.5)
+            (y0, y1) = (y0 - pad, y1 + pad)
+        }
         var body = ""
         for (k, s) in series.enumerated() {
             let d = s.points.filter { $0.1.isFinite }.enumerated().map { i, p in
@@ -169,7 +174,7 @@ enum SVGChart {
         body += legend(series.map(\.name))
         return frame(id: id, title: title, xLabel: xLabel, yLabel: yLabel,
                      xTicks: ticks(x0, x1).map { (($0 - x0) / (x1 - x0) * pw, label($0)) },
-                     yTicks: ticks(y0, y1).map { (ph - ($0 - y0) / (y1 - y0) * ph, logY ? String(format: "%.0e", pow(10, $0)) : label($0)) }, body: body)
+                     yTicks: ticks(y0, y1).map { (ph - ($0 - y0) / (y1 - y0) * ph, logY ? String(format: "%.1e", pow(10, $0)) : label($0)) }, body: body)
     }
 
     /// A square matrix of values in [-1, 1] (or lo...hi), with row labels; a sequential

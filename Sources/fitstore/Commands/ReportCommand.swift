@@ -15,12 +15,13 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
+    @Option(help: "Checkpoint whose training and predictions to show (default: the newest).") var checkpoint: Int64?
     @Option(help: ArgumentHelp("Where to write the HTML file.", valueName: "path")) var out: String = "report.html"
 
     func run() throws {
         let store = try storeOptions.open(.readOnly)
         let dataset = try DatasetResolver.resolve(store, name: dataset)
-        let summary = try HTMLReport(store: store).write(dataset: dataset, to: URL(fileURLWithPath: out))
+        let summary = try HTMLReport(store: store).write(dataset: dataset, checkpoint: checkpoint, to: URL(fileURLWithPath: out))
         print(String(format: "wrote %@ (%.0f KB): %d charts", summary.path, Double(summary.bytes) / 1024, summary.charts.count))
         if !summary.emptySections.isEmpty {
             print("not in the store yet: " + Array(Set(summary.emptySections)).sorted().joined(separator: ", "))
