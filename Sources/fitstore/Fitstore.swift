@@ -7,16 +7,16 @@ struct Fitstore: ParsableCommand {
         commandName: "fitstore",
         abstract: "Learn an LLM judge's fitness score (0-10) for (metric, prompt, response) triples, keeping every artifact in one SQLite file.",
         discussion: """
-            Everything fitstore reads or makes (records, texts, vectors, synthetic samples, checkpoints,
-            predictions) lives in one SQLite file, ./fitstore.sqlite unless --store says otherwise.
-            Every command that writes records a run; inspect runs, samples and provenance with
-            `fitstore sql` or the plain sqlite3 shell (see docs/sql.md).
+            Everything fitstore reads or makes (records, texts, vectors, synthetic samples, checkpoints, predictions) lives in one SQLite file, ./fitstore.sqlite unless --store says otherwise. Every command that writes records a run; inspect runs, samples and provenance with `fitstore sql` or the plain sqlite3 shell (see docs/sql.md).
 
             Start with:
+              fitstore run [DIR]                the whole job, ingest to submission.csv
               fitstore demo                     write and ingest a small generated data set
               fitstore ingest DIR               ingest a DA5401-format folder
               fitstore stats                    what the store holds
               fitstore sql "SELECT * FROM run_summary"
+              fitstore report --out report.html one offline HTML file of charts
+              fitstore export --out DIR         the training matrix as .npy and safetensors
             """,
         version: FitstoreVersion.string,
         subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])

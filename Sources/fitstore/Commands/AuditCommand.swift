@@ -8,12 +8,7 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Audit synthetic data: counts and score histograms per generator, metric coverage, provenance integrity.",
         discussion: """
-            Integrity checks (any failure makes the exit status 1): synthetic rows without parents,
-            active rows whose parent was retired, missing generator/version/parameters, provenance
-            cycles, duplicated active keys. Warnings (printed, not failures): synthetic labels that
-            contradict a real label by more than 1 point for the same (metric, prompt, response),
-            and train rows whose (metric, texts) repeat (noise negatives, copies of their parent
-            whose vectors get noise, are left out of both).
+            Integrity checks (any failure makes the exit status 1): synthetic rows without parents, active rows whose parent was retired, missing generator/version/parameters, provenance cycles, duplicated active keys. Warnings (printed, not failures): synthetic labels that contradict a real label by more than 1 point for the same (metric, prompt, response), and train rows whose (metric, texts) repeat (noise negatives, copies of their parent whose vectors get noise, are left out of both).
             """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -18,11 +18,7 @@ struct AugmentCommand: ParsableCommand {
                                     and metric swap, --low-count rows labelled U[1,3] and --mid-count
                                     rows labelled U[4,7] with milder corruption; stored as recipes
                                     (parents, metric, seed, sigma), materialized when used
-            Metric relations come from --relations FILE, or from the file fitstore ships for the
-            DA5401 metrics when the data set uses them. Every synthetic row records its generator,
-            version, parameters, seed, parent rows and run (docs/provenance.md shows the SQL).
-            Rerunning adds nothing; new real rows get children next time; --drop removes one
-            generator's rows and nothing else.
+            Metric relations come from --relations FILE, or from the file fitstore ships for the DA5401 metrics when the data set uses them. Every synthetic row records its generator, version, parameters, seed, parent rows and run (docs/provenance.md shows the SQL). Rerunning adds nothing; new real rows get children next time; --drop removes one generator's rows and nothing else.
 
             Whether synthetic rows help is a per-data-set question: measure it (CV on real rows).
             """)

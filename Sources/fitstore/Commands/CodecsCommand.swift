@@ -8,10 +8,7 @@ struct CodecsCommand: ParsableCommand {
         commandName: "codecs",
         abstract: "Measure every vector encoding (float32/float16, byte-shuffle, LZ4) on the rows of a .npy file.",
         discussion: """
-            Prints, per encoding, the stored bytes per vector (header included), the ratio to raw
-            float32, the largest absolute error and the largest 1 - cosine to the original, and the
-            encode/decode time per vector. docs/storage.md holds this table for DA5401's official
-            metric embeddings and explains the defaults chosen from it.
+            Prints, per encoding, the stored bytes per vector (header included), the ratio to raw float32, the largest absolute error and the largest 1 - cosine to the original, and the encode/decode time per vector. docs/storage.md holds this table for DA5401's official metric embeddings and explains the defaults chosen from it.
             """)
 
     @Argument(help: ArgumentHelp("A 2-d float32 .npy file.", valueName: "npy"))

@@ -8,10 +8,7 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Write a small generated multilingual data set in DA5401 format and ingest it.",
         discussion: """
-            The demo data is GENERATED: prompts and responses written by the fitstore team in
-            English, Hindi, Bengali, Tamil and Nepali, scored by a rule (see the README.md written
-            beside the data). It lets every command run without downloads; it says nothing about
-            any real judge.
+            The demo data is GENERATED: prompts and responses written by the fitstore team in English, Hindi, Bengali, Tamil and Nepali, scored by a rule (see the README.md written beside the data). It lets every command run without downloads; it says nothing about any real judge.
             """)
 
     @OptionGroup var storeOptions: StoreOptions

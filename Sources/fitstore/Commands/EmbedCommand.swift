@@ -9,13 +9,9 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Embed every text in the store that has no vector under the active encoder.",
         discussion: """
-            The active encoder is the model file plus --prefix and --length-policy; each choice has
-            its own identity (see `SELECT key FROM encoder`), and vectors of other encoders stay
-            queryable until `fitstore gc` removes them. Texts are prompts, responses, system
-            prompts and metric names and definitions, each embedded once however often it is used.
+            The active encoder is the model file plus --prefix and --length-policy; each choice has its own identity (see `SELECT key FROM encoder`), and vectors of other encoders stay queryable until `fitstore gc` removes them. Texts are prompts, responses, system prompts and metric names and definitions, each embedded once however often it is used.
 
-            Work is committed in batches: stop it at any moment (even kill -9) and run it again to
-            continue; nothing is lost or duplicated. With nothing new it returns at once.
+            Work is committed in batches: stop it at any moment (even kill -9) and run it again to continue; nothing is lost or duplicated. With nothing new it returns at once.
             """)
 
     @OptionGroup var storeOptions: StoreOptions

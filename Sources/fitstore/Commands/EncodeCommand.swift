@@ -8,10 +8,7 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Embed arbitrary texts with the encoder, outside any store, into an n x 384 .npy.",
         discussion: """
-            INPUT is a JSON list of strings, or - to read that list from standard input. The output
-            is a float32 .npy of L2-normalized multilingual-e5-small embeddings, one row per text,
-            in input order. --tokens-out also writes the token ids the model saw (prefix included,
-            before windowing), as JSON.
+            INPUT is a JSON list of strings, or - to read that list from standard input. The output is a float32 .npy of L2-normalized multilingual-e5-small embeddings, one row per text, in input order. --tokens-out also writes the token ids the model saw (prefix included, before windowing), as JSON.
 
             Example:
               echo '["Hello", "नमस्ते"]' | fitstore encode - --out v.npy

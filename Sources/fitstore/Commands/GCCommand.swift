@@ -9,9 +9,7 @@ struct GCCommand: ParsableCommand {
         commandName: "gc",
         abstract: "Remove the vectors of model encoders other than the active one, then compact the file.",
         discussion: """
-            The active encoder is chosen by the same options as `fitstore embed`. Given vectors
-            (a data set's own .npy) and encoders that a checkpoint uses are always kept.
-            --dry-run shows what would go.
+            The active encoder is chosen by the same options as `fitstore embed`. Given vectors (a data set's own .npy) and encoders that a checkpoint uses are always kept. --dry-run shows what would go.
             """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -8,15 +8,9 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Read a DA5401-format folder into the store.",
         discussion: """
-            The folder holds metric_names.json and, optionally, metric_name_embeddings.npy (float32,
-            one row per metric name), metric_definitions.json (name -> text), train_data.json and
-            test_data.json (records with metric_name, user_prompt, response, system_prompt and, for
-            train, score). Test IDs are 1-based record positions, as in sample_submission.csv.
+            The folder holds metric_names.json and, optionally, metric_name_embeddings.npy (float32, one row per metric name), metric_definitions.json (name -> text), train_data.json and test_data.json (records with metric_name, user_prompt, response, system_prompt and, for train, score). Test IDs are 1-based record positions, as in sample_submission.csv.
 
-            Ingest is one transaction: a bad record is reported by file, record index and field,
-            and the store is left exactly as it was. Ingesting the same folder again adds nothing;
-            after a file changes, only new or changed records are added and the rows they replace
-            are retired (kept for lineage, hidden from sample_view).
+            Ingest is one transaction: a bad record is reported by file, record index and field, and the store is left exactly as it was. Ingesting the same folder again adds nothing; after a file changes, only new or changed records are added and the rows they replace are retired (kept for lineage, hidden from sample_view).
             """)
 
     @OptionGroup var storeOptions: StoreOptions
