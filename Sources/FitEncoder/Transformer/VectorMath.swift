@@ -63,6 +63,8 @@ enum VectorMath {
         p = p * u - 0.37612628788069113
         p = p * u + 1.1283791664921252
         let small = x * p
+        // Most GELU inputs are small: skip the tail piece (and its exp) when no lane needs it.
+        if all(a .<= 1) { return small }
         let t = (pointwiseMin(a, V(repeating: 4)) - 2.5) * (1.0 / 1.5)
         var q = V(repeating: 1.2445859914628362e-05)
         for c: Float in [-3.6655595032567504e-05, 5.902009053288049e-05, -0.00014469252806505276, 0.0004099895471669716,
