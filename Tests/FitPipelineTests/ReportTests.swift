@@ -10,19 +10,6 @@ import Testing
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    static func run(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     static let expectedCharts = ["missing", "score-distribution", "languages", "lengths", "length-scatter", "length-by-score",
                                  "metric-frequency", "metric-mean-top", "metric-mean-bottom", "metric-boxes", "category-cosine",
                                  "augmentation-scores", "history-loss", "history-lr", "cv", "predictions"]
@@ -62,7 +49,7 @@ import Testing
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained")
 
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(fx.root.appendingPathComponent("chrome").path)"]
-        let dom = try Self.run(Self.chromium!, flags + ["--dump-dom", out.absoluteString])
+        let dom = try runProgram(Self.chromium!, flags + ["--dump-dom", out.absoluteString]).output
         #expect(dom.contains("data-checked=\"yes\""), "the page loaded and its render check ran")
         for id in Self.expectedCharts {
             let pattern = "data-chart=\"\(id)\"[^>]*data-rendered=\"(\\d+)x(\\d+):(\\d+)\""
@@ -71,7 +58,7 @@ import Testing
             #expect(numbers[0] > 100 && numbers[1] > 50 && numbers[2] > 0, "chart \(id) rendered \(numbers[0])x\(numbers[1]) with \(numbers[2]) marks")
         }
         let png = fx.root.appendingPathComponent("report.png")
-        _ = try Self.run(Self.chromium!, flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
+        _ = try runProgram(Self.chromium!, flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
         let bytes = try Data(contentsOf: png)
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000, "a PNG with content (\(bytes.count) bytes)")
     }

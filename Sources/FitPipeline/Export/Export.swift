@@ -87,7 +87,7 @@ public struct Export {
                     metrics += batch.metricIDs
                     splits += batch.splits
                     origin += batch.generators
-                    for (id, g) in zip(batch.sampleIDs, batch.generators) { hasher.update("\(id) \(g)\n") }
+                    FeatureMatrix.digest(&hasher, ids: batch.sampleIDs, origins: batch.generators)
                     progress.advance(phase: "export", done: ids.count, total: n, unit: "rows")
                 }
                 try x.close()

@@ -1,3 +1,4 @@
+import FitFormats
 import FitStore
 import Foundation
 import GRDB
@@ -59,6 +60,12 @@ public struct FeatureMatrix: Sendable {
                                     "log_prompt_chars", "log_response_chars"]
 
     public var rows: Int { sampleIDs.count }
+
+    /// The digest rule of a row selection, shared by `checkpoint.training_digest` and the
+    /// export manifest: one line `"<sample id> <origin>\n"` per row, in sample id order.
+    static func digest(_ hasher: inout SHA256, ids: [Int64], origins: [String]) {
+        for (id, origin) in zip(ids, origins) { hasher.update("\(id) \(origin)\n") }
+    }
 
     public enum Selection: Sendable { case train, test }
 

@@ -59,13 +59,10 @@ public struct CrossValidation {
             let predict = try fit(fold, train)
             for (r, p) in zip(heldOut, predict(heldOut)) { predicted[r] = p }
             // Baselines from the fold's real training rows.
-            let trainReal = train.filter { items[$0] != nil }
-            let mean = trainReal.map { y[$0] }.reduce(0, +) / Float(max(1, trainReal.count))
-            var sums: [Int64: (Float, Int)] = [:]
-            for r in trainReal { let s = sums[metrics[r]] ?? (0, 0); sums[metrics[r]] = (s.0 + y[r], s.1 + 1) }
+            let baselines = MeanBaselines(y: y, metrics: metrics, rows: train.filter { items[$0] != nil })
             for r in heldOut {
-                constant[r] = mean
-                perMetricMean[r] = sums[metrics[r]].map { $0.0 / Float($0.1) } ?? mean
+                constant[r] = baselines.mean
+                perMetricMean[r] = baselines.perMetric(metrics[r])
             }
             let rmse = Self.rmse(heldOut, predicted, y)
             foldRMSE.append(rmse)

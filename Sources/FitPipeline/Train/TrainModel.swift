@@ -103,7 +103,7 @@ public struct TrainModel {
         }
         let y = features.targets.map { $0! }
         var hasher = SHA256()
-        for (id, generator) in zip(features.sampleIDs, features.generators) { hasher.update("\(id) \(generator)\n") }
+        FeatureMatrix.digest(&hasher, ids: features.sampleIDs, origins: features.generators)
         let trainingDigest = hasher.finalize().hexString
         let mlpConfig = ResidualMLP.Config(inputs: features.width, widths: options.network, dropout: options.dropout)
         let layouts = options.model == .seed ? ResidualMLP(config: mlpConfig, seed: 0) : nil
@@ -150,21 +150,15 @@ public struct TrainModel {
         var history: [EpochRecord]
         switch options.model {
         case .seed:
-            let trainer = Trainer(options: options.training)
-            let (train, validation) = trainer.split(rows: features.rows)
-            let mlp = ResidualMLP(config: mlpConfig, seed: options.training.seed)
-            let result = trainer.fit(mlp, x: features.values, y: y, train: train, validation: validation) { record in
-                progress.note(String(format: "epoch %3d  train MSE %.4f  validation RMSE %.4f  lr %.2e",
-                                     record.epoch + 1, record.trainLoss, record.validationRMSE, record.learningRate))
-            }
-            model = .seed(mlp)
-            history = result.history
-            let baselines = Self.baselines(y: y, metrics: features.metricIDs, train: train, validation: validation)
-            evaluation.validationRows = validation.count
-            evaluation.validationRMSE = result.bestValidationRMSE
+            let fitted = fitSeed(options, features: features, y: y, rows: all, quiet: false)
+            model = .seed(fitted.model)
+            history = fitted.result.history
+            let baselines = Self.baselines(y: y, metrics: features.metricIDs, train: fitted.train, validation: fitted.validation)
+            evaluation.validationRows = fitted.validation.count
+            evaluation.validationRMSE = fitted.result.bestValidationRMSE
             evaluation.constantMeanRMSE = baselines.constant
             evaluation.perMetricMeanRMSE = baselines.perMetric
-            evaluation.bestEpoch = result.bestEpoch
+            evaluation.bestEpoch = fitted.result.bestEpoch
         case .boosted:
             let (fitted, finalHistory) = fit(options, features: features, y: y, rows: all, validation: [], quiet: false)
             model = fitted
@@ -197,12 +191,8 @@ public struct TrainModel {
                      quiet: Bool) -> (TrainedModel, [EpochRecord]) {
         switch options.model {
         case .seed:
-            let trainer = Trainer(options: options.training)
-            let (t, v) = trainer.split(rows: rows.count)
-            let mlp = ResidualMLP(config: .init(inputs: features.width, widths: options.network, dropout: options.dropout),
-                                  seed: options.training.seed)
-            let result = trainer.fit(mlp, x: features.values, y: y, train: t.map { rows[$0] }, validation: v.map { rows[$0] })
-            return (.seed(mlp), result.history)
+            let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet)
+            return (.seed(fitted.model), fitted.result.history)
         case .boosted:
             // Fold 1 of CV keeps a held-out tenth for the history chart's validation curve.
             var train = rows, held: [Int] = []
@@ -221,14 +211,30 @@ public struct TrainModel {
         }
     }
 
+    /// The seed's MLP on `rows`, with the seed's own random validation split of them for
+    /// early stopping; per-epoch progress unless `quiet`.
+    private func fitSeed(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], quiet: Bool)
+        -> (model: ResidualMLP, result: Trainer.Result, train: [Int], validation: [Int]) {
+        let trainer = Trainer(options: options.training)
+        let (t, v) = trainer.split(rows: rows.count)
+        let (train, validation) = (t.map { rows[$0] }, v.map { rows[$0] })
+        let mlp = ResidualMLP(config: .init(inputs: features.width, widths: options.network, dropout: options.dropout),
+                              seed: options.training.seed)
+        let result = trainer.fit(mlp, x: features.values, y: y, train: train, validation: validation) { record in
+            if !quiet {
+                progress.note(String(format: "epoch %3d  train MSE %.4f  validation RMSE %.4f  lr %.2e",
+                                     record.epoch + 1, record.trainLoss, record.validationRMSE, record.learningRate))
+            }
+        }
+        return (mlp, result, train, validation)
+    }
+
     static func baselines(y: [Float], metrics: [Int64], train: [Int], validation: [Int]) -> (constant: Float, perMetric: Float) {
-        let trainMean = train.map { y[$0] }.reduce(0, +) / Float(train.count)
-        var sums: [Int64: (Float, Int)] = [:]
-        for r in train { let m = metrics[r]; let s = sums[m] ?? (0, 0); sums[m] = (s.0 + y[r], s.1 + 1) }
+        let b = MeanBaselines(y: y, metrics: metrics, rows: train)
         func rmse(_ predict: (Int) -> Float) -> Float {
             (validation.map { let e = predict($0) - y[$0]; return e * e }.reduce(0, +) / Float(max(1, validation.count))).squareRoot()
         }
-        return (rmse { _ in trainMean }, rmse { r in sums[metrics[r]].map { $0.0 / Float($0.1) } ?? trainMean })
+        return (rmse { _ in b.mean }, rmse { b.perMetric(metrics[$0]) })
     }
 
     /// Rebuilds the model of a stored checkpoint.
@@ -273,12 +279,20 @@ struct Lineage {
     static func load(_ db: Database, sampleIDs: [Int64]) throws -> Lineage {
         var l = Lineage()
         let wanted = Set(sampleIDs)
-        for row in try Row.fetchAll(db, sql: "SELECT id, origin, prompt_text_id, response_text_id FROM sample WHERE split = 'train'") {
+        guard let first = sampleIDs.first,
+              let datasetID = try Int64.fetchOne(db, sql: "SELECT dataset_id FROM sample WHERE id = ?", arguments: [first]) else { return l }
+        // The data set's train rows only; the set filter keeps the selection's rows.
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, prompt_text_id, response_text_id FROM sample WHERE dataset_id = ? AND split = 'train' AND origin = 'real'
+            """, arguments: [datasetID]) {
             let id: Int64 = row[0]
-            guard wanted.contains(id), (row[1] as String) == "real" else { continue }
-            l.itemOfSample[id] = "\(row[2] as Int64? ?? 0):\(row[3] as Int64? ?? 0)"
+            guard wanted.contains(id) else { continue }
+            l.itemOfSample[id] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
         }
-        for row in try Row.fetchAll(db, sql: "SELECT sample_id, parent_id FROM sample_parent ORDER BY sample_id, ordinal") {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT p.sample_id, p.parent_id FROM sample_parent p JOIN sample s ON s.id = p.sample_id
+             WHERE s.dataset_id = ? ORDER BY p.sample_id, p.ordinal
+            """, arguments: [datasetID]) {
             l.parents[row[0], default: []].append(row[1])
         }
         return l

@@ -68,9 +68,8 @@ struct RunCommand: ParsableCommand {
         }
         print("[4/5] train")
         var options = training.options(dataset: ingest.dataset, encoderKey: embed.encoderKey)
-        if options.syntheticGenerators.isEmpty, !chosen.stages.isEmpty {
-            options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: ingest.dataset) }
-        } else if options.syntheticGenerators == ["all"] {
+        // The profile's rows when the user named none; "all" names every generator present.
+        if (options.syntheticGenerators.isEmpty && !chosen.stages.isEmpty) || options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: ingest.dataset) }
         }
         options.profile = training.synthetic.isEmpty ? chosen.rawValue : "custom"
