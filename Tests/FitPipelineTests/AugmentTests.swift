@@ -142,6 +142,12 @@ import Testing
         try RelationsSuggest.relationsJSON([], opposites: found.pairs, dataset: "fx", source: "test").write(to: file, atomically: true, encoding: .utf8)
         let relations = try MetricRelations.load(file, metrics: ["a", "b", "c"])
         #expect(relations.opposites == ["a": "b", "b": "a"])
+        // The printed 95% interval (Fisher's z): r = -0.142 on 150 items is not clear of zero;
+        // r = -0.6 on 100 is. Expected values from atanh/tanh in Python.
+        let weak = RelationsSuggest.Correlation(a: "a", b: "b", items: 150, r: -0.142).interval95
+        #expect(abs(weak.lowerBound - -0.29554) < 1e-4 && abs(weak.upperBound - 0.01869) < 1e-4)
+        let strong = RelationsSuggest.Correlation(a: "a", b: "b", items: 100, r: -0.6).interval95
+        #expect(abs(strong.lowerBound - -0.71245) < 1e-4 && abs(strong.upperBound - -0.45750) < 1e-4)
         // Fewer shared items than required: nothing is compared.
         #expect(try RelationsSuggest(store: store).suggestOpposites(dataset: "fx", minimumItems: 31).examined == 0)
     }
@@ -205,6 +211,24 @@ import Testing
         }
         #expect(try Augment(store: store).run(options).runID == nil)
         #expect(try Audit(store: store).run(dataset: "fx").integrityFailures.isEmpty)
+    }
+
+    /// Stage 3's rows carry one generator per corruption; `--drop negative` takes all three
+    /// and leaves every other row (stage 1 and 2 children included) alone.
+    @Test func droppingTheStageNameRemovesAllThreeCorruptions() throws {
+        let (fx, store, base) = try AugmentTests().setUp()
+        defer { withExtendedLifetime(fx) {} }
+        var options = base
+        options.stages = [.opposite, .substitutable, .negative]
+        options.lowCount = 20
+        options.midCount = 10
+        let report = try Augment(store: store).run(options)
+        let negatives = report.added.filter { $0.key.hasPrefix("negative_") }.values.reduce(0, +)
+        #expect(negatives == 30)
+        #expect(try Augment(store: store).drop(dataset: "fx", generator: "negative_x").removed == 0)
+        let (run, removed) = try Augment(store: store).drop(dataset: "fx", generator: "negative")
+        #expect(run != nil && removed == 30)
+        #expect(try Augment(store: store).generators(dataset: "fx") == ["opposite_metric", "substitutable_metric"])
     }
 }
 

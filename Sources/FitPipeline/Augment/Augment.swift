@@ -169,16 +169,37 @@ public struct Augment {
         return report
     }
 
-    /// Deletes one generator's rows of a data set (their parent links go with them).
+    /// The generators that have rows in a data set, by name.
+    public func generators(dataset: String) throws -> [String] {
+        try store.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT s.generator FROM sample s JOIN dataset d ON d.id = s.dataset_id
+                WHERE d.name = ? AND s.generator IS NOT NULL ORDER BY 1
+                """, arguments: [dataset])
+        }
+    }
+
+    /// The generators `--drop NAME` removes: NAME itself, or all three of stage 3 when NAME
+    /// is the stage's name ("negative"), whose rows carry one generator per corruption.
+    public static func generators(dropping name: String) -> [String] {
+        name == Stage.negative.rawValue ? NegativeSampler.Corruption.allCases.map(NegativeSampler.generator) : [name]
+    }
+
+    /// Deletes one generator's (or one stage's) rows of a data set; their parent links go
+    /// with them, and no other row is touched.
     public func drop(dataset: String, generator: String) throws -> (runID: Int64?, removed: Int) {
-        try store.write { db in
+        let generators = Self.generators(dropping: generator)
+        let placeholders = Array(repeating: "?", count: generators.count).joined(separator: ",")
+        return try store.write { db in
             guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
                 throw StoreError.notFound("no data set named '\(dataset)'")
             }
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample WHERE dataset_id = ? AND generator = ?", arguments: [datasetID, generator]) ?? 0
+            let arguments: StatementArguments = [datasetID] + StatementArguments(generators)
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample WHERE dataset_id = ? AND generator IN (\(placeholders))",
+                                         arguments: arguments) ?? 0
             guard count > 0 else { return (nil, 0) }
             let runID = try RunLedger.begin(db, kind: "augment-drop", parameters: ["dataset": dataset, "generator": generator])
-            try db.execute(sql: "DELETE FROM sample WHERE dataset_id = ? AND generator = ?", arguments: [datasetID, generator])
+            try db.execute(sql: "DELETE FROM sample WHERE dataset_id = ? AND generator IN (\(placeholders))", arguments: arguments)
             try RunLedger.finish(db, run: runID, counts: ["removed": count])
             return (runID, count)
         }

@@ -12,7 +12,20 @@ public struct RelationsSuggest {
     public struct Pair: Sendable { public let a: String; public let b: String; public let cosine: Float }
 
     /// Two metrics judged on the same items: how many, and the Pearson correlation of their scores.
-    public struct Correlation: Sendable { public let a: String; public let b: String; public let items: Int; public let r: Float }
+    public struct Correlation: Sendable {
+        public let a: String
+        public let b: String
+        public let items: Int
+        public let r: Float
+
+        /// The 95% confidence interval of r (Fisher's z, normal approximation), so a reviewer
+        /// sees whether a pair is opposite beyond chance: an interval that reaches 0 is not.
+        public var interval95: ClosedRange<Float> {
+            guard items > 3, abs(r) < 1 else { return r...r }
+            let z = atanh(Double(r)), half = 1.959_964 / Double(items - 3).squareRoot()
+            return Float(tanh(z - half))...Float(tanh(z + half))
+        }
+    }
 
     /// Opposite pairs: metric pairs judged together on at least `minimumItems` items whose
     /// scores correlate at or below `maximumCorrelation`; each metric keeps its most negative

@@ -48,7 +48,7 @@ struct AugmentCommand: ParsableCommand {
         guard parts.count == 2, parts[0] <= parts[1], parts[0] >= 0, parts[1] <= 10 else { return nil }
         return parts[0]...parts[1]
     }
-    @Option(help: ArgumentHelp("Remove this generator's rows instead of generating.", valueName: "generator"))
+    @Option(help: ArgumentHelp("Remove this generator's rows instead of generating: a generator name as stored in sample.generator, or a stage name (negative drops all three of its corruptions).", valueName: "generator"))
     var drop: String?
 
     func validate() throws {
@@ -65,7 +65,12 @@ struct AugmentCommand: ParsableCommand {
         let name = try DatasetResolver.resolve(store, name: dataset)
         if let drop {
             let (run, removed) = try Augment(store: store).drop(dataset: name, generator: drop)
-            print(run == nil ? "\(name): no rows of generator \(drop); nothing removed" : "\(name): removed \(removed) rows of \(drop) (run \(run!))")
+            guard let run else {
+                let present = try Augment(store: store).generators(dataset: name)
+                print("\(name): no rows of generator \(drop); nothing removed (generators present: \(present.isEmpty ? "none" : present.joined(separator: ", ")))")
+                return
+            }
+            print("\(name): removed \(removed) rows of \(drop) (run \(run))")
             return
         }
         var options = Augment.Options(dataset: name)

@@ -27,7 +27,9 @@ struct RelationsCommand: ParsableCommand {
         @Option(help: "How many nearest neighbours count as near.") var neighbours: Int = 1
         @Option(help: "Smallest cosine for a pair.") var minCosine: Float = 0.8
         @Option(help: "Opposites: fewest items judged under both metrics.") var minShared: Int = 20
-        @Option(help: "Opposites: largest score correlation that counts as opposite.") var maxCorrelation: Float = -0.3
+        // .unconditional: the value is negative, and would otherwise be read as an option.
+        @Option(parsing: .unconditional, help: "Opposites: largest score correlation that counts as opposite (a negative number, e.g. --max-correlation -0.1).")
+        var maxCorrelation: Float = -0.3
         @Option(help: ArgumentHelp("Write the relations file here.", valueName: "file")) var out: String?
 
         func run() throws {
@@ -39,7 +41,11 @@ struct RelationsCommand: ParsableCommand {
             for p in pairs { print(String(format: "  %.4f  %@  <->  %@", p.cosine, p.a, p.b)) }
             let opposites = try RelationsSuggest(store: store).suggestOpposites(dataset: name, minimumItems: minShared, maximumCorrelation: maxCorrelation)
             print("\(name): \(opposites.pairs.count) suggested opposite pair(s) from scores (\(opposites.examined) metric pairs share at least \(minShared) items)")
-            for c in opposites.pairs { print(String(format: "  r = %+.3f on %d items  %@  <->  %@", c.r, c.items, c.a, c.b)) }
+            for c in opposites.pairs {
+                let ci = c.interval95
+                print(String(format: "  r = %+.3f on %d items (95%% interval %+.2f to %+.2f%@)  %@  <->  %@", c.r, c.items,
+                             ci.lowerBound, ci.upperBound, ci.upperBound < 0 ? "" : ": not clear of zero, weak evidence", c.a, c.b))
+            }
             if opposites.pairs.isEmpty {
                 if let m = opposites.mostNegative {
                     print(String(format: "  none at or below r = %+.2f: the most negative is r = %+.3f (%@ / %@, %d items)", maxCorrelation, m.r, m.a, m.b, m.items))
