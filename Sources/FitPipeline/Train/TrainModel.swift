@@ -135,7 +135,7 @@ public struct TrainModel {
         }
         // 1. Cross-validation on real rows.
         var foldHistory: [EpochRecord]?
-        let cv = try CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
+        let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
             y: y, metrics: features.metricIDs, metricNames: metricNames, items: lineage.items(features), ancestors: lineage.ancestors(features),
             fit: { fold, rows in
                 let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [], quiet: true)
