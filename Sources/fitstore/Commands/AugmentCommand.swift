@@ -9,16 +9,13 @@ struct AugmentCommand: ParsableCommand {
         commandName: "augment",
         abstract: "Write the seed's synthetic training rows, with provenance, into the store.",
         discussion: """
-            Stages (the seed report's section 3):
-              opposite_metric       each real row whose metric has an opposite -> a row under the
-                                    opposite with a low score (1 + 2(10 - s)/10 + U(0,1), so 1-4)
-              substitutable_metric  each real row with score <= 5 -> a row under every metric that
-                                    can substitute for its own, same score
-              negative              negatives in embedding space (section 4): shuffle, Gaussian noise
-                                    and metric swap, --low-count rows labelled U[1,3] and --mid-count
-                                    rows labelled U[4,7] with milder corruption; stored as recipes
-                                    (parents, metric, seed, sigma), materialized when used
-            Metric relations come from --relations FILE, or from the file fitstore ships for the DA5401 metrics when the data set uses them. Every synthetic row records its generator, version, parameters, seed, parent rows and run (docs/provenance.md shows the SQL). Rerunning adds nothing; new real rows get children next time; --drop removes one generator's rows and nothing else.
+            Stage opposite_metric (seed report section 3.2): each real row whose metric has an opposite gives a row under the opposite with a low score, 1 + 2(10 - s)/10 + U(0,1), so 1-4.
+
+            Stage substitutable_metric (section 3.3): each real row scored at most 5 gives a row under every metric that can substitute for its own, with the same score.
+
+            Stage negative (section 4): negatives in embedding space by shuffle, Gaussian noise and metric swap (generators negative_shuffle, negative_noise, negative_metric_swap): --low-count rows labelled U[1,3] and --mid-count rows labelled U[4,7] with milder corruption. They are stored as recipes (parents, metric, seed, sigma) and materialized when used.
+
+            Metric relations come from --relations FILE, or from the file fitstore ships for the DA5401 metrics when the data set uses them. Every synthetic row records its generator, version, parameters, seed, parent rows and run (docs/provenance.md shows the SQL). Rerunning adds nothing; new real rows get children next time; --drop removes one generator's (or one stage's) rows and nothing else.
 
             Whether synthetic rows help is a per-data-set question: measure it (CV on real rows).
             """)

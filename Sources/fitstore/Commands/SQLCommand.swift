@@ -7,16 +7,15 @@ struct SQLCommand: ParsableCommand {
         commandName: "sql",
         abstract: "Run SQL on the store, read-only, and print the result.",
         discussion: """
-            The store is opened read-only: nothing you type can change it. Views (docs/sql.md):
-              sample_view         every active sample with metric, texts, score, split, origin, provenance
-              run_summary         what each run did
-              embedding_coverage  vectors per encoder and text role
-              text_in_use         texts referenced by samples and metrics
+            The store is opened read-only: nothing you type can change it.
+
+            Views (docs/sql.md): sample_view, every active sample with its metric, texts, score, split, origin and provenance; run_summary, what each run did; embedding_coverage, vectors per encoder and text role; text_in_use, the texts that samples and metrics refer to.
+
             Vector functions: vec_dims(b), vec_dtype(b), vec_norm(b), vec_cosine(a, b), vec_json(b).
 
             Examples:
               fitstore sql "SELECT split, origin, COUNT(*) FROM sample_view GROUP BY 1, 2"
-              fitstore sql "SELECT m.name, vec_dims(e.vector), vec_norm(e.vector) FROM metric_embedding e JOIN metric m ON m.id = e.metric_id LIMIT 5"
+              fitstore sql "SELECT vec_dims(vector) FROM metric_embedding LIMIT 1"
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }

@@ -103,9 +103,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Features per row are [prompt | response | metric] vectors: prompts and responses from the active encoder (run `fitstore embed` first), the metric from the data set's given vectors when it has them, else the encoder's vector of the metric definition or name. With --extras (on by default for boosted trees) five columns follow: the three cosines between those vectors and the log character counts of prompt and response.
 
-            Two models:
-              boosted  gradient-boosted regression trees (400 rounds, 15 leaves, shrinkage 0.03, 80% rows and 30% features per tree): the default, because it beats the per-metric mean in CV where the seed's MLP does not (docs/results.md).
-              seed     the write-up's residual MLP, exactly: widths 1024-512-256, BatchNorm, ReLU, dropout 0.2, a residual projection, LayerNorm head, AdamW (lr 1e-3, weight decay 1e-5), plateau LR (x0.5 after 4 epochs), early stopping (12 epochs) restoring the best weights, label noise 0.05, validation on min(3000, 20%) random rows.
+            Model boosted (the default): gradient-boosted regression trees (400 rounds, 15 leaves, shrinkage 0.03, 80% rows and 30% features per tree), chosen because it beats the per-metric mean in CV where the seed's MLP does not (docs/results.md).
+
+            Model seed: the write-up's residual MLP, exactly: widths 1024-512-256, BatchNorm, ReLU, dropout 0.2, a residual projection, LayerNorm head, AdamW (lr 1e-3, weight decay 1e-5), plateau LR (x0.5 after 4 epochs), early stopping (12 epochs) restoring the best weights, label noise 0.05, validation on min(3000, 20%) random rows.
 
             Evaluation is K-fold cross-validation on the REAL rows: rows of one item (same prompt and response) share a fold, and synthetic rows descended from a held-out row stay out of that fold's training. The result, overall and per metric, against the constant-mean and per-metric-mean baselines, is printed and kept in the checkpoint (`SELECT evaluation FROM checkpoint`), with the weights, settings, encoder, a digest of the training rows and the per-epoch (per-round) history.
             """)
