@@ -97,35 +97,45 @@ enum Kernels {
         }
     }
 
-    /// Softmax of each row in place.
+    /// Softmax of each row in place, 16 lanes at a time. A row's last partial vector is
+    /// padded with -inf (whose exp is 0), so no element goes through scalar `expf`: rows are
+    /// rarely a multiple of 16 long, and the scalar tail was up to 15 calls per row.
     static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        let vectors = width / 16
+        typealias V = SIMD16<Float>
+        let full = width / 16, tail = width % 16
+        func loadTail(_ row: UnsafeMutablePointer<Float>) -> V {
+            var v = V(repeating: -.infinity)
+            for i in 0..<tail { v[i] = row[full * 16 + i] }
+            return v
+        }
         for r in 0..<rows {
             let row = x + r * width
             let raw = UnsafeMutableRawPointer(row)
-            // Row maximum 16 lanes at a time (a select, which compiles to a vector max; the
-            // scalar `max` does not vectorize and was the slowest pass of attention).
-            var lanes = SIMD16<Float>(repeating: -.infinity)
-            for c in 0..<vectors {
-                let v = raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self)
+            // Row maximum as selects, which compile to vector max instructions (the scalar
+            // `max` does not vectorize and was the slowest pass of attention).
+            var lanes = V(repeating: -.infinity)
+            for c in 0..<full {
+                let v = raw.loadUnaligned(fromByteOffset: c * 64, as: V.self)
                 lanes.replace(with: v, where: v .> lanes)
             }
-            var m = lanes.max()
-            for i in (vectors * 16)..<width { m = max(m, row[i]) }
-            var sum: Float = 0
-            var acc = SIMD16<Float>()
-            for c in 0..<vectors {
-                let e = VectorMath.exp(raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self) - m)
-                raw.storeBytes(of: e, toByteOffset: c * 64, as: SIMD16<Float>.self)
+            if tail > 0 { let v = loadTail(row); lanes.replace(with: v, where: v .> lanes) }
+            let m = VectorMath.maximum(lanes, lanes)
+            var acc = V()
+            for c in 0..<full {
+                let e = VectorMath.exp(raw.loadUnaligned(fromByteOffset: c * 64, as: V.self) - m)
+                raw.storeBytes(of: e, toByteOffset: c * 64, as: V.self)
                 acc += e
             }
-            sum = acc.sum()
-            for i in (vectors * 16)..<width { let e = expf(row[i] - m); row[i] = e; sum += e }
-            let inv = 1 / sum
-            for c in 0..<vectors {
-                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: c * 64, as: SIMD16<Float>.self) * inv, toByteOffset: c * 64, as: SIMD16<Float>.self)
+            var last = V()
+            if tail > 0 {
+                last = VectorMath.exp(loadTail(row) - m)
+                acc += last
             }
-            for i in (vectors * 16)..<width { row[i] *= inv }
+            let inv = 1 / acc.sum()
+            for c in 0..<full {
+                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: c * 64, as: V.self) * inv, toByteOffset: c * 64, as: V.self)
+            }
+            for i in 0..<tail { row[full * 16 + i] = last[i] * inv }
         }
     }
 
