@@ -17,8 +17,8 @@ enum VectorMath {
         var r = clamped - n * 0.693_145_751_953_125
         r = r - n * 1.428_606_765_330_187_0e-6
         // exp(r) by its Taylor polynomial to degree 7, Horner steps as fused multiply-adds
-        // (`addingProduct`: Swift does not contract `p * r + c` by itself). One rounding per
-        // step instead of two: faster, and nearer the reference on the bench texts.
+        // (`addingProduct`: Swift does not contract `p * r + c` by itself): one instruction
+        // and one rounding per step instead of two.
         var p = V(repeating: 1.0 / 5040)
         p = V(repeating: 1.0 / 720).addingProduct(p, r)
         p = V(repeating: 1.0 / 120).addingProduct(p, r)
