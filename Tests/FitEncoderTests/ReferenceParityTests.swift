@@ -17,6 +17,19 @@ import Testing
         return nil
     }
 
+    /// Runs tools/NAME with python3 and requires it to succeed (its stderr is the message).
+    static func runTool(_ name: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python!)
+        process.arguments = [repository.appendingPathComponent("tools/\(name)").path] + arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "tools/\(name) failed: \(errorText)")
+    }
+
     /// Texts in the scripts and shapes DA5401 holds, and the edge cases of tokenization.
     static let corpus: [String] = {
         let paragraph = "The committee met on Tuesday. समिति ने मंगलवार को बैठक की। কমিটি মঙ্গলবার বৈঠক করেছে। "
@@ -54,15 +67,7 @@ import Testing
         let input = work.appendingPathComponent("in.json"), output = work.appendingPathComponent("out.json")
         try JSONSerialization.data(withJSONObject: Self.corpus).write(to: input)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python!)
-        process.arguments = [Self.repository.appendingPathComponent("tools/e5_reference.py").path, input.path, output.path, "--threads", "2"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "tools/e5_reference.py failed: \(errorText)")
+        try Self.runTool("e5_reference.py", [input.path, output.path, "--threads", "2"])
 
         let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as! [String: Any]
         let ids = reference["ids"] as! [[Int]]
@@ -111,16 +116,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let input = work.appendingPathComponent("ids.json"), output = work.appendingPathComponent("f64.npy")
         try JSONSerialization.data(withJSONObject: texts.map { embedder.tokenize($0).map(Int.init) }).write(to: input)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python!)
-        process.arguments = [Self.repository.appendingPathComponent("tools/e5_float64_reference.py").path, input.path, output.path,
-                             "--model", modelPath]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "tools/e5_float64_reference.py failed: \(errorText)")
+        try Self.runTool("e5_float64_reference.py", [input.path, output.path, "--model", modelPath])
         let exact = try Self.float64Rows(Data(contentsOf: output), columns: embedder.dimensions)
         try #require(exact.count == texts.count)
         let ours = embedder.embed(texts)

@@ -21,12 +21,7 @@ import Testing
         let store = try TrainPredictTests.demoStore(fx, train: 40, test: 9)
         let embed = try Embed(store: store).run(EmbedTests.options())
         let beforeAugment = try store.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") }!
-        var augment = Augment.Options(dataset: "demo")
-        augment.stages = [.negative]
-        augment.lowCount = 30
-        augment.midCount = 10
-        augment.encoderKey = embed.encoderKey
-        _ = try Augment(store: store).run(augment)
+        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 30, mid: 10)
 
         let selection = FeatureSelection(dataset: "demo", split: .all, encoderKey: embed.encoderKey, generators: .all, extras: true)
         let out = fx.root.appendingPathComponent("export")

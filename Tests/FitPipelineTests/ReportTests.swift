@@ -30,12 +30,7 @@ import Testing
         let fx = try Fixture()
         let store = try TrainPredictTests.demoStore(fx, train: 120, test: 20)
         let embed = try Embed(store: store).run(EmbedTests.options())
-        var augment = Augment.Options(dataset: "demo")
-        augment.stages = [.negative]
-        augment.lowCount = 40
-        augment.midCount = 20
-        augment.encoderKey = embed.encoderKey
-        _ = try Augment(store: store).run(augment)
+        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 40, mid: 20)
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
         options.boosting.trees = 40
         let trained = try TrainModel(store: store).run(options)

@@ -19,6 +19,16 @@ import Testing
         return store
     }
 
+    /// Augmentation stage 3 alone on an embedded demo store: `low` + `mid` negative rows.
+    static func addNegatives(_ store: Store, encoderKey: String, low: Int, mid: Int) throws {
+        var augment = Augment.Options(dataset: "demo")
+        augment.stages = [.negative]
+        augment.lowCount = low
+        augment.midCount = mid
+        augment.encoderKey = encoderKey
+        _ = try Augment(store: store).run(augment)
+    }
+
     @Test func trainsStoresAndPredictsEveryTestID() throws {
         let fx = try Fixture()
         let store = try Self.demoStore(fx, train: 150, test: 40)
@@ -103,12 +113,8 @@ import Testing
         let fx = try Fixture()
         let store = try TrainPredictTests.demoStore(fx, train: 60, test: 10)
         let embed = try Embed(store: store).run(EmbedTests.options())
-        var augment = Augment.Options(dataset: "demo")
-        augment.stages = [.negative]
-        augment.lowCount = 60
-        augment.midCount = 60  // whole children per parent: exactly 60 + 60 rows
-        augment.encoderKey = embed.encoderKey
-        _ = try Augment(store: store).run(augment)
+        // Whole children per parent: exactly 60 + 60 rows.
+        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 60, mid: 60)
         let generators: Set<String> = ["negative_shuffle", "negative_noise", "negative_metric_swap"]
         func load() throws -> FeatureMatrix {
             try store.read { try FeatureMatrix.load($0, dataset: "demo", selection: .train, encoderKey: embed.encoderKey, syntheticGenerators: generators) }

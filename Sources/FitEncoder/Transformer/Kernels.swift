@@ -51,18 +51,9 @@ enum Kernels {
         hi = pointwiseMin(pointwiseMax(VectorMath.roundToNearest(hi * inverse), low), high) * d
     }
 
-    /// x = LayerNorm(x + residual) row by row (residual may be nil). Sums run in index
+    /// x = LayerNorm(x + residual) row by row on the calling thread (residual may be nil). Sums run in index
     /// order, as the reference engine's do: a vectorized tree sum was measurably farther from
     /// its vectors on short texts (parity is checked at cosine 0.9999).
-    static func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
-                             weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
-        parallelChunks(rows, minimumPerChunk: 64) { range in
-            addLayerNormRows(x + range.lowerBound * width, residual.map { $0 + range.lowerBound * width },
-                             rows: range.count, width: width, weight: weight, bias: bias, eps: eps)
-        }
-    }
-
-    /// `addLayerNorm` on the calling thread only.
     static func addLayerNormRows(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
         for r in 0..<rows {

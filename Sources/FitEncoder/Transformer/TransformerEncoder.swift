@@ -47,8 +47,9 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
     }
 
-    /// x = LayerNorm(x + residual) for a block of rows on the calling thread.
-    private func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>, rows: Int,
+    /// x = LayerNorm(x + residual), or LayerNorm(x) without one, for a block of rows on the
+    /// calling thread.
+    private func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int,
                               _ w: [Float], _ b: [Float]) {
         w.withUnsafeBufferPointer { w in
             b.withUnsafeBufferPointer { b in
@@ -139,13 +140,10 @@ public final class TransformerEncoder: @unchecked Sendable {
                 }
             }
         }
-        weights.embedNormW.withUnsafeBufferPointer { w in
-            weights.embedNormB.withUnsafeBufferPointer { b in
-                Kernels.addLayerNorm(x, nil, rows: T, width: H, weight: w.baseAddress!, bias: b.baseAddress!, eps: h.eps)
-            }
-        }
+        // Their LayerNorm and the first layer's Q/K/V projection, both row-local.
         let first = weights.layers[0]
         forEachRowBlock(T) { start, n, buffers in
+            addLayerNorm(x + start * H, nil, rows: n, weights.embedNormW, weights.embedNormB)
             project(x + start * H, rows: n, inputs: H, first.qkvW, first.qkvB, outputs: 3 * H,
                     scratch: buffers.quantized, into: qkv + start * 3 * H)
         }
