@@ -24,10 +24,12 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        // Build-time tool + plugin that embed schema/*.sql into FitStore, so the SQL files
-        // stay the single source of truth and the binary needs no resource bundle.
-        .executableTarget(name: "FitSchemaEmbedder", path: "Sources/FitSchemaEmbedder"),
-        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["FitSchemaEmbedder"]),
+        // Build-time tool + plugins that embed schema/*.sql into FitStore and FitAugment's
+        // Resources/ into FitAugment, so those files stay the single source of truth and the
+        // binary needs no resource bundle (it runs when copied anywhere).
+        .executableTarget(name: "ResourceEmbedder", path: "Sources/ResourceEmbedder"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["ResourceEmbedder"]),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["ResourceEmbedder"]),
 
         // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
         .target(name: "FitFormats"),
@@ -44,7 +46,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Synthetic data: metric relations and the seed's generators (pure, seeded, no SQL).
-        .target(name: "FitAugment", dependencies: ["FitFormats"], resources: [.copy("Resources/relations-da5401.json")]),
+        .target(name: "FitAugment", dependencies: ["FitFormats"], exclude: ["Resources"], plugins: ["EmbedResources"]),
 
         // The one-file store: migrations, records, vector codec, SQL functions and queries.
         .target(

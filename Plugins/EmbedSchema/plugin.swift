@@ -18,8 +18,8 @@ struct EmbedSchema: BuildToolPlugin {
         return [
             .buildCommand(
                 displayName: "Embedding \(names.count) schema migrations",
-                executable: try context.tool(named: "FitSchemaEmbedder").url,
-                arguments: [output.path] + inputs.map(\.path),
+                executable: try context.tool(named: "ResourceEmbedder").url,
+                arguments: ["schema", output.path] + inputs.map(\.path),
                 inputFiles: inputs,
                 outputFiles: [output])
         ]

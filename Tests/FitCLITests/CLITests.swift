@@ -1,9 +1,12 @@
 import Foundation
 import Testing
 
-/// Runs the `fitstore` executable built beside the test bundle.
+/// Runs the `fitstore` executable built beside the test bundle (or another copy of it).
 struct CLI {
     let workdir: URL
+    var binary: URL = CLI.binary
+    /// Variables set for the child on top of ours.
+    var environment: [String: String] = [:]
 
     static var binary: URL {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -21,15 +24,22 @@ struct CLI {
     @discardableResult
     func run(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = workdir
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Both pipes drained at once: a child that fills one pipe's buffer (64 KB) while we
+        // block reading the other would never exit.
+        let errors = DispatchQueue(label: "stderr")
+        nonisolated(unsafe) var e = Data()
+        let group = DispatchGroup()
+        errors.async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
@@ -117,5 +127,78 @@ struct CLI {
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
         let help = try cli.run("ingest", "--help")
         #expect(help.out.contains("--store") && help.out.contains("one transaction"))
+    }
+
+    /// The release binary copied alone to another directory runs every command: nothing it
+    /// needs lives in a resource bundle beside the build (the shipped metric relations are
+    /// compiled in). A DA5401-format folder whose metrics are those of the shipped relations
+    /// gets them, as the official data would.
+    @Test func aCopiedBinaryCarriesItsResources() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let bin = cli.workdir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        var copied = cli
+        copied.binary = bin.appendingPathComponent("fitstore")
+        try FileManager.default.copyItem(at: CLI.binary, to: copied.binary)
+        // No path to a bundle of our own modules is compiled into it.
+        let bytes = try Data(contentsOf: copied.binary)
+        #expect(bytes.range(of: Data("fitstore_FitAugment.resources".utf8)) == nil)
+
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: repository.appendingPathComponent("Sources/FitAugment/Resources/relations-da5401.json"))) as! [String: Any]
+        let opposites = shipped["opposites"] as! [String: String]
+        let substitutes = shipped["substitutes"] as! [String: [String]]
+        let names = Set(opposites.keys).union(opposites.values).union(substitutes.keys).union(substitutes.values.flatMap { $0 }).sorted()
+        let folder = cli.workdir.appendingPathComponent("official")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: names).write(to: folder.appendingPathComponent("metric_names.json"))
+        let rows: [[String: Any]] = names.prefix(30).enumerated().map { i, name in
+            ["metric_name": name, "score": i % 3 == 0 ? "2" : "9", "user_prompt": "Prompt \(i)", "response": "Response \(i)",
+             "system_prompt": NSNull()]
+        }
+        try JSONSerialization.data(withJSONObject: rows).write(to: folder.appendingPathComponent("train_data.json"))
+
+        let ingest = try copied.run("ingest", "official")
+        #expect(ingest.status == 0, "\(ingest.err)")
+        let augment = try copied.run("augment", "--stages", "opposite_metric,substitutable_metric")
+        #expect(augment.status == 0, "\(augment.err)")
+        #expect(augment.out.contains("with relations builtin:relations-da5401.json"), "\(augment.out)")
+        #expect(augment.out.contains("opposite_metric"), "\(augment.out)")
+        let demo = try copied.run("demo", "--train", "20", "--test", "5", "--store", "demo.sqlite")
+        #expect(demo.status == 0, "\(demo.err)")
+    }
+
+    /// A store whose texts all have vectors is usable without the model file (a store
+    /// copied to another machine): everything but embedding new texts works, and embedding
+    /// says how many texts wait for the model and how to get it.
+    @Test func storedVectorsNeedNoModel() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "60", "--test", "20").status == 0)
+        let embed = try cli.run("embed")
+        #expect(embed.status == 0, "\(embed.err)")
+
+        var noModel = cli
+        noModel.environment = ["FITSTORE_MODEL_DIR": cli.workdir.appendingPathComponent("no-models").path, "FITSTORE_MODEL": ""]
+        let nothing = try noModel.run("embed")
+        #expect(nothing.status == 0 && nothing.out.contains("nothing to do"), "\(nothing.out)\(nothing.err)")
+        let export = try noModel.run("export", "--out", "x")
+        #expect(export.status == 0, "\(export.err)")
+        let train = try noModel.run("train", "--cv-folds", "0")
+        #expect(train.status == 0, "\(train.err)")
+        let predict = try noModel.run("predict", "--out", "s.csv")
+        #expect(predict.status == 0, "\(predict.err)")
+        let suggest = try noModel.run("relations", "suggest", "--out", "rel.json")
+        #expect(suggest.status == 0 && !suggest.out.contains("vectors for 0 metric"), "\(suggest.out)\(suggest.err)")
+        let report = try noModel.run("report", "--out", "r.html")
+        #expect(report.status == 0, "\(report.err)")
+
+        // New texts arrive: embedding them needs the model, and says so.
+        #expect(try noModel.run("demo", "--train", "90", "--test", "20").status == 0)
+        let needs = try noModel.run("embed")
+        #expect(needs.status != 0 && needs.err.contains("have no vector under encoder") && needs.err.contains("tools/setup"),
+                "\(needs.err)")
     }
 }

@@ -1,5 +1,6 @@
 @testable import FitPipeline
 import FitEncoder
+import FitFormats
 import FitStore
 import Foundation
 import GRDB
@@ -87,5 +88,51 @@ import Testing
         #expect(left == [passage.encoderKey])
         let given = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM metric_embedding") }
         #expect(given == 4, "given vectors are never collected")
+    }
+
+    /// Vectors keyed by the sha256 of their text, as stored.
+    func blobs(_ store: Store) throws -> [Data: Data] {
+        try store.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
+                SELECT t.sha256, e.vector FROM text_embedding e JOIN text t ON t.id = e.text_id
+                """).map { ($0[0] as Data, $0[1] as Data) })
+        }
+    }
+
+    /// One store embedded all at once and another embedded in steps, new records arriving
+    /// between the steps and the batches cut differently: every stored vector is the same
+    /// blob, byte for byte.
+    @Test func incrementalEmbeddingEqualsEmbeddingEverythingAtOnce() throws {
+        let full = try ingested()
+        var all = try Self.options()
+        all.batchTexts = 1_000
+        _ = try Embed(store: full.openStore()).run(all)
+
+        let steps = try Fixture()
+        try steps.write("metric_names.json", "[" + Fixture.metrics.map(JSONQuoting.quote).joined(separator: ", ") + "]")
+        try steps.writeEmbeddings(rows: Fixture.metrics.count)
+        try steps.write("train_data.json", "[" + Fixture.trainRecords.prefix(2).joined(separator: ",") + "]")
+        _ = try Ingest(store: steps.openStore()).run(folder: steps.folder, options: .init(datasetName: "fx"))
+        var small = try Self.options()
+        small.batchTexts = 1
+        small.configuration.threads = 1
+        _ = try Embed(store: steps.openStore()).run(small)
+        try steps.write("metric_definitions.json", "{\"coherence\": \"Does the response follow from the prompt?\", \"safety/toxicity\": \"Is it free of toxic language?\"}")
+        try steps.write("train_data.json", "[\n" + Fixture.trainRecords.joined(separator: ",\n") + "\n]")
+        _ = try Ingest(store: steps.openStore()).run(folder: steps.folder, options: .init(datasetName: "fx"))
+        small.batchTexts = 3
+        small.configuration.threads = 3
+        small.configuration.batchTokens = 512
+        _ = try Embed(store: steps.openStore()).run(small)
+        try steps.write("test_data.json", "[" + Fixture.testRecords.joined(separator: ",") + "]")
+        _ = try Ingest(store: steps.openStore()).run(folder: steps.folder, options: .init(datasetName: "fx"))
+        _ = try Embed(store: steps.openStore()).run(try Self.options())
+
+        let expected = try blobs(full.openStore()), got = try blobs(steps.openStore())
+        #expect(expected.count == (try counts(full.openStore())).inUse)
+        #expect(got.count == expected.count)
+        for (text, blob) in expected {
+            #expect(got[text] == blob, "the vector of text \(text.map { String(format: "%02x", $0) }.joined().prefix(12)) differs")
+        }
     }
 }

@@ -28,9 +28,12 @@ public struct MetricRelations: Sendable, Equatable {
     }
 
     public static func load(_ url: URL, metrics: Set<String>? = nil) throws -> MetricRelations {
-        let file = url.path
+        try load(root: try JSONDocument.parse(contentsOf: url), file: url.path, metrics: metrics)
+    }
+
+    static func load(root document: JSONValue, file: String, metrics: Set<String>?) throws -> MetricRelations {
         func fail(_ m: String) -> Invalid { Invalid(file: file, message: m) }
-        guard case .object(let root) = try JSONDocument.parse(contentsOf: url) else { throw fail("expected a JSON object") }
+        guard case .object(let root) = document else { throw fail("expected a JSON object") }
         var opposites: [String: String] = [:]
         if let o = root["opposites"] {
             guard case .object(let map) = o else { throw fail("'opposites' must be an object from metric to metric") }
@@ -83,11 +86,12 @@ public struct MetricRelations: Sendable, Equatable {
     /// The relation files shipped with fitstore.
     public static let shippedNames = ["relations-da5401"]
 
-    /// A shipped relations file, validated.
+    /// A shipped relations file, validated. The files are compiled into the binary
+    /// (Resources/, embedded at build time), so a copied binary still has them.
     public static func shipped(_ name: String) throws -> MetricRelations? {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "json") else { return nil }
-        let relations = try load(url)
-        return MetricRelations(opposites: relations.opposites, substitutes: relations.substitutes, source: "builtin:\(name).json")
+        guard let text = embeddedResources[name] else { return nil }
+        let source = "builtin:\(name).json"
+        return try load(root: try JSONDocument.parse(Array(text.utf8), file: source), file: source, metrics: nil)
     }
 
     /// The shipped relations whose names all belong to `metrics`, if any.

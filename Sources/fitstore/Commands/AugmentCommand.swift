@@ -84,7 +84,7 @@ struct AugmentCommand: ParsableCommand {
         options.lowSigma = lowSigma
         options.midSigma = midSigma
         options.midCount = midCount
-        options.encoderKey = try? TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
+        options.encoderKey = try? encoder.encoderKey()
         let report = try Augment(store: store).run(options)
         for s in report.skipped { print("\(name): skipped: \(s)") }
         guard let run = report.runID else {

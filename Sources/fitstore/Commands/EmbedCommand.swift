@@ -25,8 +25,9 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let store = try storeOptions.open()
-        let options = Embed.Options(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration,
-                                    batchTexts: batch, limit: limit)
+        var options = encoder.embedOptions
+        options.batchTexts = batch
+        options.limit = limit
         let report = try Embed(store: store, progress: TerminalProgress()).run(options)
         if report.interruptedRunsMarked > 0 {
             print("marked \(report.interruptedRunsMarked) interrupted embed run(s) as failed; their committed vectors are kept")

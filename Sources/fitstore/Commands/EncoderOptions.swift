@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitEncoder
+import FitPipeline
 import Foundation
 
 /// Options that choose and configure the encoder, shared by `encode` and `embed`.
@@ -31,7 +32,20 @@ struct EncoderOptions: ParsableArguments {
                                    batchTokens: batchTokens, threads: threads)
     }
 
+    var modelPath: String { ModelLocator.path(explicit: model) }
+
     func makeEmbedder() throws -> TextEmbedder {
-        try TextEmbedder(modelPath: ModelLocator.path(explicit: model), configuration: configuration)
+        try TextEmbedder(modelPath: modelPath, configuration: configuration)
+    }
+
+    /// The identity of the vectors these options select; needs no model file for the
+    /// built-in model (commands that only read vectors work without it).
+    func encoderKey() throws -> String {
+        try TextEmbedder.identity(modelPath: modelPath, configuration: configuration,
+                                  pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
+    }
+
+    var embedOptions: Embed.Options {
+        Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
     }
 }

@@ -117,7 +117,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: training.dataset)
-        let key = try TextEmbedder.identity(modelPath: ModelLocator.path(explicit: encoder.model), configuration: encoder.configuration)
+        let key = try encoder.encoderKey()
         var options = training.options(dataset: dataset, encoderKey: key)
         if options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: dataset) }

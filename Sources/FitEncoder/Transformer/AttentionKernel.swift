@@ -1,0 +1,157 @@
+/// Scaled dot-product attention of one sequence and one head, in our own loops so that, like
+/// `RowInvariantProduct`, the arithmetic is fixed by this code: every score is the fma chain
+/// of q·k over the head's dimensions in order, then times the scale; every context value the
+/// fma chain of p·v over the keys in order. (A sequence's attention never depended on other
+/// sequences, but sgemm's kernels differ between CPUs; these loops make a vector the same
+/// on every x86-64 machine.)
+enum AttentionKernel {
+    typealias V8 = SIMD8<Float>
+
+    /// Per-thread buffers, grown to the longest sequence seen.
+    final class Workspace {
+        private(set) var keys: UnsafeMutablePointer<Float>  // [headDim][paddedLength]
+        private(set) var scores: UnsafeMutablePointer<Float>  // [length][paddedLength]
+        private var keyCapacity = 0, scoreCapacity = 0
+
+        init() {
+            keys = .allocate(capacity: 1)
+            scores = .allocate(capacity: 1)
+        }
+
+        func reserve(headDim: Int, length: Int) {
+            let padded = AttentionKernel.padded(length)
+            if headDim * padded > keyCapacity {
+                keys.deallocate(); keyCapacity = headDim * padded; keys = .allocate(capacity: keyCapacity)
+            }
+            if length * padded > scoreCapacity {
+                scores.deallocate(); scoreCapacity = length * padded; scores = .allocate(capacity: scoreCapacity)
+            }
+        }
+
+        deinit { keys.deallocate(); scores.deallocate() }
+    }
+
+    /// Score rows are padded to a multiple of 16 keys (zero keys past the end), so the score
+    /// loop always takes two full vectors.
+    @inline(__always)
+    static func padded(_ length: Int) -> Int { (length + 15) / 16 * 16 }
+
+    /// context[i] = Σ_j softmax_j(scale · q_i·k_j + bias(i, j)) v_j for i, j < length.
+    /// q, k and v rows are `stride` floats apart, as are the context rows; `headDim` is a
+    /// multiple of 8. `bias`, when given, adds a term per (query, key) to the scaled score
+    /// (MPNet's relative position buckets).
+    static func attend(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
+                       length L: Int, headDim hd: Int, scale: Float, bias: ((Int, Int) -> Float)? = nil,
+                       into context: UnsafeMutablePointer<Float>, contextStride: Int, workspace: Workspace) {
+        workspace.reserve(headDim: hd, length: L)
+        let Lp = padded(L)
+        let kt = workspace.keys, s = workspace.scores
+        // Keys transposed to [d][j], zero past L, so 8 keys' d-th values are one vector.
+        for d in 0..<hd {
+            let row = kt + d * Lp
+            for j in 0..<L { row[j] = k[j * stride + d] }
+            for j in L..<Lp { row[j] = 0 }
+        }
+        scores(q: q, stride: stride, keys: kt, length: L, padded: Lp, headDim: hd, scale: scale, into: s)
+        if let bias {
+            for i in 0..<L { for j in 0..<L { s[i * Lp + j] += bias(i, j) } }
+        }
+        Kernels.softmaxRows(s, rows: L, width: L, stride: Lp)
+        weightedValues(s, stride: Lp, values: v, valueStride: stride, length: L, headDim: hd,
+                       into: context, contextStride: contextStride)
+    }
+
+    /// s[i][j] = (Σ_d q[i][d] · kt[d][j]) · scale, four query rows and 16 keys at a time.
+    private static func scores(q: UnsafePointer<Float>, stride: Int, keys kt: UnsafePointer<Float>, length L: Int,
+                               padded Lp: Int, headDim hd: Int, scale: Float, into s: UnsafeMutablePointer<Float>) {
+        let rk = UnsafeRawPointer(kt), rs = UnsafeMutableRawPointer(s)
+        var i = 0
+        while i < L {
+            let rows = min(4, L - i)
+            // Rows past the end repeat the last real row; their results are not stored.
+            let q0 = q + i * stride, q1 = q + (i + min(1, rows - 1)) * stride
+            let q2 = q + (i + min(2, rows - 1)) * stride, q3 = q + (i + min(3, rows - 1)) * stride
+            var j = 0
+            while j < Lp {
+                var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
+                var b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8()
+                for d in 0..<hd {
+                    let k0 = rk.loadUnaligned(fromByteOffset: (d * Lp + j) * 4, as: V8.self)
+                    let k1 = rk.loadUnaligned(fromByteOffset: (d * Lp + j + 8) * 4, as: V8.self)
+                    var x = V8(repeating: q0[d]); a0 = a0.addingProduct(x, k0); b0 = b0.addingProduct(x, k1)
+                    x = V8(repeating: q1[d]); a1 = a1.addingProduct(x, k0); b1 = b1.addingProduct(x, k1)
+                    x = V8(repeating: q2[d]); a2 = a2.addingProduct(x, k0); b2 = b2.addingProduct(x, k1)
+                    x = V8(repeating: q3[d]); a3 = a3.addingProduct(x, k0); b3 = b3.addingProduct(x, k1)
+                }
+                @inline(__always) func store(_ first: V8, _ second: V8, row r: Int) {
+                    rs.storeBytes(of: first * scale, toByteOffset: ((i + r) * Lp + j) * 4, as: V8.self)
+                    rs.storeBytes(of: second * scale, toByteOffset: ((i + r) * Lp + j + 8) * 4, as: V8.self)
+                }
+                store(a0, b0, row: 0)
+                if rows > 1 { store(a1, b1, row: 1) }
+                if rows > 2 { store(a2, b2, row: 2) }
+                if rows > 3 { store(a3, b3, row: 3) }
+                j += 16
+            }
+            i += rows
+        }
+    }
+
+    /// c[i][0..<hd] = Σ_j p[i][j] · v[j][0..<hd], three query rows and 32 dimensions at a time
+    /// (then 8 at a time for a head size that is not a multiple of 32).
+    private static func weightedValues(_ p: UnsafePointer<Float>, stride Lp: Int, values v: UnsafePointer<Float>,
+                                       valueStride: Int, length L: Int, headDim hd: Int,
+                                       into c: UnsafeMutablePointer<Float>, contextStride: Int) {
+        let rv = UnsafeRawPointer(v), rc = UnsafeMutableRawPointer(c)
+        var i = 0
+        while i < L {
+            let rows = min(3, L - i)
+            // Rows past the end repeat the last real row; their results are not stored.
+            let p0 = p + i * Lp, p1 = p + (i + min(1, rows - 1)) * Lp, p2 = p + (i + min(2, rows - 1)) * Lp
+            var d0 = 0
+            while d0 + 32 <= hd {
+                var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8(), b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8()
+                var e0 = V8(), e1 = V8(), e2 = V8(), e3 = V8()
+                var base = d0 * 4
+                for j in 0..<L {
+                    let v0 = rv.loadUnaligned(fromByteOffset: base, as: V8.self)
+                    let v1 = rv.loadUnaligned(fromByteOffset: base + 32, as: V8.self)
+                    let v2 = rv.loadUnaligned(fromByteOffset: base + 64, as: V8.self)
+                    let v3 = rv.loadUnaligned(fromByteOffset: base + 96, as: V8.self)
+                    var x = V8(repeating: p0[j])
+                    a0 = a0.addingProduct(x, v0); a1 = a1.addingProduct(x, v1); a2 = a2.addingProduct(x, v2); a3 = a3.addingProduct(x, v3)
+                    x = V8(repeating: p1[j])
+                    b0 = b0.addingProduct(x, v0); b1 = b1.addingProduct(x, v1); b2 = b2.addingProduct(x, v2); b3 = b3.addingProduct(x, v3)
+                    x = V8(repeating: p2[j])
+                    e0 = e0.addingProduct(x, v0); e1 = e1.addingProduct(x, v1); e2 = e2.addingProduct(x, v2); e3 = e3.addingProduct(x, v3)
+                    base += valueStride * 4
+                }
+                @inline(__always) func store(_ r: Int, _ x0: V8, _ x1: V8, _ x2: V8, _ x3: V8) {
+                    let out = ((i + r) * contextStride + d0) * 4
+                    rc.storeBytes(of: x0, toByteOffset: out, as: V8.self)
+                    rc.storeBytes(of: x1, toByteOffset: out + 32, as: V8.self)
+                    rc.storeBytes(of: x2, toByteOffset: out + 64, as: V8.self)
+                    rc.storeBytes(of: x3, toByteOffset: out + 96, as: V8.self)
+                }
+                store(0, a0, a1, a2, a3)
+                if rows > 1 { store(1, b0, b1, b2, b3) }
+                if rows > 2 { store(2, e0, e1, e2, e3) }
+                d0 += 32
+            }
+            while d0 < hd {
+                for r in 0..<rows {
+                    let pr = p + (i + r) * Lp
+                    var acc = V8()
+                    var base = d0 * 4
+                    for j in 0..<L {
+                        acc = acc.addingProduct(V8(repeating: pr[j]), rv.loadUnaligned(fromByteOffset: base, as: V8.self))
+                        base += valueStride * 4
+                    }
+                    rc.storeBytes(of: acc, toByteOffset: ((i + r) * contextStride + d0) * 4, as: V8.self)
+                }
+                d0 += 8
+            }
+            i += rows
+        }
+    }
+}
