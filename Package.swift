@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "FitEncoder", targets: ["FitEncoder"]),
         .library(name: "FitTrain", targets: ["FitTrain"]),
         .library(name: "FitAugment", targets: ["FitAugment"]),
+        .library(name: "FitNumerics", targets: ["FitNumerics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -34,15 +35,20 @@ let package = Package(
         // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
         .target(name: "FitFormats"),
 
+        // The matrix product both the encoder and the trainer use: every row computed the
+        // same way whatever shares its batch, on every x86-64 CPU (AVX2 and FMA).
+        .target(name: "FitNumerics",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // The multilingual sentence encoder (multilingual-e5-small): arrays in, arrays out.
-        .target(name: "FitEncoder", dependencies: ["COpenBLAS", "FitFormats"],
+        .target(name: "FitEncoder", dependencies: ["COpenBLAS", "FitFormats", "FitNumerics"],
                 // Numeric kernels: optimized even in debug builds (unoptimized SIMD code is ~50x slower,
                 // which would make the test suite crawl), for AVX2/FMA machines.
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // The seed's residual MLP (flat parameters, paired forward/backward, AdamW) and boosted
         // trees (no SQL); element-wise loops vectorize with AVX2 like the encoder's.
-        .target(name: "FitTrain", dependencies: ["COpenBLAS", "FitFormats"],
+        .target(name: "FitTrain", dependencies: ["FitFormats", "FitNumerics"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Synthetic data: metric relations and the seed's generators (pure, seeded, no SQL).

@@ -32,13 +32,14 @@ import Testing
         let (B, I, O) = (5, 7, 4)
         var x = Self.randoms(B * I, &rng), w = Self.randoms(O * I, &rng), b = Self.randoms(O, &rng)
         let up = Self.randoms(B * O, &rng)
+        let scratch = Linear.Scratch()
         func run(_ x: [Float], _ w: [Float], _ b: [Float]) -> [Float] {
             var out = [Float](repeating: 0, count: B * O)
-            Linear.forward(out: &out, inp: x, weight: w, bias: b, batch: B, inputs: I, outputs: O)
+            Linear.forward(out: &out, inp: x, weight: w, bias: b, batch: B, inputs: I, outputs: O, scratch: scratch)
             return out
         }
         var dx = [Float](repeating: 0, count: B * I), dw = [Float](repeating: 0, count: O * I), db = [Float](repeating: 0, count: O)
-        Linear.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: up, inp: x, weight: w, batch: B, inputs: I, outputs: O)
+        Linear.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: up, inp: x, weight: w, batch: B, inputs: I, outputs: O, scratch: scratch)
         for i in 0..<x.count { #expect(Self.agree(Self.numeric(&x, i) { Self.weighted(run($0, w, b), up) }, dx[i])) }
         for i in 0..<w.count { #expect(Self.agree(Self.numeric(&w, i) { Self.weighted(run(x, $0, b), up) }, dw[i])) }
         for i in 0..<b.count { #expect(Self.agree(Self.numeric(&b, i) { Self.weighted(run(x, w, $0), up) }, db[i])) }

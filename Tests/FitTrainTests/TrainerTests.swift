@@ -24,6 +24,35 @@ import Testing
         return o
     }
 
+    /// The trained bytes do not depend on the thread count, and a row's score does not
+    /// depend on which rows are scored with it or in what order.
+    @Test func sameBytesWhateverTheThreadsAndTheBatch() {
+        let (x, y) = Self.data(rows: 600, seed: 4)
+        var options = Self.options()
+        options.maxEpochs = 4
+        let trainer = Trainer(options: options)
+        let (train, validation) = trainer.split(rows: 600)
+        func fit(threads: Int) -> ResidualMLP {
+            let model = ResidualMLP(config: .init(inputs: 8, widths: [64, 32, 16], dropout: 0.1), seed: 3)
+            model.scratch = Linear.Scratch(threads: threads)
+            _ = trainer.fit(model, x: x, y: y, train: train, validation: validation)
+            return model
+        }
+        let one = fit(threads: 1), three = fit(threads: 3)
+        #expect(one.parameters.map(\.bitPattern) == three.parameters.map(\.bitPattern))
+        #expect(one.state.map(\.bitPattern) == three.state.map(\.bitPattern))
+
+        let all = Array(0..<600)
+        let scores = Trainer.predict(one, x: x, rows: all).map(\.bitPattern)
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<5 {
+            let subset = all.filter { _ in rng.next() % 3 == 0 }.shuffled(using: &rng)
+            let got = Trainer.predict(three, x: x, rows: subset).map(\.bitPattern)
+            #expect(got == subset.map { scores[$0] })
+        }
+        #expect(Trainer.predict(one, x: x, rows: [17]).map(\.bitPattern) == [scores[17]])
+    }
+
     @Test func learnsAndIsDeterministic() {
         let (x, y) = Self.data(rows: 1200, seed: 1)
         let trainer = Trainer(options: Self.options())

@@ -1,3 +1,4 @@
+import FitNumerics
 /// The BERT encoder's weights as float32, dequantized once at load (the word-embedding table
 /// stays 4-bit and is dequantized per token). Q, K and V of each layer are fused into one
 /// [3H, H] matrix so one product computes all three; every matrix is packed for

@@ -1,3 +1,4 @@
+import FitNumerics
 import COpenBLAS
 import Foundation
 

@@ -1,3 +1,4 @@
+import FitNumerics
 import Foundation
 
 /// The BERT encoder of multilingual-e5-small: embeddings (word + position + type, LayerNorm),

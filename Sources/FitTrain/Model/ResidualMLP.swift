@@ -113,6 +113,8 @@ public final class ResidualMLP {
     }
 
     var cache: Cache?
+    /// The products' reused buffers.
+    var scratch = Linear.Scratch()
 
     // MARK: Forward
 
@@ -131,7 +133,7 @@ public final class ResidualMLP {
                     inp.withUnsafeBufferPointer { inp in
                         cache.linear[i].withUnsafeMutableBufferPointer { z in
                             Linear.forward(out: z.baseAddress!, inp: inp.baseAddress!, weight: P + b.weight, bias: P + b.bias,
-                                           batch: B, inputs: b.inputs, outputs: b.width)
+                                           batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
                         }
                     }
                     cache.linear[i].withUnsafeBufferPointer { z in
@@ -165,7 +167,7 @@ public final class ResidualMLP {
                 x.withUnsafeBufferPointer { x in
                     cache.residual.withUnsafeMutableBufferPointer { r in
                         Linear.forward(out: r.baseAddress!, inp: x.baseAddress!, weight: P + residualWeight, bias: P + residualBias,
-                                       batch: B, inputs: config.inputs, outputs: last)
+                                       batch: B, inputs: config.inputs, outputs: last, scratch: scratch)
                     }
                 }
                 for i in 0..<(B * last) { cache.hidden[i] = cache.dropped[blocks.count - 1][i] + cache.residual[i] }
@@ -182,7 +184,7 @@ public final class ResidualMLP {
                 cache.lnOut.withUnsafeBufferPointer { o in
                     cache.output.withUnsafeMutableBufferPointer { y in
                         Linear.forward(out: y.baseAddress!, inp: o.baseAddress!, weight: P + headWeight, bias: P + headBias,
-                                       batch: B, inputs: last, outputs: 1)
+                                       batch: B, inputs: last, outputs: 1, scratch: scratch)
                     }
                 }
             }
@@ -206,7 +208,7 @@ public final class ResidualMLP {
                     cache.lnOut.withUnsafeBufferPointer { o in
                         dLn.withUnsafeMutableBufferPointer { d in
                             Linear.backward(dinp: d.baseAddress!, dweight: G + headWeight, dbias: G + headBias, dout: dy.baseAddress!,
-                                            inp: o.baseAddress!, weight: P + headWeight, batch: B, inputs: last, outputs: 1)
+                                            inp: o.baseAddress!, weight: P + headWeight, batch: B, inputs: last, outputs: 1, scratch: scratch)
                         }
                     }
                 }
@@ -228,7 +230,7 @@ public final class ResidualMLP {
                 dHidden.withUnsafeBufferPointer { dh in
                     cache.input.withUnsafeBufferPointer { x in
                         Linear.backward(dinp: nil, dweight: G + residualWeight, dbias: G + residualBias, dout: dh.baseAddress!,
-                                        inp: x.baseAddress!, weight: P + residualWeight, batch: B, inputs: config.inputs, outputs: last)
+                                        inp: x.baseAddress!, weight: P + residualWeight, batch: B, inputs: config.inputs, outputs: last, scratch: scratch)
                     }
                 }
                 var dout = dHidden
@@ -268,7 +270,7 @@ public final class ResidualMLP {
                             dInput.withUnsafeMutableBufferPointer { di in
                                 Linear.backward(dinp: i == 0 ? nil : di.baseAddress!, dweight: G + b.weight, dbias: G + b.bias,
                                                 dout: dz.baseAddress!, inp: x.baseAddress!, weight: P + b.weight,
-                                                batch: B, inputs: b.inputs, outputs: b.width)
+                                                batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
                             }
                         }
                     }

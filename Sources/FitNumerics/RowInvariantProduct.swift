@@ -1,6 +1,9 @@
+import Foundation
+
 /// Y[rows, outputs] = X[rows, inputs] · Wᵀ + b, where every output element is computed by
 /// the same sequence of operations whatever the row's neighbours, its position, the number
-/// of rows or the thread count: y = b, then y = fma(x[k], w[k], y) for k = 0, 1, ... in order.
+/// of rows or the thread count: y = b, then y = fma(x[k], w[k], y) for k = 0, 1, ... in order
+/// (with `accumulate`, y starts from its stored value instead of b).
 ///
 /// Why not sgemm: OpenBLAS's kernels compute a row differently depending on where it falls
 /// in their micro-tiles (on Zen/Haswell, rows 0-5 and 6-11 of each 12-row tile differ in the
@@ -32,10 +35,11 @@ public enum RowInvariantProduct {
         deinit { packed.deallocate(); edge.deallocate() }
     }
 
-    /// Y = X · Wᵀ + b on the calling thread. x is [rows, w.inputs] with row stride `w.inputs`;
-    /// y is [rows, w.outputs] with row stride `w.outputs`.
+    /// Y = X · Wᵀ + b (or, `accumulate`, Y += X · Wᵀ) on the calling thread. x is
+    /// [rows, w.inputs] with row stride `w.inputs`; y is [rows, w.outputs] with row stride
+    /// `w.outputs`.
     public static func apply(_ w: PackedWeights, to x: UnsafePointer<Float>, rows: Int,
-                             into y: UnsafeMutablePointer<Float>, workspace: Workspace) {
+                             into y: UnsafeMutablePointer<Float>, workspace: Workspace, accumulate: Bool = false) {
         let K = w.inputs, N = w.outputs, width = PackedWeights.panelWidth
         var k0 = 0
         while k0 < K {
@@ -54,16 +58,17 @@ public enum RowInvariantProduct {
                         let r0 = m0 + t * tileRows
                         let tileRowCount = min(tileRows, rows - r0)
                         let target = y + r0 * N + p * width
+                        let start = k0 == 0 && !accumulate ? bias : nil
                         if tileRowCount == tileRows && columns == width {
-                            kernel(kc, a, b, bias: k0 == 0 ? bias : nil, target, rowStride: N)
+                            kernel(kc, a, b, bias: start, target, rowStride: N)
                         } else {
                             // A partial tile goes through the same kernel in a scratch tile; the
                             // rows and columns past the edge are computed from zeros and dropped.
                             let edge = workspace.edge
-                            if k0 > 0 {
+                            if start == nil {
                                 for r in 0..<tileRowCount { (edge + r * width).update(from: target + r * N, count: columns) }
                             }
-                            kernel(kc, a, b, bias: k0 == 0 ? bias : nil, edge, rowStride: width)
+                            kernel(kc, a, b, bias: start, edge, rowStride: width)
                             for r in 0..<tileRowCount { (target + r * N).update(from: edge + r * width, count: columns) }
                         }
                     }
@@ -72,6 +77,25 @@ public enum RowInvariantProduct {
             }
             k0 += kc
         }
+    }
+
+    /// `apply` with the rows split into one contiguous share per workspace, run in parallel.
+    /// The split changes no result (every row is computed the same way wherever it falls).
+    public static func applyInParallel(_ w: PackedWeights, to x: UnsafePointer<Float>, rows: Int,
+                                       into y: UnsafeMutablePointer<Float>, workspaces: [Workspace], accumulate: Bool = false) {
+        let shares = max(1, min(workspaces.count, rows / (2 * tileRows)))
+        if shares == 1 {
+            apply(w, to: x, rows: rows, into: y, workspace: workspaces[0], accumulate: accumulate)
+            return
+        }
+        let per = (rows + shares - 1) / shares
+        let job = _UncheckedSendable { (s: Int) in
+            let start = s * per
+            guard start < rows else { return }
+            apply(w, to: x + start * w.inputs, rows: min(per, rows - start), into: y + start * w.outputs,
+                  workspace: workspaces[s], accumulate: accumulate)
+        }
+        DispatchQueue.concurrentPerform(iterations: shares) { job.value($0) }
     }
 
     /// Copies x[rows, columns] (row stride `stride`) into [tiles][columns][6], zero-filling the
@@ -134,4 +158,10 @@ public enum RowInvariantProduct {
         rc.storeBytes(of: c40, toByteOffset: 4 * s, as: V8.self); rc.storeBytes(of: c41, toByteOffset: 4 * s + 32, as: V8.self)
         rc.storeBytes(of: c50, toByteOffset: 5 * s, as: V8.self); rc.storeBytes(of: c51, toByteOffset: 5 * s + 32, as: V8.self)
     }
+}
+
+/// A closure handed to concurrent workers that touch disjoint memory.
+struct _UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
