@@ -53,15 +53,19 @@ import Testing
         #expect(try fingerprint(store) == before, "a second run adds zero rows")
     }
 
-    @Test func dropRemovesOneGeneratorOnly() throws {
+    /// Dropping retires one generator's rows, as every removal retires: they leave every
+    /// selection and view, and stay in the store with their parent links for lineage.
+    @Test func dropRetiresOneGeneratorOnly() throws {
         let (fx, store, options) = try setUp()
         defer { withExtendedLifetime(fx) {} }
         _ = try Augment(store: store).run(options)
+        let links = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample_parent") }
         let (run, removed) = try Augment(store: store).drop(dataset: "fx", generator: "opposite_metric")
-        #expect(run != nil && removed == 3)
+        #expect(removed == 3)
         let left = try store.read { try Row.fetchAll($0, sql: "SELECT generator, COUNT(*) AS n FROM sample_view GROUP BY generator ORDER BY generator") }
-        #expect(left.map { $0["generator"] as String } == ["ingest", "substitutable_metric"])
-        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample_parent") } == 1)
+        #expect(left.map { $0["generator"] as String } == ["real", "substitutable_metric"])
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample_parent") } == links, "lineage is kept")
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample WHERE retired_run_id = ?", arguments: [run]) } == 3)
         // Running again regenerates exactly what was dropped (same keys, same scores).
         let again = try Augment(store: store).run(options)
         #expect(again.added == ["opposite_metric": 3])
@@ -160,7 +164,7 @@ import Testing
         _ = try Augment(store: store).run(options)
         let healthy = try Audit(store: store).run(dataset: "fx")
         #expect(healthy.integrityFailures.isEmpty)
-        #expect(healthy.rowsPerGenerator.map(\.generator) == ["ingest", "opposite_metric", "substitutable_metric"])
+        #expect(healthy.rowsPerGenerator.map(\.generator) == ["opposite_metric", "real", "substitutable_metric"])
         #expect(healthy.histograms["opposite_metric"]!.reduce(0, +) == 3)
         #expect(healthy.metricsWithRealRows == 4 && healthy.metricsListed == 4)
         let coherence = healthy.perMetric.first { $0.metric == "coherence" }!
@@ -175,7 +179,7 @@ import Testing
             let syn = try Row.fetchOne(db, sql: "SELECT * FROM sample WHERE generator = 'substitutable_metric' LIMIT 1")!
             try db.execute(sql: """
                 INSERT INTO sample (dataset_id, key, split, origin, position, metric_id, prompt_text_id, response_text_id, score, digest, run_id)
-                VALUES (?, 'train:99', 'train', 'real', 99, ?, ?, ?, 9, x'00', 1)
+                VALUES (?, 'train:99', 'train', 'real', 99, ?, ?, ?, 9, printf('%064d', 0), 1)
                 """, arguments: [syn["dataset_id"] as Int64, syn["metric_id"] as Int64, syn["prompt_text_id"] as Int64?, syn["response_text_id"] as Int64?])
         }
         let broken = try Audit(store: store).run(dataset: "fx")
@@ -225,9 +229,13 @@ import Testing
         let report = try Augment(store: store).run(options)
         let negatives = report.added.filter { $0.key.hasPrefix("negative_") }.values.reduce(0, +)
         #expect(negatives == 30)
-        #expect(try Augment(store: store).drop(dataset: "fx", generator: "negative_x").removed == 0)
-        let (run, removed) = try Augment(store: store).drop(dataset: "fx", generator: "negative")
-        #expect(run != nil && removed == 30)
+        #expect {
+            try Augment(store: store).drop(dataset: "fx", generator: "negative_x")
+        } throws: { error in
+            "\(error)".contains("no rows of generator negative_x") && "\(error)".contains("negative_noise, negative_shuffle")
+        }
+        let (_, removed) = try Augment(store: store).drop(dataset: "fx", generator: "negative")
+        #expect(removed == 30)
         #expect(try Augment(store: store).generators(dataset: "fx") == ["opposite_metric", "substitutable_metric"])
     }
 }

@@ -33,7 +33,7 @@ import Testing
         #expect(rows[3]["response"] as String? == nil && rows[3]["score"] as Double == 3)
         #expect(rows[5]["split"] as String == "test" && rows[5]["test_id"] as Int == 1 && rows[5]["score"] as Double? == nil)
         #expect(rows[6]["test_id"] as Int == 2)
-        #expect(rows.allSatisfy { $0["origin"] as String == "real" && $0["generator"] as String == "ingest" })
+        #expect(rows.allSatisfy { $0["origin"] as String == "real" && $0["generator"] as String == "real" })
 
         // Texts are shared: "Say something kind." and "Be nice." appear twice but are stored once.
         let texts = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM text WHERE body IN ('Say something kind.', 'Be nice.')") }

@@ -25,7 +25,7 @@ import Testing
             try db.execute(sql: "INSERT INTO encoder (key, kind, dims, run_id) VALUES ('m', 'model', 3, 1)")
             let textID = try Int64.fetchOne(db, sql: "SELECT text_id FROM text_in_use WHERE role = 'prompt' LIMIT 1")!
             try db.execute(sql: "INSERT INTO text_embedding (text_id, encoder_id, vector, run_id) VALUES (?, 2, ?, 1)",
-                           arguments: [textID, VectorCodec.encode([1, 2, 3])])
+                           arguments: [textID, try VectorCodec.encode([1, 2, 3])])
         }
         let prompt = try store.read { try Row.fetchOne($0, sql: "SELECT * FROM embedding_coverage WHERE encoder = 'm' AND role = 'prompt'") }!
         #expect(prompt["embedded"] as Int == 1 && prompt["needed"] as Int == 5, "five distinct prompts, one shared by train and test")

@@ -20,7 +20,7 @@ import Testing
     func roundTrips(encoding: VectorEncoding) throws {
         for dims in [1, 3, 384, 768] {
             let v = Self.unitVector(dims, seed: UInt64(dims))
-            let blob = VectorCodec.encode(v, as: encoding)
+            let blob = try VectorCodec.encode(v, as: encoding)
             let header = try VectorCodec.header(of: blob)
             #expect(header.dims == dims && header.dtype == encoding.dtype)
             let back = try VectorCodec.decode(blob)
@@ -34,16 +34,16 @@ import Testing
 
     @Test func compressesRepetitiveVectors() throws {
         let v = [Float](repeating: 0.5, count: 768)
-        let blob = VectorCodec.encode(v, as: .lossless)
+        let blob = try VectorCodec.encode(v, as: .lossless)
         #expect(blob.count < 200)
         #expect(try VectorCodec.header(of: blob).compressed)
         #expect(try VectorCodec.decode(blob) == v)
     }
 
     @Test(arguments: encodings)
-    func everySingleByteFlipIsDetected(encoding: VectorEncoding) {
+    func everySingleByteFlipIsDetected(encoding: VectorEncoding) throws {
         let v = Self.unitVector(64, seed: 7)
-        let blob = VectorCodec.encode(v, as: encoding)
+        let blob = try VectorCodec.encode(v, as: encoding)
         for i in 0..<blob.count {
             var damaged = blob
             damaged[i] ^= 0x5A
@@ -55,8 +55,8 @@ import Testing
     }
 
     @Test(arguments: encodings)
-    func everyTruncationThrows(encoding: VectorEncoding) {
-        let blob = VectorCodec.encode(Self.unitVector(96, seed: 3), as: encoding)
+    func everyTruncationThrows(encoding: VectorEncoding) throws {
+        let blob = try VectorCodec.encode(Self.unitVector(96, seed: 3), as: encoding)
         for cut in 0..<blob.count {
             #expect(throws: StoreError.self) { try VectorCodec.decode(blob.prefix(cut)) }
         }

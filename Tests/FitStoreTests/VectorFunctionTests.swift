@@ -7,8 +7,8 @@ import Testing
     @Test func functionsReadBlobs() throws {
         let tmp = try TemporaryStore()
         let store = try tmp.open()
-        let a = VectorCodec.encode([3, 4, 0], as: .lossless)
-        let b = VectorCodec.encode([4, 3, 0], as: .compact)
+        let a = try VectorCodec.encode([3, 4, 0], as: .lossless)
+        let b = try VectorCodec.encode([4, 3, 0], as: .compact)
         let row = try store.read { db in
             try Row.fetchOne(db, sql: "SELECT vec_dims(?), vec_dtype(?), vec_dtype(?), vec_norm(?), vec_cosine(?, ?), vec_json(?), vec_dims(NULL)",
                              arguments: [a, a, b, a, a, b, a])!
@@ -25,13 +25,13 @@ import Testing
     @Test func damagedInputRaisesSQLErrors() throws {
         let tmp = try TemporaryStore()
         let store = try tmp.open()
-        var damaged = VectorCodec.encode([1, 2, 3], as: .lossless)
+        var damaged = try VectorCodec.encode([1, 2, 3], as: .lossless)
         damaged[damaged.count - 1] ^= 0xFF
         for (sql, args, message) in [
             ("SELECT vec_norm(?)", [damaged] as [any DatabaseValueConvertible], "checksum"),
             ("SELECT vec_dims(?)", ["text"], "expected a vector blob"),
             ("SELECT vec_dims(?)", [Data([1, 2, 3])], "shorter than"),
-            ("SELECT vec_cosine(?, ?)", [VectorCodec.encode([1, 2]), VectorCodec.encode([1, 2, 3])], "dims differ"),
+            ("SELECT vec_cosine(?, ?)", [try VectorCodec.encode([1, 2]), try VectorCodec.encode([1, 2, 3])], "dims differ"),
         ] {
             #expect {
                 try store.read { try Row.fetchOne($0, sql: sql, arguments: StatementArguments(args)) }

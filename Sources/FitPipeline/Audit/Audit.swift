@@ -1,12 +1,11 @@
 import FitStore
 import Foundation
-import GRDB
 
 /// `fitstore audit`: what the synthetic data is and whether its provenance holds together.
 public struct Audit {
     public struct Report: Sendable {
         public var dataset: String
-        /// Active rows per generator ("ingest" for real rows).
+        /// Active rows per generator ("real" for real rows).
         public var rowsPerGenerator: [(generator: String, rows: Int)] = []
         /// Integer-bin score histograms (0...10) per generator.
         public var histograms: [String: [Int]] = [:]
@@ -44,72 +43,23 @@ public struct Audit {
 
     public func run(dataset: String) throws -> Report {
         try store.read { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
-                throw StoreError.notFound("no data set named '\(dataset)'")
-            }
+            let id = try DatasetResolver.require(db, dataset).id
+            let a = try SyntheticAudit.load(db, dataset: id)
             var r = Report(dataset: dataset)
-            let active = "s.dataset_id = \(id) AND s.retired_run_id IS NULL"
-            r.rowsPerGenerator = try Row.fetchAll(db, sql: """
-                SELECT COALESCE(s.generator, 'ingest'), COUNT(*) FROM sample s WHERE \(active) GROUP BY 1 ORDER BY 1
-                """).map { ($0[0], $0[1]) }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT COALESCE(s.generator, 'ingest'), CAST(ROUND(s.score) AS INTEGER), COUNT(*) FROM sample s
-                 WHERE \(active) AND s.split = 'train' GROUP BY 1, 2
-                """) {
-                r.histograms[row[0], default: [Int](repeating: 0, count: 11)][min(10, max(0, row[1] as Int))] += row[2] as Int
-            }
-            r.metricsListed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [id]) ?? 0
-            r.metricsWithRealRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train' AND s.origin = 'real'") ?? 0
-            r.metricsWithAnyTrainRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train'") ?? 0
-            r.perMetric = try Row.fetchAll(db, sql: """
-                SELECT m.name,
-                       COUNT(CASE WHEN s.origin = 'real' THEN 1 END),
-                       COUNT(s.id)
-                  FROM metric m LEFT JOIN sample s ON s.metric_id = m.id AND s.retired_run_id IS NULL AND s.split = 'train'
-                 WHERE m.dataset_id = \(id) AND m.position IS NOT NULL
-                 GROUP BY m.id ORDER BY COUNT(s.id) - COUNT(CASE WHEN s.origin = 'real' THEN 1 END) DESC, m.name
-                """).map { ($0[0], $0[1], $0[2]) }
-            r.withoutParents = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
-                   AND NOT EXISTS (SELECT 1 FROM sample_parent sp WHERE sp.sample_id = s.id)
-                """) ?? 0
-            r.withRetiredParents = try Int.fetchOne(db, sql: """
-                SELECT COUNT(DISTINCT s.id) FROM sample s JOIN sample_parent sp ON sp.sample_id = s.id JOIN sample p ON p.id = sp.parent_id
-                 WHERE \(active) AND s.origin = 'synthetic' AND p.retired_run_id IS NOT NULL
-                """) ?? 0
-            r.missingProvenance = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
-                   AND (s.generator IS NULL OR s.generator_version IS NULL OR s.parameters IS NULL)
-                """) ?? 0
-            // A row that reaches itself by following parent links.
-            r.cycles = try Int.fetchOne(db, sql: """
-                WITH RECURSIVE walk(start, node, depth) AS (
-                    SELECT sp.sample_id, sp.parent_id, 1 FROM sample_parent sp JOIN sample s ON s.id = sp.sample_id WHERE s.dataset_id = \(id)
-                    UNION
-                    SELECT w.start, sp.parent_id, w.depth + 1 FROM walk w JOIN sample_parent sp ON sp.sample_id = w.node WHERE w.depth < 64)
-                SELECT COUNT(DISTINCT start) FROM walk WHERE node = start
-                """) ?? 0
-            r.duplicateKeys = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM (SELECT key FROM sample s WHERE \(active) GROUP BY key HAVING COUNT(*) > 1)
-                """) ?? 0
-            r.contradictions = try Row.fetchAll(db, sql: """
-                SELECT s.id, m.name, s.score, real.score FROM sample s
-                  JOIN sample real ON real.dataset_id = s.dataset_id AND real.origin = 'real' AND real.split = 'train'
-                                  AND real.retired_run_id IS NULL AND real.metric_id = s.metric_id
-                                  AND real.prompt_text_id IS s.prompt_text_id AND real.response_text_id IS s.response_text_id
-                  JOIN metric m ON m.id = s.metric_id
-                 WHERE \(active) AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
-                   AND COALESCE(s.generator, '') <> 'negative_noise' -- noisy copies of their parent, by design
-                 ORDER BY ABS(s.score - real.score) DESC
-                """).map { ($0[0], $0[1], $0[2], $0[3]) }
-            r.contradictionCount = r.contradictions.count
-            r.contradictions = Array(r.contradictions.prefix(20))
-            r.duplicateContent = try Int.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(n - 1), 0) FROM (
-                    SELECT COUNT(*) AS n FROM sample s
-                     WHERE \(active) AND s.split = 'train' AND COALESCE(s.generator, '') <> 'negative_noise'
-                     GROUP BY s.metric_id, s.prompt_text_id, s.response_text_id, s.system_text_id HAVING COUNT(*) > 1)
-                """) ?? 0
+            r.rowsPerGenerator = a.rowsPerGenerator
+            r.histograms = a.histograms
+            r.metricsWithRealRows = a.metricsWithRealRows
+            r.metricsWithAnyTrainRows = a.metricsWithAnyTrainRows
+            r.metricsListed = a.metricsListed
+            r.perMetric = a.perMetric
+            r.withoutParents = a.withoutParents
+            r.withRetiredParents = a.withRetiredParents
+            r.missingProvenance = a.missingProvenance
+            r.cycles = a.cycles
+            r.duplicateKeys = a.duplicateKeys
+            r.contradictionCount = a.contradictions.count
+            r.contradictions = Array(a.contradictions.prefix(20))
+            r.duplicateContent = a.duplicateContent
             return r
         }
     }

@@ -2,7 +2,6 @@ import FitAugment
 import FitFormats
 import FitStore
 import Foundation
-import GRDB
 
 /// `fitstore augment`: writes the seed's synthetic rows into the store with their
 /// provenance (generator, version, parameters, parents, seed, run), incrementally.
@@ -56,11 +55,8 @@ public struct Augment {
     public func run(_ options: Options) throws -> Report {
         var report = Report()
         try store.write { db in
-            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [options.dataset]) else {
-                throw StoreError.notFound("no data set named '\(options.dataset)'")
-            }
-            let metricRows = try Row.fetchAll(db, sql: "SELECT name, id FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [datasetID])
-            let metricIDs = Dictionary(uniqueKeysWithValues: metricRows.map { ($0[0] as String, $0[1] as Int64) })
+            let datasetID = try DatasetResolver.require(db, options.dataset).id
+            let metricIDs = try Metric.listedIDs(db, dataset: datasetID)
             let relations: MetricRelations?
             if let file = options.relationsFile {
                 relations = try MetricRelations.load(file, metrics: Set(metricIDs.keys))
@@ -68,17 +64,9 @@ public struct Augment {
                 relations = try MetricRelations.builtIn(for: Set(metricIDs.keys))
             }
             report.relations = relations?.source
-            let parentRows = try Row.fetchAll(db, sql: """
-                SELECT s.id, m.name, s.score, s.prompt_text_id, s.response_text_id, s.system_text_id
-                  FROM sample s JOIN metric m ON m.id = s.metric_id
-                 WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
-                 ORDER BY s.id
-                """, arguments: [datasetID])
-            let parents = parentRows.map { row -> ParentSample in
-                let item = "\((row[3] as Int64?).map(String.init) ?? "-"):\((row[4] as Int64?).map(String.init) ?? "-")"
-                return ParentSample(id: row[0], metric: row[1], score: row[2], item: item)
-            }
-            let texts = Dictionary(uniqueKeysWithValues: parentRows.map { ($0[0] as Int64, ($0[3] as Int64?, $0[4] as Int64?, $0[5] as Int64?)) })
+            let stored = try SyntheticSamples.parents(db, dataset: datasetID)
+            let parents = stored.map { ParentSample(id: $0.id, metric: $0.metric, score: $0.score, item: $0.item) }
+            let texts = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
 
             var specs: [SyntheticSpec] = []
             if let relations {
@@ -98,8 +86,8 @@ public struct Augment {
                 }
             }
             if options.stages.contains(.negative) {
-                let encoderID = try options.encoderKey.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [$0]) }
-                let (vectors, _) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
+                let encoderID = try options.encoderKey.flatMap { try Encoder.keyed(db, $0)?.id }
+                let (vectors, _) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
                 var byDistance: [String: [String]] = [:]
                 let named: [(String, [Float])] = metricIDs.compactMap { name, id in vectors[id].map { (name, $0) } }
                 for (a, va) in named {
@@ -120,16 +108,9 @@ public struct Augment {
                 ]
                 specs += sampler.generate(parents, metricsByDistance: byDistance)
             }
-            let existing = Set(try String.fetchAll(db, sql: """
-                SELECT key FROM sample WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
-                """, arguments: [datasetID]))
+            let existing = try SyntheticSamples.activeKeys(db, dataset: datasetID)
             let fresh = specs.filter { !existing.contains($0.key) && metricIDs[$0.metric] != nil }
-            let orphaned = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM sample s
-                 WHERE s.dataset_id = ? AND s.origin = 'synthetic' AND s.retired_run_id IS NULL
-                   AND EXISTS (SELECT 1 FROM sample_parent sp JOIN sample p ON p.id = sp.parent_id
-                                WHERE sp.sample_id = s.id AND p.retired_run_id IS NOT NULL)
-                """, arguments: [datasetID]) ?? 0
+            let orphaned = try SyntheticSamples.orphanCount(db, dataset: datasetID)
             guard !fresh.isEmpty || orphaned > 0 else { return }
 
             struct Parameters: Encodable {
@@ -139,44 +120,26 @@ public struct Augment {
                 dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed,
                 low_count: options.lowCount, mid_count: options.midCount))
             report.runID = runID
-            try db.execute(sql: """
-                UPDATE sample SET retired_run_id = ?
-                 WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
-                   AND EXISTS (SELECT 1 FROM sample_parent sp JOIN sample p ON p.id = sp.parent_id
-                                WHERE sp.sample_id = sample.id AND p.retired_run_id IS NOT NULL)
-                """, arguments: [runID, datasetID])
-            report.retired = db.changesCount
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO sample (dataset_id, key, split, origin, metric_id, prompt_text_id, response_text_id, system_text_id,
-                                    score, digest, generator, generator_version, parameters, seed, run_id)
-                VALUES (?, ?, 'train', 'synthetic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let link = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
-            for spec in fresh {
+            report.retired = try SyntheticSamples.retireOrphans(db, dataset: datasetID, run: runID)
+            let recipes = fresh.compactMap { spec -> SyntheticSamples.Recipe? in
                 // A shuffle row takes its texts from its second parent, its metric from the first.
-                let t = spec.generator == NegativeSampler.generator(.shuffle) ? texts[spec.parents[1]]! : texts[spec.parents[0]]!
-                try insert.execute(arguments: [
-                    datasetID, spec.key, metricIDs[spec.metric]!, t.0, t.1, t.2, spec.score,
-                    Data(SHA256.digest(spec.key + "|\(spec.score)")), spec.generator, spec.version, spec.parameters,
-                    Int64(bitPattern: spec.seed), runID,
-                ])
-                let id = db.lastInsertedRowID
-                for (ordinal, parent) in spec.parents.enumerated() { try link.execute(arguments: [id, ordinal, parent]) }
+                let source = spec.generator == NegativeSampler.generator(.shuffle) ? spec.parents[1] : spec.parents[0]
+                guard let t = texts[source], let metric = metricIDs[spec.metric] else { return nil }
                 report.added[spec.generator, default: 0] += 1
+                return SyntheticSamples.Recipe(
+                    key: spec.key, metric: metric, prompt: t.prompt, response: t.response, system: t.system, score: spec.score,
+                    digest: SHA256.digest(spec.key + "|\(spec.score)").hexString, generator: spec.generator, version: spec.version,
+                    parameters: spec.parameters, seed: spec.seed, parents: spec.parents)
             }
+            try SyntheticSamples.insert(db, dataset: datasetID, recipes, run: runID)
             try RunLedger.finish(db, run: runID, counts: report.added.merging(["retired": report.retired]) { $1 })
         }
         return report
     }
 
-    /// The generators that have rows in a data set, by name.
+    /// The generators that have active rows in a data set, by name.
     public func generators(dataset: String) throws -> [String] {
-        try store.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT s.generator FROM sample s JOIN dataset d ON d.id = s.dataset_id
-                WHERE d.name = ? AND s.generator IS NOT NULL ORDER BY 1
-                """, arguments: [dataset])
-        }
+        try store.read { db in try SyntheticSamples.generators(db, dataset: DatasetResolver.require(db, dataset).id) }
     }
 
     /// The generators `--drop NAME` removes: NAME itself, or all three of stage 3 when NAME
@@ -185,23 +148,23 @@ public struct Augment {
         name == Stage.negative.rawValue ? NegativeSampler.Corruption.allCases.map(NegativeSampler.generator) : [name]
     }
 
-    /// Deletes one generator's (or one stage's) rows of a data set; their parent links go
-    /// with them, and no other row is touched.
-    public func drop(dataset: String, generator: String) throws -> (runID: Int64?, removed: Int) {
+    /// Retires one generator's (or one stage's) active rows of a data set, as every removal
+    /// in the store retires rather than deletes: the rows stay for lineage (a checkpoint
+    /// trained on them can still be traced), and `augment` can write them again. An unknown
+    /// name is an error that lists the generators present.
+    public func drop(dataset: String, generator: String) throws -> (runID: Int64, removed: Int) {
         let generators = Self.generators(dropping: generator)
-        let placeholders = Array(repeating: "?", count: generators.count).joined(separator: ",")
         return try store.write { db in
-            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
-                throw StoreError.notFound("no data set named '\(dataset)'")
+            let datasetID = try DatasetResolver.require(db, dataset).id
+            let count = try SyntheticSamples.count(db, dataset: datasetID, generators: generators)
+            guard count > 0 else {
+                throw PipelineError.unknownGenerator(name: generator, dataset: dataset,
+                                                     present: try SyntheticSamples.generators(db, dataset: datasetID))
             }
-            let arguments: StatementArguments = [datasetID] + StatementArguments(generators)
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample WHERE dataset_id = ? AND generator IN (\(placeholders))",
-                                         arguments: arguments) ?? 0
-            guard count > 0 else { return (nil, 0) }
             let runID = try RunLedger.begin(db, kind: "augment-drop", parameters: ["dataset": dataset, "generator": generator])
-            try db.execute(sql: "DELETE FROM sample WHERE dataset_id = ? AND generator IN (\(placeholders))", arguments: arguments)
-            try RunLedger.finish(db, run: runID, counts: ["removed": count])
-            return (runID, count)
+            let removed = try SyntheticSamples.retire(db, dataset: datasetID, generators: generators, run: runID)
+            try RunLedger.finish(db, run: runID, counts: ["retired": removed])
+            return (runID, removed)
         }
     }
 }

@@ -1,6 +1,5 @@
 import FitStore
 import Foundation
-import GRDB
 
 /// `fitstore relations suggest`: proposes substitutable metric pairs from nearest neighbours
 /// in metric-embedding space (the seed report's proposed extension, §3.6), and opposite pairs
@@ -34,13 +33,9 @@ public struct RelationsSuggest {
     public func suggestOpposites(dataset: String, minimumItems: Int = 20, maximumCorrelation: Float = -0.3)
         throws -> (pairs: [Correlation], examined: Int, mostNegative: Correlation?) {
         try store.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT s.prompt_text_id || ':' || COALESCE(s.response_text_id, ''), m.name, s.score
-                  FROM sample s JOIN metric m ON m.id = s.metric_id JOIN dataset d ON d.id = s.dataset_id
-                 WHERE d.name = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
-                """, arguments: [dataset])
+            let rows = try RealSamples.trainScoresByItem(db, dataset: DatasetResolver.require(db, dataset).id)
             var byItem: [String: [String: Double]] = [:]
-            for row in rows { byItem[row[0] as String, default: [:]][row[1] as String] = row[2] }
+            for row in rows { byItem[row.item, default: [:]][row.metric] = row.score }
             var shared: [String: [(Double, Double)]] = [:]
             for scores in byItem.values where scores.count > 1 {
                 let names = scores.keys.sorted()
@@ -76,17 +71,12 @@ public struct RelationsSuggest {
     public func suggest(dataset: String, encoderKey: String?, neighbours k: Int = 1, minimumCosine: Float = 0.8)
         throws -> (pairs: [Pair], source: String) {
         try store.read { db in
-            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
-                throw StoreError.notFound("no data set named '\(dataset)'")
-            }
-            let encoderID = try encoderKey.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [$0]) }
-            let (vectors, source) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
-            let names = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM metric WHERE dataset_id = ? AND position IS NOT NULL",
-                                                                         arguments: [datasetID]).map { ($0[0] as Int64, $0[1] as String) })
+            let datasetID = try DatasetResolver.require(db, dataset).id
+            let encoderID = try encoderKey.flatMap { try Encoder.keyed(db, $0)?.id }
+            let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
+            let names = Dictionary(uniqueKeysWithValues: try Metric.listedIDs(db, dataset: datasetID).map { ($1, $0) })
             let ids = names.keys.filter { vectors[$0] != nil }.sorted()
-            guard ids.count >= 2 else {
-                throw StoreError.notFound("data set '\(dataset)' has vectors for \(ids.count) metric(s): ingest given vectors or run `fitstore embed` first")
-            }
+            guard ids.count >= 2 else { throw PipelineError.tooFewMetricVectors(dataset: dataset, count: ids.count) }
             func cosine(_ a: Int64, _ b: Int64) -> Float { VectorMath.cosine(vectors[a]!, vectors[b]!) ?? 0 }
             var top: [Int64: [(Int64, Float)]] = [:]
             for a in ids {

@@ -1,7 +1,6 @@
 import FitEncoder
 import FitStore
 import Foundation
-import GRDB
 
 /// `fitstore embed`: gives every text in use (prompts, responses, system prompts, metric
 /// names and definitions) a vector under the active encoder, incrementally.
@@ -62,20 +61,7 @@ public struct Embed {
         let started = Date()
         let key = try Self.encoderKey(options)
         var report = Report(encoderKey: key)
-        let missingSQL = """
-            SELECT t.id, t.body FROM text t
-             WHERE t.id IN (SELECT text_id FROM text_in_use)
-               AND NOT EXISTS (SELECT 1 FROM text_embedding e
-                                WHERE e.text_id = t.id
-                                  AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
-             ORDER BY t.bytes, t.id
-            """
-        let (missing, missingBytes) = try store.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*), COALESCE(SUM(length(CAST(body AS BLOB))), 0) FROM (\(missingSQL))
-                """, arguments: [key])!
-            return (row[0] as Int, row[1] as Int)
-        }
+        let (missing, missingBytes) = try store.read { try TextVectors.missingTotals($0, key: key) }
         report.interruptedRunsMarked = try store.write { try RunLedger.markInterrupted($0, kind: "embed") }
         guard missing > 0 else { return report }
         guard FileManager.default.fileExists(atPath: options.modelPath) else {
@@ -84,21 +70,17 @@ public struct Embed {
 
         let embedder = try TextEmbedder(modelPath: options.modelPath, configuration: options.configuration)
         let target = min(missing, options.limit ?? missing)
-        let runID: Int64 = try store.write { db in
+        let (runID, vectors): (Int64, TextVectors) = try store.write { db in
             let parameters = Parameters(encoder: key, model: options.modelPath, prefix: options.configuration.prefix,
                                         length_policy: options.configuration.lengthPolicy.description, batch_texts: options.batchTexts)
             let runID = try RunLedger.begin(db, kind: "embed", parameters: parameters)
             struct Config: Encodable { let model_sha256: String; let prefix: String; let length_policy: String; let activations: String }
-            try db.execute(sql: """
-                INSERT INTO encoder (key, kind, dims, config, run_id) VALUES (?, 'model', ?, ?, ?)
-                ON CONFLICT (key) DO NOTHING
-                """, arguments: [key, embedder.dimensions, try JSONText.encode(Config(
-                    model_sha256: embedder.modelSHA256, prefix: options.configuration.prefix,
-                    length_policy: options.configuration.lengthPolicy.description, activations: "q8")), runID])
-            return runID
+            let encoder = try Encoder.register(db, key: key, kind: .model, dims: embedder.dimensions, config: Config(
+                model_sha256: embedder.modelSHA256, prefix: options.configuration.prefix,
+                length_policy: options.configuration.lengthPolicy.description, activations: "q8"), run: runID)
+            return (runID, TextVectors(encoder: encoder.id))
         }
         report.runID = runID
-        let encoderID = try store.read { try Int64.fetchOne($0, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [key])! }
         var batches = 0
         var bytesDone = 0
         // Progress in bytes of text: later batches hold longer texts (they are sorted by
@@ -107,25 +89,16 @@ public struct Embed {
         let totalBytes = target == missing ? missingBytes : nil
         while report.embedded < target {
             let take = min(options.batchTexts, target - report.embedded)
-            let rows = try store.read { db in
-                try Row.fetchAll(db, sql: missingSQL + " LIMIT ?", arguments: [key, take])
-            }
-            if rows.isEmpty { break }
-            let texts: [String] = rows.map { $0[1] }
-            let (vectors, tokens) = embedder.embedCountingTokens(texts)
+            let texts = try store.read { try TextVectors.missing($0, key: key, limit: take) }
+            if texts.isEmpty { break }
+            let (embedded, tokens) = embedder.embedCountingTokens(texts.map(\.body))
             report.tokens += tokens
             try store.write { db in
-                let insert = try db.cachedStatement(sql: """
-                    INSERT INTO text_embedding (text_id, encoder_id, vector, run_id) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (text_id, encoder_id) DO NOTHING
-                    """)
-                for (row, vector) in zip(rows, vectors) {
-                    try insert.execute(arguments: [row[0] as Int64, encoderID, VectorCodec.encode(vector, as: .compact), runID])
-                }
+                try vectors.insert(db, zip(texts, embedded).map { ($0.id, $1) }, run: runID)
             }
             batches += 1
-            report.embedded += rows.count
-            bytesDone += texts.reduce(0) { $0 + $1.utf8.count }
+            report.embedded += texts.count
+            bytesDone += texts.reduce(0) { $0 + $1.body.utf8.count }
             progress.advance(phase: phase, done: bytesDone, total: totalBytes, unit: "B")
         }
         progress.finish(phase: phase)

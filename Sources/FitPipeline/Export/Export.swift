@@ -61,8 +61,7 @@ public struct Export {
             return try store.read { db in
                 let reader = try FeatureReader(db, selection: selection)
                 // Origins present, for the legend: real first, then generators by name.
-                let (condition, arguments) = selection.condition(datasetID: reader.datasetID)
-                let generators = try String.fetchAll(db, sql: "SELECT DISTINCT s.generator FROM sample s WHERE \(condition) AND s.generator IS NOT NULL ORDER BY 1", arguments: arguments)
+                let generators = try selection.samples.generatorNames(db, dataset: reader.datasetID)
                 let origins = ["real"] + generators
                 let originCode = Dictionary(uniqueKeysWithValues: origins.enumerated().map { ($1, UInt8($0)) })
                 let n = reader.rows, w = reader.width
@@ -107,7 +106,7 @@ public struct Export {
                 }
                 if cvFolds > 0 {
                     // Items as training sees them: train rows only, real rows grouped by prompt and response.
-                    let lineage = try Lineage.load(db, sampleIDs: ids)
+                    let lineage = try Lineage.load(db, dataset: reader.datasetID, sampleIDs: ids)
                     let items = zip(ids, splits).map { id, split in split == "train" ? lineage.itemOfSample[id] : nil }
                     let folds = CrossValidation(folds: cvFolds, seed: cvSeed).assign(items: items)?.foldOfRow ?? items.map { _ in -1 }
                     let writer = try NpyStreamWriter(url: url("fold.npy"), type: .int64, columns: nil)

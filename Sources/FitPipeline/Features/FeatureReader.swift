@@ -18,99 +18,82 @@ public struct FeatureReader {
     /// Rows the selection holds (counted in the same read transaction as the rows).
     public let rows: Int
     let datasetID: Int64
-    let encoderID: Int64
+    let encoder: Encoder
     let metricVectors: [Int64: [Float]]
     let textDims: Int
 
-    public struct MissingVectors: Error, CustomStringConvertible {
-        public let count: Int
-        public let encoder: String
-        public let example: String
-        public var description: String {
-            "\(count) text(s) of the selected samples have no vector under \(encoder) (first: \(example)): run `fitstore embed` first"
-        }
-    }
-
     public init(_ db: Database, selection: FeatureSelection) throws {
         self.selection = selection
-        guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [selection.dataset]) else {
-            throw StoreError.notFound("no data set named '\(selection.dataset)' in the store")
-        }
-        guard let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [selection.encoderKey]) else {
-            throw StoreError.notFound("no vectors under encoder \(selection.encoderKey): run `fitstore embed` first")
+        let datasetID = try DatasetResolver.require(db, selection.dataset).id
+        guard let encoder = try Encoder.keyed(db, selection.encoderKey) else {
+            throw PipelineError.noVectors(encoder: selection.encoderKey)
         }
         self.datasetID = datasetID
-        self.encoderID = encoderID
-        let (vectors, source) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
-        metricVectors = vectors
-        let (condition, arguments) = selection.condition(datasetID: datasetID)
+        self.encoder = encoder
+        let samples = selection.samples
+        let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoder.id)
         // Every text the selection needs must have a vector: checked before any row is read,
         // so a consumer never sees a partial result.
-        let missing = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*), MIN(s.key) FROM sample s
-              LEFT JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
-              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
-             WHERE \(condition) AND (pe.text_id IS NULL OR (s.response_text_id IS NOT NULL AND re.text_id IS NULL))
-            """, arguments: [encoderID, encoderID] + arguments)!
-        if (missing[0] as Int) > 0 {
-            throw MissingVectors(count: missing[0], encoder: selection.encoderKey, example: "sample \(missing[1] as String)")
+        let missing = try samples.missingVectors(db, dataset: datasetID, encoder: encoder.id)
+        if missing.count > 0 {
+            throw PipelineError.missingVectors(count: missing.count, encoder: selection.encoderKey, example: "sample \(missing.first ?? "?")")
         }
-        let metricIDs = try Int64.fetchAll(db, sql: "SELECT DISTINCT s.metric_id FROM sample s WHERE \(condition)", arguments: arguments)
-        if let absent = metricIDs.first(where: { vectors[$0] == nil }) {
-            let name = try String.fetchOne(db, sql: "SELECT name FROM metric WHERE id = ?", arguments: [absent]) ?? "#\(absent)"
-            throw MissingVectors(count: metricIDs.filter { vectors[$0] == nil }.count, encoder: selection.encoderKey, example: "metric '\(name)'")
+        let metricIDs = try samples.metricIDs(db, dataset: datasetID)
+        if metricIDs.contains(where: { vectors[$0] == nil }) {
+            let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) })
+            let absent = metricIDs.filter { vectors[$0] == nil }
+            throw PipelineError.missingVectors(count: absent.count, encoder: selection.encoderKey,
+                                               example: "metric '\(names[absent[0]] ?? "#\(absent[0])")'")
         }
-        rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample s WHERE \(condition)", arguments: arguments) ?? 0
-        let sampleVector = try Data.fetchOne(db, sql: "SELECT vector FROM text_embedding WHERE encoder_id = ? LIMIT 1", arguments: [encoderID])
-        textDims = try sampleVector.map { try VectorCodec.header(of: $0).dims } ?? 384
+        rows = try samples.count(db, dataset: datasetID)
+        // The text vectors' dimension is the encoder's: every stored vector must have it.
+        textDims = encoder.kind == .model ? encoder.dims : (try TextVectors(encoder: encoder.id).dims(db) ?? encoder.dims)
         let metricDims = vectors.values.first?.count ?? textDims
+        if let (metric, vector) = vectors.first(where: { $0.value.count != metricDims }) {
+            throw StoreError.damaged(table: "metric vectors", row: "metric \(metric)",
+                                     reason: "\(vector.count) values where the data set's other metric vectors have \(metricDims)")
+        }
         let omitted = selection.omitted
         let (p, r, m) = (omitted.contains(.prompt) ? 0 : textDims, omitted.contains(.response) ? 0 : textDims, omitted.contains(.metric) ? 0 : metricDims)
         width = p + r + m + (selection.extras ? FeatureMatrix.extraNames.count : 0)
         layout = FeatureMatrix.Layout(encoder: selection.encoderKey, promptDims: p, responseDims: r,
                                       metricDims: m, metricSource: source,
                                       extras: selection.extras ? FeatureMatrix.extraNames : nil)
+        metricVectors = vectors
     }
 
     /// Calls `body` with consecutive batches of at most `batchRows` rows, in sample id order.
     public func forEachBatch(_ db: Database, batchRows: Int = 4096, _ body: (FeatureMatrix) throws -> Void) throws {
-        let (condition, arguments) = selection.condition(datasetID: datasetID)
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT s.id, s.position, s.metric_id, s.score, s.split, pe.vector AS p, re.vector AS r,
-                   s.generator, s.seed, json_extract(s.parameters, '$.sigma') AS sigma,
-                   (SELECT chars FROM text WHERE id = s.prompt_text_id) AS pc,
-                   COALESCE((SELECT chars FROM text WHERE id = s.response_text_id), 0) AS rc
-              FROM sample s
-              JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
-              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
-             WHERE \(condition)
-             ORDER BY s.id
-            """, arguments: [encoderID, encoderID] + arguments)
         let noise = NegativeSampler.generator(.noise)
+        let table = "text_embedding", encoderName = "encoder \(encoder.key)"
         var batch = emptyBatch(capacity: min(batchRows, rows))
-        while let row = try cursor.next() {
-            let generator = (row["generator"] as String?) ?? "real"
+        try selection.samples.forEachFeatureRow(db, dataset: datasetID, encoder: encoder.id) { row in
+            let generator = row.generator ?? "real"
             batch.generators.append(generator)
-            batch.splits.append(row["split"])
-            batch.sampleIDs.append(row["id"])
-            batch.positions.append(row["position"])
-            batch.metricIDs.append(row["metric_id"])
-            batch.targets.append((row["score"] as Double?).map { Float($0) })
-            var prompt = try VectorCodec.decode(row["p"] as Data)
-            var response = try (row["r"] as Data?).map { try VectorCodec.decode($0) } ?? [Float](repeating: 0, count: textDims)
+            batch.splits.append(row.split)
+            batch.sampleIDs.append(row.sample)
+            batch.positions.append(row.position)
+            batch.metricIDs.append(row.metric)
+            batch.targets.append(row.score.map { Float($0) })
+            var prompt = try StoredVector.decode(row.prompt, table: table, row: "text \(row.promptText ?? 0), \(encoderName)", dims: textDims)
+            var response = try row.response.map {
+                try StoredVector.decode($0, table: table, row: "text \(row.responseText ?? 0), \(encoderName)", dims: textDims)
+            } ?? [Float](repeating: 0, count: textDims)
             if generator == noise {
                 // A noise recipe: its parent's vectors (the same texts) plus seeded noise.
-                let seed = UInt64(bitPattern: row["seed"] as Int64), sigma = (row["sigma"] as Double?) ?? 0
+                let seed = UInt64(bitPattern: row.seed ?? 0), sigma = row.sigma ?? 0
                 prompt = NoiseMaterializer.materialize(prompt, seed: seed, sigma: sigma, stream: 0)
                 response = NoiseMaterializer.materialize(response, seed: seed, sigma: sigma, stream: 1)
             }
-            let metric = metricVectors[row["metric_id"]]!
+            guard let metric = metricVectors[row.metric] else {
+                throw PipelineError.missingVectors(count: 1, encoder: selection.encoderKey, example: "metric #\(row.metric)")
+            }
             if layout.promptDims > 0 { batch.values += prompt }
             if layout.responseDims > 0 { batch.values += response }
             if layout.metricDims > 0 { batch.values += metric }
             if selection.extras {
                 batch.values += [Self.cosine(prompt, response), Self.cosine(prompt, metric), Self.cosine(response, metric),
-                                 Float(log1p(Double(row["pc"] as Int))), Float(log1p(Double(row["rc"] as Int)))]
+                                 Float(log1p(Double(row.promptChars))), Float(log1p(Double(row.responseChars)))]
             }
             if batch.rows == batchRows {
                 try body(batch)

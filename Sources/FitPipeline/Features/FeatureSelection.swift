@@ -1,19 +1,11 @@
 import FitStore
 import Foundation
-import GRDB
 
-/// Which samples a feature read covers: a data set's split, its origins (real rows and which
-/// synthetic generators), the encoder whose vectors make the features, and optionally the
-/// store as it was after run N.
+/// Which samples a feature read covers (a data set's `SampleSelection`), the encoder whose
+/// vectors make the features, and which feature groups are in.
 public struct FeatureSelection: Sendable, Codable, Equatable {
-    public enum Split: String, Sendable, Codable, CaseIterable { case train, test, all }
-
-    /// The synthetic generators a selection takes.
-    public enum Generators: Sendable, Codable, Equatable {
-        case none
-        case all
-        case only([String])
-    }
+    public typealias Split = SampleSelection.Split
+    public typealias Generators = SampleSelection.Generators
 
     public var dataset: String
     public var split: Split
@@ -41,31 +33,8 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
         self.asOfRun = asOfRun
     }
 
-    /// The SQL condition on `sample s` and its arguments (the data set id comes first).
-    func condition(datasetID: Int64) -> (sql: String, arguments: StatementArguments) {
-        var clauses = ["s.dataset_id = ?"]
-        var arguments: [any DatabaseValueConvertible] = [datasetID]
-        if split != .all {
-            clauses.append("s.split = ?")
-            arguments.append(split.rawValue)
-        }
-        if let asOfRun {
-            clauses.append("s.run_id <= ? AND (s.retired_run_id IS NULL OR s.retired_run_id > ?)")
-            arguments += [asOfRun, asOfRun]
-        } else {
-            clauses.append("s.retired_run_id IS NULL")
-        }
-        var origins: [String] = []
-        if includeReal { origins.append("s.origin = 'real'") }
-        switch generators {
-        case .none: break
-        case .all: origins.append("s.origin = 'synthetic'")
-        case .only(let names) where !names.isEmpty:
-            origins.append("s.generator IN (\(names.map { _ in "?" }.joined(separator: ",")))")
-            arguments += names.sorted()
-        case .only: break
-        }
-        clauses.append(origins.isEmpty ? "0" : "(" + origins.joined(separator: " OR ") + ")")
-        return (clauses.joined(separator: " AND "), StatementArguments(arguments))
+    /// The samples, as the store selects them.
+    public var samples: SampleSelection {
+        SampleSelection(split: split, includeReal: includeReal, generators: generators, asOfRun: asOfRun)
     }
 }

@@ -39,8 +39,8 @@ public struct Ingest {
 
         var report = IngestReport(dataset: name)
         try store.write { db in
-            let existing = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [name])
-            if let datasetID = existing, try unchanged(db, datasetID: datasetID, digests: digests) {
+            let existing = try Dataset.named(db, name)
+            if let existing, try unchanged(db, dataset: existing.id, digests: digests) {
                 return
             }
             let parameters = Parameters(
@@ -50,12 +50,10 @@ public struct Ingest {
             report.runID = runID
             let datasetID: Int64
             if let existing {
-                datasetID = existing
-                try db.execute(sql: "UPDATE dataset SET source_path = ? WHERE id = ?", arguments: [folder.url.path, existing])
+                datasetID = existing.id
+                try existing.setSourcePath(db, folder.url.path)
             } else {
-                try db.execute(sql: "INSERT INTO dataset (name, source_path, created_run_id) VALUES (?, ?, ?)",
-                               arguments: [name, folder.url.path, runID])
-                datasetID = db.lastInsertedRowID
+                datasetID = try Dataset.create(db, name: name, sourcePath: folder.url.path, run: runID).id
             }
             let context = IngestContext(db: db, runID: runID, datasetID: datasetID, datasetName: name,
                                         texts: TextInterner(db, runID: runID), progress: progress)
@@ -82,7 +80,7 @@ public struct Ingest {
                 let records = try context.ingestSamples(
                     url: url, split: role == .train ? .train : .test, sourceFileID: fileID,
                     metricIDs: known, totalBytes: digests[role]!.bytes, report: &report)
-                try db.execute(sql: "UPDATE source_file SET records = ? WHERE id = ?", arguments: [records, fileID])
+                try SourceFile.setRecords(db, file: fileID, records: records)
             }
             report.counts.textsAdded = context.texts.inserted
             report.counts.bytesRead = digests.values.reduce(0) { $0 + $1.bytes }
@@ -96,13 +94,9 @@ public struct Ingest {
     }
 
     /// True when every file present has the digest last ingested for its role.
-    private func unchanged(_ db: Database, datasetID: Int64, digests: [DA5401Folder.Role: (hex: String, bytes: Int)]) throws -> Bool {
-        for (role, digest) in digests {
-            let latest = try String.fetchOne(db, sql: """
-                SELECT sha256 FROM source_file WHERE dataset_id = ? AND role = ?
-                 ORDER BY run_id DESC, id DESC LIMIT 1
-                """, arguments: [datasetID, role.rawValue])
-            if latest != digest.hex { return false }
+    private func unchanged(_ db: Database, dataset: Int64, digests: [DA5401Folder.Role: (hex: String, bytes: Int)]) throws -> Bool {
+        for (role, digest) in digests where try SourceFile.latestDigest(db, dataset: dataset, role: role) != digest.hex {
+            return false
         }
         return true
     }

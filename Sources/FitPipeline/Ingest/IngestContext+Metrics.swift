@@ -1,36 +1,26 @@
 import FitFormats
 import FitStore
 import Foundation
-import GRDB
 
 extension IngestContext {
     /// Adds new metrics, moves listed ones to their new position and marks metrics no longer
     /// listed (position NULL). Metric rows are never deleted: samples point at them.
     func upsertMetrics(_ names: [String], counts: inout IngestReport.Counts) throws {
-        let existing = try Row.fetchAll(db, sql: "SELECT name, id, position FROM metric WHERE dataset_id = ?", arguments: [datasetID])
-        var byName: [String: (id: Int64, position: Int?)] = [:]
-        for row in existing { byName[row[0]] = (row[1], row[2]) }
+        let byName = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.name, $0) })
         for (position, name) in names.enumerated() {
             if let current = byName[name] {
                 if current.position != position {
-                    try db.execute(sql: "UPDATE metric SET position = ?, updated_run_id = ? WHERE id = ?",
-                                   arguments: [position, runID, current.id])
+                    try Metric.setPosition(db, metric: current.id, position: position, run: runID)
                     counts.metricsUpdated += 1
                 }
                 continue
             }
-            let parts = name.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            let major = String(parts[0])
-            let minor = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
-            try db.execute(sql: """
-                INSERT INTO metric (dataset_id, name, major, minor, position, name_text_id, run_id, updated_run_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [datasetID, name, major, minor, position, try texts.id(for: name), runID, runID])
+            try Metric.insert(db, dataset: datasetID, name: name, position: position, nameText: try texts.id(for: name), run: runID)
             counts.metricsAdded += 1
         }
         let listed = Set(names)
         for (name, current) in byName where !listed.contains(name) && current.position != nil {
-            try db.execute(sql: "UPDATE metric SET position = NULL, updated_run_id = ? WHERE id = ?", arguments: [runID, current.id])
+            try Metric.setPosition(db, metric: current.id, position: nil, run: runID)
             counts.metricsUnlisted += 1
         }
     }
@@ -38,11 +28,9 @@ extension IngestContext {
     func updateDefinitions(_ definitions: [(name: String, definition: String)], counts: inout IngestReport.Counts) throws {
         for (name, definition) in definitions {
             let textID: Int64? = definition.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : try texts.id(for: definition)
-            try db.execute(sql: """
-                UPDATE metric SET definition_text_id = ?, updated_run_id = ?
-                 WHERE dataset_id = ? AND name = ? AND definition_text_id IS NOT ?
-                """, arguments: [textID, runID, datasetID, name, textID])
-            counts.definitionsChanged += db.changesCount
+            if try Metric.setDefinition(db, dataset: datasetID, name: name, text: textID, run: runID) {
+                counts.definitionsChanged += 1
+            }
         }
     }
 
@@ -66,20 +54,10 @@ extension IngestContext {
         }
         let key = "given:\(datasetName):\(sha256)"
         struct Config: Encodable { let file: String; let sha256: String; let rows: Int }
-        try db.execute(sql: """
-            INSERT INTO encoder (key, kind, dims, config, run_id) VALUES (?, 'given', ?, ?, ?)
-            ON CONFLICT (key) DO NOTHING
-            """, arguments: [key, matrix.columns, try JSONText.encode(Config(file: file.lastPathComponent, sha256: sha256, rows: matrix.rows)), runID])
-        let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [key])!
+        let encoder = try Encoder.register(db, key: key, kind: .given, dims: matrix.columns,
+                                           config: Config(file: file.lastPathComponent, sha256: sha256, rows: matrix.rows), run: runID)
         let metricIDs = try metricIDs()
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO metric_embedding (metric_id, encoder_id, vector, run_id) VALUES (?, ?, ?, ?)
-            ON CONFLICT (metric_id, encoder_id) DO NOTHING
-            """)
-        for (r, name) in names.enumerated() {
-            let blob = VectorCodec.encode(Array(matrix.row(r)), as: .lossless)
-            try insert.execute(arguments: [metricIDs[name]!, encoderID, blob, runID])
-            counts.metricVectorsAdded += db.changesCount
-        }
+        let vectors = names.enumerated().compactMap { r, name in metricIDs[name].map { ($0, Array(matrix.row(r))) } }
+        counts.metricVectorsAdded += try GivenMetricVectors.insert(db, encoder: encoder.id, vectors, run: runID)
     }
 }

@@ -19,36 +19,14 @@ public struct HTMLReport {
     public init(store: Store) { self.store = store }
 
     /// One real or synthetic sample, as the figures need it.
-    struct Row_ {
-        var split: String
-        var origin: String
-        var score: Double?
-        var metric: String
-        var major: String
-        var promptChars: Int?
-        var responseChars: Int?
-        var noResponse: Bool
-        var noSystem: Bool
-        var promptTextID: Int64?
-    }
+    typealias Row_ = SampleOverview
 
     /// `checkpoint` nil: the data set's newest checkpoint.
     public func write(dataset: String, checkpoint: Int64? = nil, to url: URL) throws -> Summary {
         var html = Page(title: "fitstore report: \(dataset)")
         try store.read { db in
-            guard let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [dataset]) else {
-                throw StoreError.notFound("no data set named '\(dataset)' in the store")
-            }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT s.split, COALESCE(s.generator, 'real') AS origin, s.score, m.name, m.major,
-                       pt.chars AS pc, rt.chars AS rc, s.response_text_id IS NULL AS nr, s.system_text_id IS NULL AS ns, s.prompt_text_id
-                  FROM sample s JOIN metric m ON m.id = s.metric_id
-                  LEFT JOIN text pt ON pt.id = s.prompt_text_id LEFT JOIN text rt ON rt.id = s.response_text_id
-                 WHERE s.dataset_id = ? AND s.retired_run_id IS NULL
-                """, arguments: [datasetID]).map {
-                    Row_(split: $0[0], origin: $0[1], score: $0[2], metric: $0[3], major: $0[4], promptChars: $0[5], responseChars: $0[6],
-                         noResponse: $0[7], noSystem: $0[8], promptTextID: $0[9])
-                }
+            let datasetID = try DatasetResolver.require(db, dataset).id
+            let rows = try SampleOverview.fetch(db, dataset: datasetID)
             let real = rows.filter { $0.origin == "real" }
             let train = real.filter { $0.split == "train" }
             html.intro(dataset: dataset, rows: rows, storePath: store.path)
@@ -70,7 +48,7 @@ public struct HTMLReport {
         // Missing values.
         let columns = ["user_prompt", "response", "system_prompt", "score"]
         func missing(_ r: [Row_]) -> [Double] {
-            [Double(r.filter { $0.promptTextID == nil || ($0.promptChars ?? 0) == 0 }.count), Double(r.filter(\.noResponse).count),
+            [Double(r.filter { $0.promptText == nil || ($0.promptChars ?? 0) == 0 }.count), Double(r.filter(\.noResponse).count),
              Double(r.filter(\.noSystem).count), Double(r.filter { $0.score == nil && $0.split == "train" }.count)]
         }
         let test = real.filter { $0.split == "test" }
@@ -91,15 +69,10 @@ public struct HTMLReport {
         }
         // Languages.
         var textLanguage: [Int64: String] = [:]
-        let promptIDs = Array(Set(real.compactMap(\.promptTextID)))
-        for chunk in stride(from: 0, to: promptIDs.count, by: 500) {
-            let ids = promptIDs[chunk..<min(promptIDs.count, chunk + 500)]
-            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM text WHERE id IN (\(ids.map(String.init).joined(separator: ",")))") {
-                textLanguage[row[0]] = ScriptDetector.detect(row[1])
-            }
-        }
+        let promptIDs = Array(Set(real.compactMap(\.promptText)))
+        for (id, body) in try Texts.bodies(db, ids: promptIDs) { textLanguage[id] = ScriptDetector.detect(body) }
         var languages: [String: Double] = [:]
-        for r in real { languages[r.promptTextID.flatMap { textLanguage[$0] } ?? "no prompt", default: 0] += 1 }
+        for r in real { languages[r.promptText.flatMap { textLanguage[$0] } ?? "no prompt", default: 0] += 1 }
         let ordered = languages.sorted { $0.value > $1.value }
         html.chart(SVGChart.horizontalBars(id: "languages", title: "Prompt language by writing system", labels: ordered.map(\.key),
                                            values: ordered.map(\.value), xLabel: "rows (count, train and test)"),
@@ -153,11 +126,10 @@ public struct HTMLReport {
 
     func metricEmbeddings(_ html: inout Page, db: Database, datasetID: Int64) throws {
         html.section("Metric embeddings", note: "The vectors training uses for metrics: the data set's given ones, else the encoder's vectors of the definitions or names.")
-        let encoderID = try Int64.fetchOne(db, sql: "SELECT encoder_id FROM checkpoint WHERE dataset_id = ? ORDER BY id DESC LIMIT 1", arguments: [datasetID])
-            ?? Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE kind <> 'given' ORDER BY id DESC LIMIT 1")
-        let (vectors, source) = try MetricVectors.load(db, datasetID: datasetID, encoderID: encoderID)
+        let encoderID = try Checkpoint.latestEncoder(db, dataset: datasetID) ?? Encoder.newestModel(db)?.id
+        let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
         guard !vectors.isEmpty else { html.empty("No metric vectors yet: ingest a metric_name_embeddings.npy or run `fitstore embed`."); return }
-        let majors = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, major FROM metric WHERE dataset_id = ?", arguments: [datasetID]).map { ($0[0] as Int64, $0[1] as String) })
+        let majors = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.major) })
         let norms = vectors.values.map { v in Double(v.map { $0 * $0 }.reduce(0, +)).squareRoot() }
         let nan = vectors.values.filter { $0.contains { !$0.isFinite } }.count
         let zero = vectors.values.filter { $0.allSatisfy { $0 == 0 } }.count
@@ -218,16 +190,14 @@ public struct HTMLReport {
 
     func training(_ html: inout Page, db: Database, datasetID: Int64, checkpoint: Int64?) throws {
         html.section("Training", note: checkpoint == nil ? "The newest checkpoint of the data set." : "Checkpoint \(checkpoint!).")
-        guard let ck = try Row.fetchOne(db, sql: """
-            SELECT id, model, history, evaluation, config FROM checkpoint WHERE dataset_id = ? AND (? IS NULL OR id = ?) ORDER BY id DESC LIMIT 1
-            """, arguments: [datasetID, checkpoint, checkpoint]) else {
+        guard let ck = try Checkpoint.latest(db, dataset: datasetID, id: checkpoint) else {
             html.empty("No checkpoint yet: run `fitstore train` (or `fitstore run`).")
             html.section("Predictions", note: nil)
             html.empty("No predictions yet: run `fitstore predict`.")
             return
         }
-        let id: Int64 = ck[0], model: String = ck[1]
-        let history = (try? JSONDecoder().decode([EpochLine].self, from: Data((ck[2] as String).utf8))) ?? []
+        let id = ck.id, model = ck.model
+        let history = (try? JSONDecoder().decode([EpochLine].self, from: Data(ck.history.utf8))) ?? []
         if history.isEmpty {
             html.empty("Checkpoint \(id) has no history.")
         } else {
@@ -239,7 +209,7 @@ public struct HTMLReport {
             html.chart(SVGChart.lines(id: "history-lr", title: "Learning rate", series: [("learning rate", history.map { (Double($0.epoch + 1), $0.learningRate) })],
                                       xLabel: unit, yLabel: "learning rate (log scale)", logY: true), caption: nil)
         }
-        if let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data((ck[3] as String).utf8)), let cv = evaluation.crossValidation {
+        if let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(ck.evaluation.utf8)), let cv = evaluation.crossValidation {
             html.chart(SVGChart.bars(id: "cv", title: "\(cv.folds)-fold CV on \(cv.rows) real rows (grouped by item)",
                                      categories: ["\(model) model", "per-metric mean", "constant mean"],
                                      series: [("RMSE", [Double(cv.rmse), Double(cv.perMetricMeanRMSE), Double(cv.constantMeanRMSE)])],
@@ -252,11 +222,7 @@ public struct HTMLReport {
             html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
         }
         html.section("Predictions", note: checkpoint == nil ? "Test predictions of the newest checkpoint that has any." : "Test predictions of checkpoint \(checkpoint!).")
-        let predictions = try Double.fetchAll(db, sql: """
-            SELECT p.score FROM prediction p WHERE p.checkpoint_id = (
-              SELECT c.id FROM checkpoint c WHERE c.dataset_id = ? AND (? IS NULL OR c.id = ?)
-                 AND EXISTS (SELECT 1 FROM prediction q WHERE q.checkpoint_id = c.id) ORDER BY c.id DESC LIMIT 1)
-            """, arguments: [datasetID, checkpoint, checkpoint])
+        let predictions = try Predictions.latestScores(db, dataset: datasetID, checkpoint: checkpoint)
         guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
         var bins = [Double](repeating: 0, count: 11)
         for p in predictions { bins[min(10, max(0, Int(p.rounded())))] += 1 }

@@ -4,12 +4,52 @@
 public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// Texts need vectors and the model that makes them is not on this machine.
     case modelMissing(path: String, textsWithoutVectors: Int, encoder: String)
+    /// The store holds no data set yet.
+    case noDataset
+    case unknownDataset(name: String, known: [String])
+    case tooFewTrainingRows(dataset: String, rows: Int, needed: Int)
+    case noCheckpoint(dataset: String)
+    case unknownCheckpoint(id: Int64, dataset: String, known: [Int64])
+    /// A checkpoint whose stored settings or weights cannot make its model.
+    case checkpointDamaged(id: Int64, reason: String)
+    case featureWidthMismatch(checkpoint: Int64, expected: Int, got: Int)
+    /// No vector under this encoder at all.
+    case noVectors(encoder: String)
+    /// Some of the rows a step needs have no vector under the encoder.
+    case missingVectors(count: Int, encoder: String, example: String)
+    /// Suggesting substitutes needs vectors for at least two metrics.
+    case tooFewMetricVectors(dataset: String, count: Int)
+    /// `augment --drop NAME` with a NAME that has no rows.
+    case unknownGenerator(name: String, dataset: String, present: [String])
 
     public var description: String {
         switch self {
         case .modelMissing(let path, let count, let encoder):
             "\(count) text(s) in use have no vector under encoder \(encoder), and the model file \(path) is missing: "
                 + "run tools/setup (it fetches the model), or point --model-file at a copy"
+        case .noDataset:
+            "the store holds no data set: run `fitstore ingest DIR` (or `fitstore demo`) first"
+        case .unknownDataset(let name, let known):
+            "no data set '\(name)' in the store" + (known.isEmpty ? " (it has none: run `fitstore ingest DIR`)" : " (it has: \(known.joined(separator: ", ")))")
+        case .tooFewTrainingRows(let dataset, let rows, let needed):
+            "data set '\(dataset)' has \(rows) training row(s); training needs at least \(needed): ingest a train_data.json with more records"
+        case .noCheckpoint(let dataset):
+            "no checkpoint for data set '\(dataset)': run `fitstore train` first"
+        case .unknownCheckpoint(let id, let dataset, let known):
+            "no checkpoint \(id) for data set '\(dataset)'"
+                + (known.isEmpty ? " (it has none: run `fitstore train`)" : " (its checkpoints: \(known.map(String.init).joined(separator: ", ")))")
+        case .checkpointDamaged(let id, let reason):
+            "checkpoint \(id) is damaged: \(reason); train a new one with `fitstore train`"
+        case .featureWidthMismatch(let checkpoint, let expected, let got):
+            "checkpoint \(checkpoint) expects \(expected) features per row; the store gives \(got) (another encoder or feature set?): train a new checkpoint"
+        case .noVectors(let encoder):
+            "no vectors under encoder \(encoder): run `fitstore embed` first"
+        case .missingVectors(let count, let encoder, let example):
+            "\(count) text(s) of the selected samples have no vector under \(encoder) (first: \(example)): run `fitstore embed` first"
+        case .tooFewMetricVectors(let dataset, let count):
+            "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
+        case .unknownGenerator(let name, let dataset, let present):
+            "\(dataset) has no rows of generator \(name); nothing removed (generators present: \(present.isEmpty ? "none" : present.joined(separator: ", ")))"
         }
     }
 }

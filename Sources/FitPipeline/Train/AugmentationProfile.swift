@@ -20,9 +20,7 @@ public enum AugmentationProfile: String, Sendable, CaseIterable {
 
     /// The profile a data set gets by default, and why.
     public static func detect(_ db: Database, dataset: String) throws -> (AugmentationProfile, reason: String) {
-        let names = Set(try String.fetchAll(db, sql: """
-            SELECT m.name FROM metric m JOIN dataset d ON d.id = m.dataset_id WHERE d.name = ? AND m.position IS NOT NULL
-            """, arguments: [dataset]))
+        let names = Set(try Metric.listedIDs(db, dataset: DatasetResolver.require(db, dataset).id).keys)
         if let relations = try MetricRelations.builtIn(for: names), relations.source.contains("da5401") {
             return (.da5401, "the metrics are the official DA5401 set: its hidden test holds mismatched pairs, so the seed's three augmentation stages are on (CV on real rows cannot show their value)")
         }
@@ -31,9 +29,6 @@ public enum AugmentationProfile: String, Sendable, CaseIterable {
 
     /// The synthetic generators (as recorded in `sample.generator`) the data set holds now.
     public static func generators(_ db: Database, dataset: String) throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: """
-            SELECT DISTINCT s.generator FROM sample s JOIN dataset d ON d.id = s.dataset_id
-             WHERE d.name = ? AND s.origin = 'synthetic' AND s.retired_run_id IS NULL
-            """, arguments: [dataset]))
+        Set(try SyntheticSamples.generators(db, dataset: DatasetResolver.require(db, dataset).id))
     }
 }

@@ -20,37 +20,33 @@ public struct Predict {
 
     public init(store: Store) { self.store = store }
 
-    /// The newest checkpoint of a data set.
-    public static func latestCheckpoint(_ db: Database, dataset: String) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db, sql: """
-            SELECT c.id FROM checkpoint c JOIN dataset d ON d.id = c.dataset_id WHERE d.name = ? ORDER BY c.id DESC LIMIT 1
-            """, arguments: [dataset]) else {
-            throw StoreError.notFound("no checkpoint for data set '\(dataset)': run `fitstore train` first")
+    /// A data set's checkpoint: `id`, or the newest.
+    public static func checkpoint(_ db: Database, dataset: String, id: Int64? = nil) throws -> Checkpoint {
+        let datasetID = try DatasetResolver.require(db, dataset).id
+        guard let stored = try Checkpoint.latest(db, dataset: datasetID, id: id) else {
+            if let id { throw PipelineError.unknownCheckpoint(id: id, dataset: dataset, known: try Checkpoint.ids(db, dataset: datasetID)) }
+            throw PipelineError.noCheckpoint(dataset: dataset)
         }
-        return id
+        return stored
     }
 
     public func run(dataset: String, checkpoint: Int64?, out: URL) throws -> Report {
         let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
-            let id = try checkpoint ?? Self.latestCheckpoint(db, dataset: dataset)
-            let (m, c) = try TrainModel.loadModel(db, checkpoint: id)
-            return (m, c, id)
+            let stored = try Self.checkpoint(db, dataset: dataset, id: checkpoint)
+            let (m, c) = try TrainModel.loadModel(db, checkpoint: stored)
+            return (m, c, stored.id)
         }
         let features = try store.read {
             try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder,
                                    extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
         }
         guard features.width == model.inputs else {
-            throw StoreError.notFound("checkpoint \(checkpointID) expects \(model.inputs) features; the store gives \(features.width)")
+            throw PipelineError.featureWidthMismatch(checkpoint: checkpointID, expected: model.inputs, got: features.width)
         }
         let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
         try store.write { db in
             let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO prediction (checkpoint_id, sample_id, score, run_id) VALUES (?, ?, ?, ?)
-                ON CONFLICT (checkpoint_id, sample_id) DO UPDATE SET score = excluded.score, run_id = excluded.run_id
-                """)
-            for (id, score) in zip(features.sampleIDs, scores) { try insert.execute(arguments: [checkpointID, id, Double(score), runID]) }
+            try Predictions.upsert(db, checkpoint: checkpointID, Array(zip(features.sampleIDs, scores)), run: runID)
             try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
         }
         // ID = 1-based record position in test_data.json.

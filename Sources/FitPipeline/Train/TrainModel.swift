@@ -88,23 +88,60 @@ public struct TrainModel {
         self.progress = progress
     }
 
+    /// What one training needs, read from the store before anything is fitted.
+    struct Plan {
+        let options: Options
+        let datasetID: Int64
+        let features: FeatureMatrix
+        let y: [Float]
+        let lineage: Lineage
+        let metricNames: [Int64: String]
+        let trainingDigest: String
+        let config: Config
+        let configText: String
+        var syntheticRows: Int { features.generators.filter { $0 != "real" }.count }
+    }
+
+    /// The model fitted on every row, with its cross-validation.
+    struct Fitted {
+        let model: TrainedModel
+        let history: [EpochRecord]
+        let evaluation: Evaluation
+    }
+
+    /// plan → reuse an identical checkpoint, or fit → save.
     public func run(_ options: Options) throws -> Report {
         let started = Date()
-        let (features, lineage, metricNames) = try store.read { db in
+        let plan = try self.plan(options)
+        if let reused = try reusable(plan) {
+            return report(plan, run: reused.run, checkpoint: reused.id, evaluation: try JSONDecoder().decode(
+                Evaluation.self, from: Data(reused.evaluation.utf8)), started: started, reused: true)
+        }
+        let runID = try store.write { db in
+            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey,
+                                                                 "model": options.model.rawValue, "profile": options.profile,
+                                                                 "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
+        }
+        let fitted = try fit(plan)
+        let checkpointID = try save(plan, fitted, run: runID)
+        return report(plan, run: runID, checkpoint: checkpointID, evaluation: fitted.evaluation, started: started, reused: false)
+    }
+
+    /// Reads the training rows and fixes the settings and their digest.
+    func plan(_ options: Options) throws -> Plan {
+        let (datasetID, features, lineage, metricNames) = try store.read { db in
+            let datasetID = try DatasetResolver.require(db, options.dataset).id
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
                                            omitted: options.omitted)
-            return (f, try Lineage.load(db, sampleIDs: f.sampleIDs), try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
-                SELECT m.id, m.name FROM metric m JOIN dataset d ON d.id = m.dataset_id WHERE d.name = ?
-                """, arguments: [options.dataset]).map { ($0[0] as Int64, $0[1] as String) }))
+            return (datasetID, f, try Lineage.load(db, dataset: datasetID, sampleIDs: f.sampleIDs),
+                    Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }))
         }
         guard features.rows >= 10 else {
-            throw StoreError.notFound("data set '\(options.dataset)' has \(features.rows) training rows; training needs at least 10")
+            throw PipelineError.tooFewTrainingRows(dataset: options.dataset, rows: features.rows, needed: 10)
         }
-        let y = features.targets.map { $0! }
         var hasher = SHA256()
         FeatureMatrix.digest(&hasher, ids: features.sampleIDs, origins: features.generators)
-        let trainingDigest = hasher.finalize().hexString
         let mlpConfig = ResidualMLP.Config(inputs: features.width, widths: options.network, dropout: options.dropout)
         let layouts = options.model == .seed ? ResidualMLP(config: mlpConfig, seed: 0) : nil
         let config = Config(model: options.model.rawValue, profile: options.profile, features: features.layout,
@@ -113,76 +150,71 @@ public struct TrainModel {
                             parameter_count: layouts?.parameters.count, state_count: layouts?.state.count,
                             parameter_layout: layouts?.layout, state_layout: layouts?.stateLayout,
                             boosting: options.model == .boosted ? options.boosting : nil)
-        let configText = try JSONText.encode(config)
-        let syntheticRows = features.generators.filter { $0 != "real" }.count
-        // Training is deterministic: the same rows and settings give the same checkpoint, so an
-        // identical one already in the store is reused instead of recomputed.
-        if let reused = try store.read({ db in
-            try Row.fetchOne(db, sql: """
-                SELECT c.id, c.run_id, c.evaluation FROM checkpoint c JOIN dataset d ON d.id = c.dataset_id
-                 WHERE d.name = ? AND c.training_digest = ? AND c.config = ? ORDER BY c.id DESC LIMIT 1
-                """, arguments: [options.dataset, trainingDigest, configText])
-        }) {
-            let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data((reused["evaluation"] as String).utf8))
-            return Report(runID: reused["run_id"], checkpointID: reused["id"], model: options.model, profile: options.profile,
-                          trainRows: features.rows, syntheticRows: syntheticRows, evaluation: evaluation,
-                          seconds: Date().timeIntervalSince(started), reused: true)
+        return Plan(options: options, datasetID: datasetID, features: features, y: features.targets.map { $0 ?? 0 },
+                    lineage: lineage, metricNames: metricNames, trainingDigest: hasher.finalize().hexString,
+                    config: config, configText: try JSONText.encode(config))
+    }
+
+    /// Training is deterministic: the same rows and settings give the same checkpoint, so an
+    /// identical one already in the store is reused instead of recomputed.
+    func reusable(_ plan: Plan) throws -> Checkpoint? {
+        try store.read { db in
+            try Checkpoint.identical(db, dataset: plan.datasetID, trainingDigest: plan.trainingDigest, config: plan.configText)
         }
-        let runID = try store.write { db in
-            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey,
-                                                                 "model": options.model.rawValue, "profile": options.profile,
-                                                                 "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
-        }
-        // 1. Cross-validation on real rows.
+    }
+
+    /// Cross-validation on real rows, then the model on every row.
+    func fit(_ plan: Plan) throws -> Fitted {
+        let options = plan.options, features = plan.features, y = plan.y
         var foldHistory: [EpochRecord]?
         let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
-            y: y, metrics: features.metricIDs, metricNames: metricNames, items: lineage.items(features), ancestors: lineage.ancestors(features),
+            y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: plan.lineage.items(features),
+            ancestors: plan.lineage.ancestors(features),
             fit: { fold, rows in
                 let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [], quiet: true)
                 if fold == 0 { foldHistory = history }
                 return { model.predict(x: features.values, rows: $0) }
             },
             foldDone: { fold, rmse in progress.note(String(format: "CV fold %d of %d: RMSE %.4f", fold + 1, options.cvFolds, rmse)) })
-        // 2. The model itself, on every row.
         let all = Array(0..<features.rows)
         var evaluation = Evaluation(crossValidation: cv)
-        let model: TrainedModel
-        var history: [EpochRecord]
         switch options.model {
         case .seed:
             let fitted = fitSeed(options, features: features, y: y, rows: all, quiet: false)
-            model = .seed(fitted.model)
-            history = fitted.result.history
             let baselines = Self.baselines(y: y, metrics: features.metricIDs, train: fitted.train, validation: fitted.validation)
             evaluation.validationRows = fitted.validation.count
             evaluation.validationRMSE = fitted.result.bestValidationRMSE
             evaluation.constantMeanRMSE = baselines.constant
             evaluation.perMetricMeanRMSE = baselines.perMetric
             evaluation.bestEpoch = fitted.result.bestEpoch
+            return Fitted(model: .seed(fitted.model), history: fitted.result.history, evaluation: evaluation)
         case .boosted:
             let (fitted, finalHistory) = fit(options, features: features, y: y, rows: all, validation: [], quiet: false)
-            model = fitted
             // The stored history is CV fold 1's: its rounds carry a held-out RMSE.
-            history = foldHistory ?? finalHistory
+            return Fitted(model: fitted, history: foldHistory ?? finalHistory, evaluation: evaluation)
         }
-        let checkpointID: Int64 = try store.write { db in
-            let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM dataset WHERE name = ?", arguments: [options.dataset])!
-            let encoderID = try Int64.fetchOne(db, sql: "SELECT id FROM encoder WHERE key = ?", arguments: [options.encoderKey])
-            try db.execute(sql: """
-                INSERT INTO checkpoint (run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, weights, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [runID, datasetID, options.model.rawValue, configText, encoderID, trainingDigest,
-                                 try JSONText.encode(history), try JSONText.encode(evaluation),
-                                 VectorCodec.encode(model.flat, as: .lossless), Timestamp.now()])
-            let id = db.lastInsertedRowID
+    }
+
+    /// Stores the checkpoint and finishes its run, in one transaction.
+    func save(_ plan: Plan, _ fitted: Fitted, run runID: Int64) throws -> Int64 {
+        try store.write { db in
+            let encoderID = try Encoder.keyed(db, plan.options.encoderKey)?.id
+            let id = try Checkpoint.insert(db, run: runID, dataset: plan.datasetID, model: plan.options.model.rawValue,
+                                           config: plan.configText, encoder: encoderID, trainingDigest: plan.trainingDigest,
+                                           history: try JSONText.encode(fitted.history), evaluation: try JSONText.encode(fitted.evaluation),
+                                           weights: fitted.model.flat)
             struct Counts: Encodable { let train_rows: Int; let synthetic_rows: Int; let epochs: Int; let checkpoint: Int64; let cv_rmse: Float? }
-            try RunLedger.finish(db, run: runID, counts: Counts(train_rows: features.rows, synthetic_rows: syntheticRows,
-                                                                 epochs: history.count, checkpoint: id, cv_rmse: cv?.rmse))
+            try RunLedger.finish(db, run: runID, counts: Counts(train_rows: plan.features.rows, synthetic_rows: plan.syntheticRows,
+                                                                 epochs: fitted.history.count, checkpoint: id,
+                                                                 cv_rmse: fitted.evaluation.crossValidation?.rmse))
             return id
         }
-        return Report(runID: runID, checkpointID: checkpointID, model: options.model, profile: options.profile,
-                      trainRows: features.rows, syntheticRows: syntheticRows, evaluation: evaluation,
-                      seconds: Date().timeIntervalSince(started), reused: false)
+    }
+
+    private func report(_ plan: Plan, run: Int64, checkpoint: Int64, evaluation: Evaluation, started: Date, reused: Bool) -> Report {
+        Report(runID: run, checkpointID: checkpoint, model: plan.options.model, profile: plan.options.profile,
+               trainRows: plan.features.rows, syntheticRows: plan.syntheticRows, evaluation: evaluation,
+               seconds: Date().timeIntervalSince(started), reused: reused)
     }
 
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random
@@ -237,13 +269,22 @@ public struct TrainModel {
         return (rmse { _ in b.mean }, rmse { b.perMetric(metrics[$0]) })
     }
 
-    /// Rebuilds the model of a stored checkpoint.
-    static func loadModel(_ db: Database, checkpoint id: Int64) throws -> (TrainedModel, Config) {
-        guard let row = try Row.fetchOne(db, sql: "SELECT config, weights FROM checkpoint WHERE id = ?", arguments: [id]) else {
-            throw StoreError.notFound("no checkpoint \(id)")
+    /// Rebuilds the model of a stored checkpoint; one whose settings or weights cannot make
+    /// its model is "damaged", named.
+    static func loadModel(_ db: Database, checkpoint stored: Checkpoint) throws -> (TrainedModel, Config) {
+        let id = stored.id
+        let config: Config
+        do {
+            config = try JSONDecoder().decode(Config.self, from: Data(stored.config.utf8))
+        } catch {
+            throw PipelineError.checkpointDamaged(id: id, reason: "its config cannot be read (\(error))")
         }
-        let config = try JSONDecoder().decode(Config.self, from: Data((row["config"] as String).utf8))
-        let weights = try VectorCodec.decode(row["weights"] as Data)
+        let weights: [Float]
+        do {
+            weights = try stored.weights(db)
+        } catch let error as StoreError {
+            throw PipelineError.checkpointDamaged(id: id, reason: "\(error)")
+        }
         let l = config.features
         let inputs = l.promptDims + l.responseDims + l.metricDims + (l.extras?.count ?? 0)
         switch ModelKind(rawValue: config.model) {
@@ -251,21 +292,23 @@ public struct TrainModel {
             do {
                 return (.boosted(try BoostedTrees(flat: weights, inputs: inputs)), config)
             } catch {
-                throw StoreError.notFound("checkpoint \(id): \(error)")
+                throw PipelineError.checkpointDamaged(id: id, reason: "\(error)")
             }
         case .seed:
-            guard let network = config.network, let parameters = config.parameter_count, let state = config.state_count else {
-                throw StoreError.notFound("checkpoint \(id) lacks its network configuration")
+            guard let network = config.network, let parameters = config.parameter_count, let state = config.state_count,
+                  network.inputs == inputs, network.inputs > 0, !network.widths.isEmpty, network.widths.allSatisfy({ $0 > 0 }) else {
+                throw PipelineError.checkpointDamaged(id: id, reason: "its network configuration is missing or does not fit its features")
             }
             let model = ResidualMLP(config: network, seed: 0)
-            guard weights.count == parameters + state, parameters == model.parameters.count else {
-                throw StoreError.notFound("checkpoint \(id) holds \(weights.count) values; its configuration needs \(model.parameters.count + model.state.count)")
+            guard weights.count == parameters + state, parameters == model.parameters.count, state == model.state.count else {
+                throw PipelineError.checkpointDamaged(
+                    id: id, reason: "it holds \(weights.count) values; its configuration needs \(model.parameters.count + model.state.count)")
             }
             model.parameters = Array(weights[0..<parameters])
             model.state = Array(weights[parameters...])
             return (.seed(model), config)
         case nil:
-            throw StoreError.notFound("checkpoint \(id) is of an unknown model '\(config.model)'")
+            throw PipelineError.checkpointDamaged(id: id, reason: "it is of an unknown model '\(config.model)'")
         }
     }
 }
@@ -276,25 +319,12 @@ struct Lineage {
     var itemOfSample: [Int64: String] = [:]
     var parents: [Int64: [Int64]] = [:]
 
-    static func load(_ db: Database, sampleIDs: [Int64]) throws -> Lineage {
+    static func load(_ db: Database, dataset: Int64, sampleIDs: [Int64]) throws -> Lineage {
         var l = Lineage()
         let wanted = Set(sampleIDs)
-        guard let first = sampleIDs.first,
-              let datasetID = try Int64.fetchOne(db, sql: "SELECT dataset_id FROM sample WHERE id = ?", arguments: [first]) else { return l }
-        // The data set's train rows only; the set filter keeps the selection's rows.
-        for row in try Row.fetchAll(db, sql: """
-            SELECT id, prompt_text_id, response_text_id FROM sample WHERE dataset_id = ? AND split = 'train' AND origin = 'real'
-            """, arguments: [datasetID]) {
-            let id: Int64 = row[0]
-            guard wanted.contains(id) else { continue }
-            l.itemOfSample[id] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
-        }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT p.sample_id, p.parent_id FROM sample_parent p JOIN sample s ON s.id = p.sample_id
-             WHERE s.dataset_id = ? ORDER BY p.sample_id, p.ordinal
-            """, arguments: [datasetID]) {
-            l.parents[row[0], default: []].append(row[1])
-        }
+        // The data set's real train rows; the set filter keeps the selection's.
+        l.itemOfSample = try RealSamples.trainItems(db, dataset: dataset).filter { wanted.contains($0.key) }
+        l.parents = try SyntheticSamples.parentLinks(db, dataset: dataset)
         return l
     }
 

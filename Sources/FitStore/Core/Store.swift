@@ -32,11 +32,11 @@ public final class Store: Sendable {
                 if FileManager.default.fileExists(atPath: path) {
                     // Look before opening for writing: a store newer than this binary, or a
                     // file that is no store, must be refused without a single byte changing.
+                    // (Opening the pool switches the file to WAL mode, a change in itself.)
                     var peek = Configuration()
                     peek.readonly = true
-                    let version = try DatabaseQueue(path: path, configuration: peek).read { try Migrator.currentVersion($0) }
-                    if version > migrator.latestVersion {
-                        throw StoreError.newerSchema(path: path, found: version, supported: migrator.latestVersion)
+                    try DatabaseQueue(path: path, configuration: peek).read { db in
+                        try migrator.check(db, path: path)
                     }
                 }
                 let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -49,7 +49,10 @@ public final class Store: Sendable {
                 config.readonly = true
                 let queue = try DatabaseQueue(path: path, configuration: config)
                 writer = queue
-                let version = try queue.read { try Migrator.currentVersion($0) }
+                let version = try queue.read { db in
+                    try migrator.verifyHistory(db, path: path)
+                    return try Migrator.currentVersion(db)
+                }
                 if version > migrator.latestVersion {
                     throw StoreError.newerSchema(path: path, found: version, supported: migrator.latestVersion)
                 }

@@ -1,4 +1,3 @@
-import FitStore
 import Foundation
 import GRDB
 
@@ -6,30 +5,33 @@ import GRDB
 /// version) when it has one, else the encoder's vector of its definition, or of its name
 /// when it has no definition.
 public enum MetricVectors {
-    public static func load(_ db: Database, datasetID: Int64, encoderID: Int64?) throws -> (vectors: [Int64: [Float]], source: String) {
+    public static func load(_ db: Database, dataset: Int64, encoder: Int64?) throws -> (vectors: [Int64: [Float]], source: String) {
         let given = try Row.fetchOne(db, sql: """
             SELECT e.id, e.key FROM encoder e
              WHERE e.kind = 'given' AND EXISTS (SELECT 1 FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
                                                  WHERE me.encoder_id = e.id AND m.dataset_id = ?)
              ORDER BY e.id DESC LIMIT 1
-            """, arguments: [datasetID])
+            """, arguments: [dataset])
         var vectors: [Int64: [Float]] = [:]
         if let given {
+            let key: String = given["key"]
             for row in try Row.fetchAll(db, sql: """
                 SELECT me.metric_id, me.vector FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
                  WHERE me.encoder_id = ? AND m.dataset_id = ?
-                """, arguments: [given["id"] as Int64, datasetID]) {
-                vectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+                """, arguments: [given["id"] as Int64, dataset]) {
+                let metric: Int64 = row[0]
+                vectors[metric] = try StoredVector.decode(row[1], table: "metric_embedding", row: "metric \(metric), encoder \(key)")
             }
-            return (vectors, "given:\(given["key"] as String)")
+            return (vectors, "given:\(key)")
         }
-        guard let encoderID else { return ([:], "none") }
+        guard let encoder else { return ([:], "none") }
         for row in try Row.fetchAll(db, sql: """
-            SELECT m.id, e.vector FROM metric m
+            SELECT m.id, e.vector, e.text_id FROM metric m
               JOIN text_embedding e ON e.text_id = COALESCE(m.definition_text_id, m.name_text_id) AND e.encoder_id = ?
              WHERE m.dataset_id = ?
-            """, arguments: [encoderID, datasetID]) {
-            vectors[row[0]] = try VectorCodec.decode(row[1] as Data)
+            """, arguments: [encoder, dataset]) {
+            let text: Int64 = row[2]
+            vectors[row[0]] = try StoredVector.decode(row[1], table: "text_embedding", row: "text \(text), encoder \(encoder)")
         }
         return (vectors, "encoder:definition-or-name")
     }

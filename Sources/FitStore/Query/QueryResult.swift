@@ -29,7 +29,7 @@ public struct QueryResult: Sendable {
                     result.rows.append(row.databaseValues.map(Value.init))
                 }
             }
-            if ran == 0 { throw StoreError.notFound("no SQL statement given") }
+            if ran == 0 { throw StoreError.noStatement }
             return result
         }
     }

@@ -35,8 +35,16 @@ public enum VectorCodec {
 
     // MARK: Encode
 
-    public static func encode(_ vector: [Float], as encoding: VectorEncoding = .compact) -> Data {
-        precondition(!vector.isEmpty && vector.count <= maximumDims, "vector dims out of range")
+    /// Refuses what no stored vector may hold: no values, too many, or a value that is not
+    /// finite (or, as float16, beyond its range, where it would become infinite).
+    public static func encode(_ vector: [Float], as encoding: VectorEncoding = .compact) throws -> Data {
+        guard !vector.isEmpty, vector.count <= maximumDims else {
+            throw StoreError.invalidVector("\(vector.count) values: a vector holds 1 to \(maximumDims)")
+        }
+        let limit = encoding.dtype == .float16 ? Float(Float16.greatestFiniteMagnitude) : .greatestFiniteMagnitude
+        if let bad = vector.firstIndex(where: { !($0.magnitude <= limit) }) {
+            throw StoreError.invalidVector("value \(vector[bad]) at index \(bad) is not a finite \(encoding.dtype.name)")
+        }
         var raw = rawBytes(vector, dtype: encoding.dtype)
         let checksum = CRC32.checksum(raw)
         if encoding.shuffle {
@@ -165,7 +173,7 @@ public enum VectorCodec {
         guard CRC32.checksum(raw) == header.checksum else {
             throw StoreError.invalidVector("checksum mismatch: the blob is damaged")
         }
-        return raw.withUnsafeBytes { src in
+        let values = raw.withUnsafeBytes { src in
             switch header.dtype {
             case .float32:
                 (0..<header.dims).map { Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
@@ -173,5 +181,11 @@ public enum VectorCodec {
                 (0..<header.dims).map { Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))) }
             }
         }
+        // A well-formed blob can still hold NaN or infinity (written by something else):
+        // no reader may take it for a vector.
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw StoreError.invalidVector("value \(values[bad]) at index \(bad) is not finite")
+        }
+        return values
     }
 }

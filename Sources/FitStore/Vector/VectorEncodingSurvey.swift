@@ -30,7 +30,7 @@ public struct VectorEncodingSurvey: Sendable {
             var maxError: Float = 0
             var maxCosineLoss: Double = 0
             let t0 = clock()
-            let blobs = vectors.map { VectorCodec.encode($0, as: encoding) }
+            let blobs = try vectors.map { try VectorCodec.encode($0, as: encoding) }
             let t1 = clock()
             let decoded = try blobs.map { try VectorCodec.decode($0) }
             let t2 = clock()

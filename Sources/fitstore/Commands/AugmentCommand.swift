@@ -45,7 +45,7 @@ struct AugmentCommand: ParsableCommand {
         guard parts.count == 2, parts[0] <= parts[1], parts[0] >= 0, parts[1] <= 10 else { return nil }
         return parts[0]...parts[1]
     }
-    @Option(help: ArgumentHelp("Remove this generator's rows instead of generating: a generator name as stored in sample.generator, or a stage name (negative drops all three of its corruptions).", valueName: "generator"))
+    @Option(help: ArgumentHelp("Remove this generator's rows instead of generating: a generator name as stored in sample.generator, or a stage name (negative drops all three of its corruptions). The rows are retired, as every removal is: they leave every selection and stay for lineage. A name with no rows is an error.", valueName: "generator"))
     var drop: String?
 
     func validate() throws {
@@ -62,12 +62,7 @@ struct AugmentCommand: ParsableCommand {
         let name = try DatasetResolver.resolve(store, name: dataset)
         if let drop {
             let (run, removed) = try Augment(store: store).drop(dataset: name, generator: drop)
-            guard let run else {
-                let present = try Augment(store: store).generators(dataset: name)
-                print("\(name): no rows of generator \(drop); nothing removed (generators present: \(present.isEmpty ? "none" : present.joined(separator: ", ")))")
-                return
-            }
-            print("\(name): removed \(removed) rows of \(drop) (run \(run))")
+            print("\(name): retired \(removed) rows of \(drop) (run \(run)); they stay in the store for lineage")
             return
         }
         var options = Augment.Options(dataset: name)

@@ -63,9 +63,7 @@ struct ExportCommand: ParsableCommand {
         if parts.contains("synthetic") || parts.contains("all") {
             selection.generators = .all
         } else if !generators.isEmpty {
-            let known = Set(try store.read { db in
-                try String.fetchAll(db, sql: "SELECT DISTINCT generator FROM sample WHERE generator IS NOT NULL")
-            })
+            let known = Set(try store.read { try SyntheticSamples.allGenerators($0) })
             if let unknown = generators.first(where: { !known.contains($0) }) {
                 throw ValidationError("--origin: the store has no generator '\(unknown)' (it has: \(known.sorted().joined(separator: ", ")))")
             }

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+
+/// A trained model as stored: its settings (`config`, JSON), the encoder its features came
+/// from, a digest of the rows it saw, its history and evaluation (JSON), and its weights as
+/// one flat buffer (a lossless vector blob).
+public struct Checkpoint: Sendable {
+    public let id: Int64
+    public let run: Int64
+    public let dataset: Int64
+    public let model: String
+    public let config: String
+    public let encoder: Int64?
+    public let trainingDigest: String
+    public let history: String
+    public let evaluation: String
+    public let createdAt: String
+
+    static let columns = "id, run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, created_at"
+
+    init(row: Row) {
+        id = row["id"]
+        run = row["run_id"]
+        dataset = row["dataset_id"]
+        model = row["model"]
+        config = row["config"]
+        encoder = row["encoder_id"]
+        trainingDigest = row["training_digest"]
+        history = row["history"]
+        evaluation = row["evaluation"]
+        createdAt = row["created_at"]
+    }
+
+    public static func fetch(_ db: Database, id: Int64) throws -> Checkpoint? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM checkpoint WHERE id = ?", arguments: [id]).map(Checkpoint.init)
+    }
+
+    /// A data set's newest checkpoint (or the one with `id`, when it belongs to the data set).
+    public static func latest(_ db: Database, dataset: Int64, id: Int64? = nil) throws -> Checkpoint? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(columns) FROM checkpoint WHERE dataset_id = ? AND (? IS NULL OR id = ?) ORDER BY id DESC LIMIT 1
+            """, arguments: [dataset, id, id]).map(Checkpoint.init)
+    }
+
+    /// The ids of a data set's checkpoints, oldest first.
+    public static func ids(_ db: Database, dataset: Int64) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM checkpoint WHERE dataset_id = ? ORDER BY id", arguments: [dataset])
+    }
+
+    /// A checkpoint of the data set trained on exactly these rows with exactly these settings.
+    public static func identical(_ db: Database, dataset: Int64, trainingDigest: String, config: String) throws -> Checkpoint? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(columns) FROM checkpoint
+             WHERE dataset_id = ? AND training_digest = ? AND config = ? ORDER BY id DESC LIMIT 1
+            """, arguments: [dataset, trainingDigest, config]).map(Checkpoint.init)
+    }
+
+    /// The flat weight buffer, checked: a blob that is not a whole vector is "damaged".
+    public func weights(_ db: Database) throws -> [Float] {
+        guard let blob = try Data.fetchOne(db, sql: "SELECT weights FROM checkpoint WHERE id = ?", arguments: [id]) else {
+            throw StoreError.damaged(table: "checkpoint", row: "\(id)", reason: "it has no weights")
+        }
+        do {
+            return try VectorCodec.decode(blob)
+        } catch let error as StoreError {
+            if case .invalidVector(let reason) = error {
+                throw StoreError.damaged(table: "checkpoint", row: "\(id)", reason: "its weights: \(reason)")
+            }
+            throw error
+        }
+    }
+
+    /// Stores a new checkpoint; returns its id.
+    public static func insert(_ db: Database, run: Int64, dataset: Int64, model: String, config: String, encoder: Int64?,
+                              trainingDigest: String, history: String, evaluation: String, weights: [Float]) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO checkpoint (run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, weights, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run, dataset, model, config, encoder, trainingDigest, history, evaluation,
+                             try VectorCodec.encode(weights, as: .lossless), Timestamp.now()])
+        return db.lastInsertedRowID
+    }
+
+    /// The encoder of the data set's newest checkpoint, if any.
+    public static func latestEncoder(_ db: Database, dataset: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT encoder_id FROM checkpoint WHERE dataset_id = ? ORDER BY id DESC LIMIT 1", arguments: [dataset])
+    }
+}

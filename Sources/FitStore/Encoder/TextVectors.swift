@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// Vectors of texts under one encoder: which texts in use still lack one, and writing them.
+public struct TextVectors {
+    public let encoder: Int64
+
+    public init(encoder: Int64) { self.encoder = encoder }
+
+    /// The texts in use (of active samples and of metrics) without a vector under `key`,
+    /// shortest first: their count and UTF-8 bytes. An unknown key lacks them all.
+    public static func missingTotals(_ db: Database, key: String) throws -> (texts: Int, bytes: Int) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*), COALESCE(SUM(t.bytes), 0) FROM text t
+             WHERE t.id IN (SELECT text_id FROM text_in_use)
+               AND NOT EXISTS (SELECT 1 FROM text_embedding e
+                                WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
+            """, arguments: [key])
+        return (row?[0] ?? 0, row?[1] ?? 0)
+    }
+
+    /// Up to `limit` of those texts, shortest first: (text id, body).
+    public static func missing(_ db: Database, key: String, limit: Int) throws -> [(id: Int64, body: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT t.id, t.body FROM text t
+             WHERE t.id IN (SELECT text_id FROM text_in_use)
+               AND NOT EXISTS (SELECT 1 FROM text_embedding e
+                                WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
+             ORDER BY t.bytes, t.id
+             LIMIT ?
+            """, arguments: [key, limit]).map { ($0[0], $0[1]) }
+    }
+
+    /// Stores vectors (a text that has one already keeps it) stamped with `run`.
+    public func insert(_ db: Database, _ vectors: [(text: Int64, vector: [Float])], run: Int64,
+                       as encoding: VectorEncoding = .compact) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO text_embedding (text_id, encoder_id, vector, run_id) VALUES (?, ?, ?, ?)
+            ON CONFLICT (text_id, encoder_id) DO NOTHING
+            """)
+        for (text, vector) in vectors {
+            try insert.execute(arguments: [text, encoder, try VectorCodec.encode(vector, as: encoding), run])
+        }
+    }
+
+    /// The dimension of this encoder's stored vectors (from one of them), nil without any.
+    public func dims(_ db: Database) throws -> Int? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT text_id, vector FROM text_embedding WHERE encoder_id = ? LIMIT 1",
+                                         arguments: [encoder]) else { return nil }
+        return try StoredVector.dims(row[1], table: "text_embedding", row: "text \(row[0] as Int64), encoder \(encoder)")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+
+/// Real rows: the records of a data set's train and test files, one row per record version.
+/// A record is keyed by its split and position ('train:17'); a changed record retires its
+/// row and gets a new one, so lineage survives.
+public enum RealSamples {
+    public enum Split: String, Sendable { case train, test }
+
+    /// The active row of each position of a split: its id and content digest.
+    public static func active(_ db: Database, dataset: Int64, split: Split) throws -> [Int: (id: Int64, digest: String)] {
+        var active: [Int: (id: Int64, digest: String)] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT position, id, digest FROM sample
+             WHERE dataset_id = ? AND split = ? AND origin = 'real' AND retired_run_id IS NULL
+            """, arguments: [dataset, split.rawValue])
+        while let row = try rows.next() { active[row[0]] = (row[1], row[2]) }
+        return active
+    }
+
+    /// Writes the rows of one ingest run: new record versions, and retirements.
+    public struct Writer {
+        let insertStatement: Statement
+        let retireStatement: Statement
+        let dataset: Int64
+        let run: Int64
+
+        public init(_ db: Database, dataset: Int64, run: Int64) throws {
+            insertStatement = try db.cachedStatement(sql: """
+                INSERT INTO sample (dataset_id, key, split, origin, position, source_file_id, metric_id,
+                                    prompt_text_id, response_text_id, system_text_id, score, digest, run_id)
+                VALUES (?, ?, ?, 'real', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            retireStatement = try db.cachedStatement(sql: "UPDATE sample SET retired_run_id = ? WHERE id = ?")
+            self.dataset = dataset
+            self.run = run
+        }
+
+        public func insert(split: Split, position: Int, sourceFile: Int64, metric: Int64, prompt: Int64,
+                           response: Int64?, system: Int64?, score: Double?, digest: String) throws {
+            try insertStatement.execute(arguments: [
+                dataset, "\(split.rawValue):\(position)", split.rawValue, position, sourceFile, metric,
+                prompt, response, system, score, digest, run,
+            ])
+        }
+
+        public func retire(_ sample: Int64) throws {
+            try retireStatement.execute(arguments: [run, sample])
+        }
+    }
+
+    /// Each active real train row's item (its prompt and response texts, "p:r"), by id:
+    /// rows of one item share a cross-validation fold.
+    public static func trainItems(_ db: Database, dataset: Int64) throws -> [Int64: String] {
+        var items: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, prompt_text_id, response_text_id FROM sample
+             WHERE dataset_id = ? AND split = 'train' AND origin = 'real'
+            """, arguments: [dataset]) {
+            items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
+        }
+        return items
+    }
+
+    /// (item, metric name, score) of every active real train row: what metric relations are
+    /// suggested from (metrics judged on the same items).
+    public static func trainScoresByItem(_ db: Database, dataset: Int64) throws -> [(item: String, metric: String, score: Double)] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.prompt_text_id || ':' || COALESCE(s.response_text_id, ''), m.name, s.score
+              FROM sample s JOIN metric m ON m.id = s.metric_id
+             WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
+            """, arguments: [dataset]).map { ($0[0], $0[1], $0[2]) }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+
+/// Which samples of a data set a read covers: a split, real rows or not, which synthetic
+/// generators, and optionally the store as it was after run N.
+public struct SampleSelection: Sendable, Codable, Equatable {
+    public enum Split: String, Sendable, Codable, CaseIterable { case train, test, all }
+
+    /// The synthetic generators a selection takes.
+    public enum Generators: Sendable, Codable, Equatable {
+        case none
+        case all
+        case only([String])
+    }
+
+    public var split: Split
+    public var includeReal: Bool
+    public var generators: Generators
+    /// Only samples that existed after this run: written at or before it and not yet retired.
+    public var asOfRun: Int64?
+
+    public init(split: Split, includeReal: Bool = true, generators: Generators = .none, asOfRun: Int64? = nil) {
+        self.split = split
+        self.includeReal = includeReal
+        self.generators = generators
+        self.asOfRun = asOfRun
+    }
+
+    /// The SQL condition on `sample s` and its arguments (the data set id comes first).
+    func condition(dataset: Int64) -> (sql: String, arguments: StatementArguments) {
+        var clauses = ["s.dataset_id = ?"]
+        var arguments: [any DatabaseValueConvertible] = [dataset]
+        if split != .all {
+            clauses.append("s.split = ?")
+            arguments.append(split.rawValue)
+        }
+        if let asOfRun {
+            clauses.append("s.run_id <= ? AND (s.retired_run_id IS NULL OR s.retired_run_id > ?)")
+            arguments += [asOfRun, asOfRun]
+        } else {
+            clauses.append("s.retired_run_id IS NULL")
+        }
+        var origins: [String] = []
+        if includeReal { origins.append("s.origin = 'real'") }
+        switch generators {
+        case .none: break
+        case .all: origins.append("s.origin = 'synthetic'")
+        case .only(let names) where !names.isEmpty:
+            origins.append("s.generator IN (\(names.map { _ in "?" }.joined(separator: ",")))")
+            arguments += names.sorted()
+        case .only: break
+        }
+        clauses.append(origins.isEmpty ? "0" : "(" + origins.joined(separator: " OR ") + ")")
+        return (clauses.joined(separator: " AND "), StatementArguments(arguments))
+    }
+
+    /// How many samples the selection holds.
+    public func count(_ db: Database, dataset: Int64) throws -> Int {
+        let (condition, arguments) = condition(dataset: dataset)
+        return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample s WHERE \(condition)", arguments: arguments) ?? 0
+    }
+
+    /// The distinct metrics of the selection's samples.
+    public func metricIDs(_ db: Database, dataset: Int64) throws -> [Int64] {
+        let (condition, arguments) = condition(dataset: dataset)
+        return try Int64.fetchAll(db, sql: "SELECT DISTINCT s.metric_id FROM sample s WHERE \(condition) ORDER BY 1", arguments: arguments)
+    }
+
+    /// The synthetic generators of the selection's samples, sorted.
+    public func generatorNames(_ db: Database, dataset: Int64) throws -> [String] {
+        let (condition, arguments) = condition(dataset: dataset)
+        return try String.fetchAll(db, sql: """
+            SELECT DISTINCT s.generator FROM sample s WHERE \(condition) AND s.generator IS NOT NULL ORDER BY 1
+            """, arguments: arguments)
+    }
+
+    /// Samples whose prompt, or response when they have one, lacks a vector under
+    /// `encoder`: how many, and the first one's key.
+    public func missingVectors(_ db: Database, dataset: Int64, encoder: Int64) throws -> (count: Int, first: String?) {
+        let (condition, arguments) = condition(dataset: dataset)
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*), MIN(s.key) FROM sample s
+              LEFT JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
+              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
+             WHERE \(condition) AND (pe.text_id IS NULL OR (s.response_text_id IS NOT NULL AND re.text_id IS NULL))
+            """, arguments: [encoder, encoder] + arguments)
+        return (row?[0] ?? 0, row?[1])
+    }
+
+    /// A stored feature row, before its vectors are decoded.
+    public struct FeatureRow {
+        public let sample: Int64
+        public let position: Int?
+        public let metric: Int64
+        public let score: Double?
+        public let split: String
+        /// nil for real rows.
+        public let generator: String?
+        public let seed: Int64?
+        /// The noise level of a noise recipe (its parameters' "sigma").
+        public let sigma: Double?
+        public let prompt: Data
+        public let response: Data?
+        public let promptText: Int64?
+        public let responseText: Int64?
+        public let promptChars: Int
+        public let responseChars: Int
+    }
+
+    /// The selection's samples in id order with their prompt and response vectors under
+    /// `encoder`, one at a time (a cursor: memory does not grow with the row count).
+    public func forEachFeatureRow(_ db: Database, dataset: Int64, encoder: Int64, _ body: (FeatureRow) throws -> Void) throws {
+        let (condition, arguments) = condition(dataset: dataset)
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT s.id, s.position, s.metric_id, s.score, s.split, pe.vector AS p, re.vector AS r,
+                   s.generator, s.seed, json_extract(s.parameters, '$.sigma') AS sigma,
+                   s.prompt_text_id, s.response_text_id,
+                   COALESCE((SELECT chars FROM text WHERE id = s.prompt_text_id), 0) AS pc,
+                   COALESCE((SELECT chars FROM text WHERE id = s.response_text_id), 0) AS rc
+              FROM sample s
+              JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
+              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
+             WHERE \(condition)
+             ORDER BY s.id
+            """, arguments: [encoder, encoder] + arguments)
+        while let row = try cursor.next() {
+            try body(FeatureRow(sample: row[0], position: row[1], metric: row[2], score: row[3], split: row[4], generator: row[7],
+                                seed: row[8], sigma: row[9], prompt: row[5], response: row[6], promptText: row[10],
+                                responseText: row[11], promptChars: row[12], responseChars: row[13]))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+
+/// Synthetic rows: recipes written by a generator from parent rows, with their provenance
+/// (generator, version, parameters, seed, parents in order, run). A row's key is a digest of
+/// its provenance, so writing the same recipe twice is a no-op.
+public enum SyntheticSamples {
+    /// An active real train row, as the generators see it.
+    public struct Parent: Sendable {
+        public let id: Int64
+        public let metric: String
+        public let score: Double
+        public let prompt: Int64?
+        public let response: Int64?
+        public let system: Int64?
+
+        /// Its item: the prompt and response it judges.
+        public var item: String { "\(prompt.map(String.init) ?? "-"):\(response.map(String.init) ?? "-")" }
+    }
+
+    /// The active real train rows of a data set, by id.
+    public static func parents(_ db: Database, dataset: Int64) throws -> [Parent] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.id, m.name, s.score, s.prompt_text_id, s.response_text_id, s.system_text_id
+              FROM sample s JOIN metric m ON m.id = s.metric_id
+             WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
+             ORDER BY s.id
+            """, arguments: [dataset]).map {
+            Parent(id: $0[0], metric: $0[1], score: $0[2], prompt: $0[3], response: $0[4], system: $0[5])
+        }
+    }
+
+    /// The keys of the active synthetic rows.
+    public static func activeKeys(_ db: Database, dataset: Int64) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: """
+            SELECT key FROM sample WHERE dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
+            """, arguments: [dataset]))
+    }
+
+    static let orphanCondition = """
+        dataset_id = ? AND origin = 'synthetic' AND retired_run_id IS NULL
+        AND EXISTS (SELECT 1 FROM sample_parent sp JOIN sample p ON p.id = sp.parent_id
+                     WHERE sp.sample_id = sample.id AND p.retired_run_id IS NOT NULL)
+        """
+
+    /// Active synthetic rows whose parent was retired.
+    public static func orphanCount(_ db: Database, dataset: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample WHERE \(orphanCondition)", arguments: [dataset]) ?? 0
+    }
+
+    /// Retires them with `run` (children follow their parents); returns how many.
+    public static func retireOrphans(_ db: Database, dataset: Int64, run: Int64) throws -> Int {
+        try db.execute(sql: "UPDATE sample SET retired_run_id = ? WHERE \(orphanCondition)", arguments: [run, dataset])
+        return db.changesCount
+    }
+
+    /// One recipe to write.
+    public struct Recipe: Sendable {
+        public let key: String
+        public let metric: Int64
+        public let prompt: Int64?
+        public let response: Int64?
+        public let system: Int64?
+        public let score: Double
+        public let digest: String
+        public let generator: String
+        public let version: Int
+        public let parameters: String
+        public let seed: UInt64
+        public let parents: [Int64]
+
+        public init(key: String, metric: Int64, prompt: Int64?, response: Int64?, system: Int64?, score: Double, digest: String,
+                    generator: String, version: Int, parameters: String, seed: UInt64, parents: [Int64]) {
+            self.key = key
+            self.metric = metric
+            self.prompt = prompt
+            self.response = response
+            self.system = system
+            self.score = score
+            self.digest = digest
+            self.generator = generator
+            self.version = version
+            self.parameters = parameters
+            self.seed = seed
+            self.parents = parents
+        }
+    }
+
+    /// Writes recipes as train rows of `run`, each with its parent links in order.
+    public static func insert(_ db: Database, dataset: Int64, _ recipes: [Recipe], run: Int64) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO sample (dataset_id, key, split, origin, metric_id, prompt_text_id, response_text_id, system_text_id,
+                                score, digest, generator, generator_version, parameters, seed, run_id)
+            VALUES (?, ?, 'train', 'synthetic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let link = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
+        for r in recipes {
+            try insert.execute(arguments: [dataset, r.key, r.metric, r.prompt, r.response, r.system, r.score, r.digest,
+                                           r.generator, r.version, r.parameters, Int64(bitPattern: r.seed), run])
+            let id = db.lastInsertedRowID
+            for (ordinal, parent) in r.parents.enumerated() { try link.execute(arguments: [id, ordinal, parent]) }
+        }
+    }
+
+    /// The generators with active rows in a data set, sorted.
+    public static func generators(_ db: Database, dataset: Int64) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT DISTINCT generator FROM sample
+             WHERE dataset_id = ? AND generator IS NOT NULL AND retired_run_id IS NULL ORDER BY 1
+            """, arguments: [dataset])
+    }
+
+    /// Every generator the store has rows of, active or retired (an as-of-run selection can
+    /// take retired ones), sorted.
+    public static func allGenerators(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT DISTINCT generator FROM sample WHERE generator IS NOT NULL ORDER BY 1")
+    }
+
+    /// Retires the active rows of these generators with `run` (removal keeps lineage, as
+    /// every removal in the store does); returns how many.
+    public static func retire(_ db: Database, dataset: Int64, generators: [String], run: Int64) throws -> Int {
+        let placeholders = Array(repeating: "?", count: generators.count).joined(separator: ",")
+        try db.execute(sql: """
+            UPDATE sample SET retired_run_id = ?
+             WHERE dataset_id = ? AND generator IN (\(placeholders)) AND retired_run_id IS NULL
+            """, arguments: [run, dataset] + StatementArguments(generators))
+        return db.changesCount
+    }
+
+    /// How many active rows these generators have.
+    public static func count(_ db: Database, dataset: Int64, generators: [String]) throws -> Int {
+        let placeholders = Array(repeating: "?", count: generators.count).joined(separator: ",")
+        return try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM sample WHERE dataset_id = ? AND generator IN (\(placeholders)) AND retired_run_id IS NULL
+            """, arguments: [dataset] + StatementArguments(generators)) ?? 0
+    }
+
+    /// Every parent link of the data set's rows, children in id order, parents in order.
+    public static func parentLinks(_ db: Database, dataset: Int64) throws -> [Int64: [Int64]] {
+        var parents: [Int64: [Int64]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT p.sample_id, p.parent_id FROM sample_parent p JOIN sample s ON s.id = p.sample_id
+             WHERE s.dataset_id = ? ORDER BY p.sample_id, p.ordinal
+            """, arguments: [dataset]) {
+            parents[row[0], default: []].append(row[1])
+        }
+        return parents
+    }
+}
