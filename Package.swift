@@ -74,14 +74,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // What several test targets share: the repository's place, running programs and the
+        // python reference tools, temporary folders.
+        .target(name: "FitTestSupport", path: "Tests/FitTestSupport"),
         .testTarget(name: "FitFormatsTests", dependencies: ["FitFormats"]),
-        .testTarget(name: "FitEncoderTests", dependencies: ["FitEncoder", "FitFormats"]),
-        .testTarget(name: "FitTrainTests", dependencies: ["FitTrain", "FitFormats"]),
+        .testTarget(name: "FitEncoderTests", dependencies: ["FitEncoder", "FitFormats", "FitTestSupport"]),
+        .testTarget(name: "FitTrainTests", dependencies: ["FitTrain", "FitFormats", "FitTestSupport"]),
         .testTarget(name: "FitAugmentTests", dependencies: ["FitAugment", "FitFormats"]),
-        .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats"]),
-        .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment"]),
+        .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats", "FitTestSupport"]),
+        .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", "FitTestSupport"]),
         // Runs the built `fitstore` binary as a user would.
-        .testTarget(name: "FitCLITests", dependencies: ["fitstore"]),
+        .testTarget(name: "FitCLITests", dependencies: ["fitstore", "FitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -23,25 +24,8 @@ struct CLI {
 
     @discardableResult
     func run(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = workdir
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Both pipes drained at once: a child that fills one pipe's buffer (64 KB) while we
-        // block reading the other would never exit.
-        let errors = DispatchQueue(label: "stderr")
-        nonisolated(unsafe) var e = Data()
-        let group = DispatchGroup()
-        errors.async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let result = try Program.run(binary, arguments, directory: workdir, environment: environment)
+        return (result.status, result.output, result.error)
     }
 }
 
@@ -145,9 +129,8 @@ struct CLI {
         let bytes = try Data(contentsOf: copied.binary)
         #expect(bytes.range(of: Data("fitstore_FitAugment.resources".utf8)) == nil)
 
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let shipped = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: repository.appendingPathComponent("Sources/FitAugment/Resources/relations-da5401.json"))) as! [String: Any]
+            with: Data(contentsOf: Repository.file("Sources/FitAugment/Resources/relations-da5401.json"))) as! [String: Any]
         let opposites = shipped["opposites"] as! [String: String]
         let substitutes = shipped["substitutes"] as! [String: [String]]
         let names = Set(opposites.keys).union(opposites.values).union(substitutes.keys).union(substitutes.values.flatMap { $0 }).sorted()

@@ -1,4 +1,5 @@
 import FitEncoder
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -21,38 +22,10 @@ import Testing
 /// Needs the real model (tools/setup installs it) and python3 with numpy and a C compiler; it
 /// skips, saying so, only when python3 or numpy is missing.
 @Suite(.serialized) struct ReferenceParityTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var python: String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let candidate = "\(dir)/python3"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    static var numpyAvailable: Bool {
-        guard let python else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import numpy"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
     /// Runs tools/NAME with python3 and requires it to succeed (its stderr is the message).
     static func runTool(_ name: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python!)
-        process.arguments = [repository.appendingPathComponent("tools/\(name)").path] + arguments
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "tools/\(name) failed: \(errorText)")
+        let result = try Python.tool(name, arguments)
+        try #require(result.status == 0, "tools/\(name) failed: \(result.error)")
     }
 
     static let paragraph = "The committee met on Tuesday. समिति ने मंगलवार को बैठक की। কমিটি মঙ্গলবার বৈঠক করেছে। "
@@ -132,7 +105,7 @@ import Testing
 
     /// Token ids equal the engine's for every text; vectors are within 12q of the engine's
     /// (each of the two within 3q of the float64 result, in angle: (2 sqrt(3q))^2 = 12q).
-    @Test(.enabled(if: numpyAvailable, "python3 with numpy is missing: the references cannot run"))
+    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the references cannot run"))
     func matchesTheReferenceEngine() throws {
         guard Self.modelPresent() else { return }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("parity-\(UUID())")
@@ -163,7 +136,7 @@ import Testing
 
     /// Per text, ours is within 3q of the float64 result (the most that rounding values a
     /// float32 evaluation perturbed can cost, docs/encoder.md).
-    @Test(.enabled(if: numpyAvailable, "python3 with numpy is missing: the float64 reference cannot run"))
+    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the float64 reference cannot run"))
     func staysWithinTheRoundingBoundOfTheFloat64Result() throws {
         guard Self.modelPresent() else { return }
         let f64 = try Self.float64.get()
@@ -183,7 +156,7 @@ import Testing
     /// separates them: the corpus mean of 1 - cos stays under the float32 bound of
     /// docs/encoder.md, and a GELU off by 0.3% on half its lanes (computed in float64, so
     /// with no float32 noise at all) is far outside it.
-    @Test(.enabled(if: numpyAvailable, "python3 with numpy is missing: the float64 reference cannot run"))
+    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the float64 reference cannot run"))
     func unroundedPassIsWithinFloat32NoiseOfFloat64() throws {
         guard Self.modelPresent() else { return }
         let f64 = try Self.float64.get()

@@ -1,27 +1,20 @@
 @testable import FitPipeline
 import FitFormats
 import FitStore
+import FitTestSupport
 import Foundation
 import GRDB
 import Testing
 
 /// `fitstore export` files, read back by numpy (tools/check_export.py), equal the store's rows.
 @Suite(.serialized) struct ExportTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func python(_ arguments: [String]) -> (status: Int32, output: String) {
-        (try? runProgram("/usr/bin/env", ["python3"] + arguments)) ?? (127, "python3 could not be started")
-    }
-
-    static let numpyAvailable: Bool = python(["-c", "import numpy"]).status == 0
-
-    @Test(.enabled(if: numpyAvailable, "python3 with numpy is missing (tools/setup installs it with torch)"))
+    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing (tools/setup installs it with torch)"))
     func numpyReadsWhatTheStoreHolds() throws {
         let fx = try Fixture()
-        let store = try TrainPredictTests.demoStore(fx, train: 40, test: 9)
+        let store = try fx.demoStore(train: 40, test: 9)
         let embed = try Embed(store: store).run(EmbedTests.options())
         let beforeAugment = try store.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") }!
-        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 30, mid: 10)
+        try Fixture.addNegatives(store, encoderKey: embed.encoderKey, low: 30, mid: 10)
 
         let selection = FeatureSelection(dataset: "demo", split: .all, encoderKey: embed.encoderKey, generators: .all, extras: true)
         let out = fx.root.appendingPathComponent("export")
@@ -32,8 +25,8 @@ import Testing
         let n = 49 + synthetic
         #expect(synthetic > 0 && report.rows == n && expected.rows == n && report.columns == expected.width)
 
-        let check = Self.python([Self.repository.appendingPathComponent("tools/check_export.py").path, out.path])
-        #expect(check.status == 0, "\(check.output)")
+        let check = try Python.tool("check_export.py", [out.path])
+        #expect(check.status == 0, "\(check.error)")
         let json = try JSONSerialization.jsonObject(with: Data(check.output.utf8)) as! [String: Any]
         #expect(json["X_shape"] as! [Int] == [n, expected.width] && json["X_dtype"] as! String == "float32")
         let bytes = expected.values.withUnsafeBytes { Array($0) }
@@ -56,7 +49,7 @@ import Testing
 
     @Test func aFailedExportLeavesNoFiles() throws {
         let fx = try Fixture()
-        let store = try TrainPredictTests.demoStore(fx, train: 10, test: 2)
+        let store = try fx.demoStore(train: 10, test: 2)
         let out = fx.root.appendingPathComponent("export")
         #expect(throws: (any Error).self) {
             _ = try Export(store: store).run(FeatureSelection(dataset: "demo", split: .train, encoderKey: "none"), to: out)

@@ -1,3 +1,4 @@
+@testable import FitPipeline
 import FitFormats
 import FitStore
 import Foundation
@@ -78,16 +79,32 @@ func fingerprint(_ store: Store) throws -> [String] {
     }
 }
 
-/// Runs a program and returns its exit status and standard output (standard error is dropped).
-func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+extension Fixture {
+    /// A store holding generated demo data (train and test record counts as given).
+    func demoStore(train: Int, test: Int) throws -> Store {
+        let demo = root.appendingPathComponent("demo")
+        try DemoDataset(trainCount: train, testCount: test).write(to: demo)
+        let store = try openStore()
+        _ = try Ingest(store: store).run(folder: demo, options: .init(datasetName: "demo"))
+        return store
+    }
+
+    /// Augmentation stage 3 alone on an embedded demo store: `low` + `mid` negative rows.
+    static func addNegatives(_ store: Store, encoderKey: String, low: Int, mid: Int) throws {
+        var augment = Augment.Options(dataset: "demo")
+        augment.stages = [.negative]
+        augment.lowCount = low
+        augment.midCount = mid
+        augment.encoderKey = encoderKey
+        _ = try Augment(store: store).run(augment)
+    }
+}
+
+/// What in an HTML page would fetch something from the network: a src, href, CSS url() or
+/// @import that starts with http:, https: or // (quoted either way, any case, any spacing).
+func remoteResources(in html: String) throws -> [String] {
+    let patterns = [#"(?i)\b(?:src|href|srcset|action|poster)\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]*"#,
+                    #"(?i)url\(\s*["']?\s*(?:https?:)?//[^)"']*"#,
+                    #"(?i)@import\s+["']?\s*(?:url\()?\s*["']?(?:https?:)?//[^"')\s;]*"#]
+    return try patterns.flatMap { pattern in html.matches(of: try Regex(pattern)).map { String(html[$0.range]) } }
 }

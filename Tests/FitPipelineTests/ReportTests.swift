@@ -1,5 +1,6 @@
 @testable import FitPipeline
 import FitStore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -16,21 +17,22 @@ import Testing
 
     @Test func aStoreWithoutTrainingSaysWhatIsMissing() throws {
         let fx = try Fixture()
-        let store = try TrainPredictTests.demoStore(fx, train: 30, test: 5)
+        let store = try fx.demoStore(train: 30, test: 5)
         let out = fx.root.appendingPathComponent("r.html")
         let summary = try HTMLReport(store: store).write(dataset: "demo", to: out)
         #expect(Set(summary.emptySections) == ["Metric embeddings", "Synthetic data", "Training", "Predictions"])
         let html = try String(contentsOf: out, encoding: .utf8)
         #expect(html.contains("run `fitstore train`") && html.contains("run `fitstore augment`"))
-        #expect(!html.contains("http://") || !html.contains("src=\"http"), "no network resources")
+        let remote = try remoteResources(in: html)
+        #expect(remote.isEmpty, "no network resources: \(remote)")
     }
 
     @Test(.enabled(if: chromium != nil, "Chromium is not installed (tools/setup installs the Debian package)"))
     func everyChartRendersInChromium() throws {
         let fx = try Fixture()
-        let store = try TrainPredictTests.demoStore(fx, train: 120, test: 20)
+        let store = try fx.demoStore(train: 120, test: 20)
         let embed = try Embed(store: store).run(EmbedTests.options())
-        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 40, mid: 20)
+        try Fixture.addNegatives(store, encoderKey: embed.encoderKey, low: 40, mid: 20)
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
         options.boosting.trees = 40
         let trained = try TrainModel(store: store).run(options)
@@ -41,10 +43,11 @@ import Testing
         #expect(summary.emptySections.isEmpty, "\(summary.emptySections)")
         #expect(summary.charts == Self.expectedCharts)
         let html = try String(contentsOf: out, encoding: .utf8)
-        #expect(!html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained")
+        let remote = try remoteResources(in: html)
+        #expect(remote.isEmpty, "self-contained: \(remote)")
 
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(fx.root.appendingPathComponent("chrome").path)"]
-        let dom = try runProgram(Self.chromium!, flags + ["--dump-dom", out.absoluteString]).output
+        let dom = try Program.run(URL(fileURLWithPath: Self.chromium!), flags + ["--dump-dom", out.absoluteString]).output
         #expect(dom.contains("data-checked=\"yes\""), "the page loaded and its render check ran")
         for id in Self.expectedCharts {
             let pattern = "data-chart=\"\(id)\"[^>]*data-rendered=\"(\\d+)x(\\d+):(\\d+)\""
@@ -53,8 +56,23 @@ import Testing
             #expect(numbers[0] > 100 && numbers[1] > 50 && numbers[2] > 0, "chart \(id) rendered \(numbers[0])x\(numbers[1]) with \(numbers[2]) marks")
         }
         let png = fx.root.appendingPathComponent("report.png")
-        _ = try runProgram(Self.chromium!, flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
+        _ = try Program.run(URL(fileURLWithPath: Self.chromium!), flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
         let bytes = try Data(contentsOf: png)
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000, "a PNG with content (\(bytes.count) bytes)")
+    }
+
+    /// The remote-resource check itself: it finds http, https and protocol-relative
+    /// addresses in src, href, CSS url() and @import, quoted any way, in any case.
+    @Test func theRemoteResourceCheckCatchesEveryForm() throws {
+        for page in ["<img src=\"http://x/a.png\">", "<img SRC='https://x/a.png'>", "<a href = \"HTTPS://x\">",
+                     "<script src=//cdn.x/a.js></script>", "<div style=\"background: url('https://x/b.png')\">",
+                     "<style>@import url(\"http://x/c.css\");</style>", "<link Href=\"//x/d.css\">"] {
+            let found = try remoteResources(in: page)
+            #expect(!found.isEmpty, "\(page)")
+        }
+        for page in ["<a href=\"#cv\">", "<img src=\"data:image/png;base64,AAAA\">", "<p>see https://example.org</p>"] {
+            let found = try remoteResources(in: page)
+            #expect(found.isEmpty, "\(page): \(found)")
+        }
     }
 }

@@ -10,28 +10,9 @@ import Testing
 
 /// train -> checkpoint -> predict on the generated demo data, with the real encoder.
 @Suite(.serialized) struct TrainPredictTests {
-    /// A store holding generated demo data (train and test record counts as given).
-    static func demoStore(_ fx: Fixture, train: Int, test: Int) throws -> Store {
-        let demo = fx.root.appendingPathComponent("demo")
-        try DemoDataset(trainCount: train, testCount: test).write(to: demo)
-        let store = try fx.openStore()
-        _ = try Ingest(store: store).run(folder: demo, options: .init(datasetName: "demo"))
-        return store
-    }
-
-    /// Augmentation stage 3 alone on an embedded demo store: `low` + `mid` negative rows.
-    static func addNegatives(_ store: Store, encoderKey: String, low: Int, mid: Int) throws {
-        var augment = Augment.Options(dataset: "demo")
-        augment.stages = [.negative]
-        augment.lowCount = low
-        augment.midCount = mid
-        augment.encoderKey = encoderKey
-        _ = try Augment(store: store).run(augment)
-    }
-
     @Test func trainsStoresAndPredictsEveryTestID() throws {
         let fx = try Fixture()
-        let store = try Self.demoStore(fx, train: 150, test: 40)
+        let store = try fx.demoStore(train: 150, test: 40)
         let embed = try Embed(store: store).run(EmbedTests.options())
 
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
@@ -76,7 +57,7 @@ import Testing
 
     @Test func boostedTreesAreTheDefaultAndTheirCheckpointPredictsTheSame() throws {
         let fx = try Fixture()
-        let store = try Self.demoStore(fx, train: 200, test: 30)
+        let store = try fx.demoStore(train: 200, test: 30)
         let embed = try Embed(store: store).run(EmbedTests.options())
         var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
         options.boosting.trees = 30
@@ -99,7 +80,7 @@ import Testing
 
     @Test func trainingNeedsVectors() throws {
         let fx = try Fixture()
-        let store = try Self.demoStore(fx, train: 30, test: 5)
+        let store = try fx.demoStore(train: 30, test: 5)
         #expect {
             _ = try TrainModel(store: store).run(.init(dataset: "demo", encoderKey: "no-such-encoder"))
         } throws: { error in
@@ -111,10 +92,10 @@ import Testing
 @Suite(.serialized) struct SyntheticTrainingTests {
     @Test func synthesizedRowsJoinTrainingAndNoiseIsMaterializedDeterministically() throws {
         let fx = try Fixture()
-        let store = try TrainPredictTests.demoStore(fx, train: 60, test: 10)
+        let store = try fx.demoStore(train: 60, test: 10)
         let embed = try Embed(store: store).run(EmbedTests.options())
         // Whole children per parent: exactly 60 + 60 rows.
-        try TrainPredictTests.addNegatives(store, encoderKey: embed.encoderKey, low: 60, mid: 60)
+        try Fixture.addNegatives(store, encoderKey: embed.encoderKey, low: 60, mid: 60)
         let generators: Set<String> = ["negative_shuffle", "negative_noise", "negative_metric_swap"]
         func load() throws -> FeatureMatrix {
             try store.read { try FeatureMatrix.load($0, dataset: "demo", selection: .train, encoderKey: embed.encoderKey, syntheticGenerators: generators) }
@@ -163,7 +144,7 @@ import Testing
         #expect(AugmentationProfile.da5401.stages == Set(Augment.Stage.allCases))
 
         let other = try Fixture()
-        let demo = try TrainPredictTests.demoStore(other, train: 10, test: 2)
+        let demo = try other.demoStore(train: 10, test: 2)
         #expect(try demo.read { try AugmentationProfile.detect($0, dataset: "demo") }.0 == .realOnly)
         #expect(AugmentationProfile.realOnly.stages.isEmpty)
     }

@@ -62,7 +62,9 @@ import Testing
         BatchNorm.forward(out: &out, inp: x, gamma: g, beta: be, mean: &m, rstd: &r, runningMean: &rm, runningVar: &rv,
                           batch: B, channels: C, training: true)
         var dx = [Float](repeating: 0, count: B * C), dg = [Float](repeating: 0, count: C), db = dg
-        BatchNorm.backward(dinp: &dx, dgamma: &dg, dbeta: &db, dout: up, inp: x, gamma: g, mean: m, rstd: r, batch: B, channels: C)
+        var s1 = [Float](repeating: .nan, count: C), s2 = s1  // scratch: backward must not read it
+        BatchNorm.backward(dinp: &dx, dgamma: &dg, dbeta: &db, dout: up, inp: x, gamma: g, mean: m, rstd: r,
+                           sum1: &s1, sum2: &s2, batch: B, channels: C)
         for i in 0..<x.count { #expect(Self.agree(Self.numeric(&x, i, eps: 1e-3) { Self.weighted(run($0, g, be), up) }, dx[i])) }
         for i in 0..<C { #expect(Self.agree(Self.numeric(&g, i) { Self.weighted(run(x, $0, be), up) }, dg[i])) }
         for i in 0..<C { #expect(Self.agree(Self.numeric(&be, i) { Self.weighted(run(x, g, $0), up) }, db[i])) }

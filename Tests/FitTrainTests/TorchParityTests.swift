@@ -1,5 +1,6 @@
 @testable import FitTrain
 import FitFormats
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -7,24 +8,7 @@ import Testing
 /// here give the same loss trajectory for 50 AdamW steps, within 1e-4 relative. Dropout is
 /// 0: the two cannot draw the same masks (its math is checked in GradientCheckTests).
 @Suite struct TorchParityTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func python(_ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (127, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    static let torchAvailable: Bool = python(["-c", "import torch"]).status == 0
-
-    @Test(.enabled(if: torchAvailable, "torch is not installed and tools/setup could not install it (pip install torch)"))
+    @Test(.enabled(if: Python.torch, "torch is not installed and tools/setup could not install it (pip install torch)"))
     func lossTrajectoryMatchesPyTorch() throws {
         let config = ResidualMLP.Config(inputs: 48, widths: [64, 32, 16], dropout: 0)
         let model = ResidualMLP(config: config, seed: 21)
@@ -51,8 +35,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let input = work.appendingPathComponent("in.json"), output = work.appendingPathComponent("out.json")
         try JSONSerialization.data(withJSONObject: spec).write(to: input)
-        let run = Self.python([Self.repository.appendingPathComponent("tools/train_reference.py").path, input.path, output.path])
-        try #require(run.status == 0, "tools/train_reference.py failed: \(run.output)")
+        let run = try Python.tool("train_reference.py", [input.path, output.path])
+        try #require(run.status == 0, "tools/train_reference.py failed: \(run.error)")
         let reference = (try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as! [String: Any])["losses"] as! [Double]
 
         var optimizer = AdamW(count: model.parameters.count, learningRate: 1e-3, weightDecay: 1e-5)

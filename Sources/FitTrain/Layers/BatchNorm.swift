@@ -35,12 +35,15 @@ enum BatchNorm {
         }
     }
 
-    /// dinp from dout through the batch statistics; accumulates dgamma and dbeta.
+    /// dinp from dout through the batch statistics; accumulates dgamma and dbeta. `sum1` and
+    /// `sum2` are C floats of scratch.
     static func backward(dinp: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>,
                          dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-                         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, batch B: Int, channels C: Int) {
+                         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                         sum1 s1: UnsafeMutablePointer<Float>, sum2 s2: UnsafeMutablePointer<Float>, batch B: Int, channels C: Int) {
         // Per channel: s1 = Σ dxhat, s2 = Σ dxhat · xhat; dx = rstd (dxhat - s1/B - xhat s2/B).
-        var s1 = [Float](repeating: 0, count: C), s2 = [Float](repeating: 0, count: C)
+        s1.update(repeating: 0, count: C)
+        s2.update(repeating: 0, count: C)
         for r in 0..<B {
             let x = inp + r * C, dy = dout + r * C
             for c in 0..<C {

@@ -89,195 +89,178 @@ public final class ResidualMLP {
         uniform(headBias, 1, bound: hb)
     }
 
-    // MARK: Cache
+    // MARK: Activations
 
-    /// Activations of one forward pass, kept for backward.
-    final class Cache {
+    /// Where each activation of one forward pass lives in the flat `acts` buffer, and each
+    /// activation gradient of the paired backward in `gradActs`, for a batch of B rows (as
+    /// the parameters live in one buffer at `layout` offsets). The buffers grow when a larger
+    /// batch comes and are reused otherwise: a training step allocates nothing.
+    struct ActivationLayout {
+        struct Block { let linear, normed, activated, mask, dropped, bnMean, bnRstd: Int }
+        struct BlockGradient { let dAct, dNormed, dLinear, dInput, sum1, sum2: Int }
         let batch: Int
-        var input: [Float] = []
-        var linear: [[Float]], normed: [[Float]], activated: [[Float]], mask: [[Float]], dropped: [[Float]]
-        var bnMean: [[Float]], bnRstd: [[Float]]
-        var residual: [Float], hidden: [Float], lnOut: [Float], lnMean: [Float], lnRstd: [Float], output: [Float]
+        let input: Int
+        let blocks: [Block]
+        let residual, hidden, lnOut, lnMean, lnRstd, output: Int
+        let acts: ParameterLayout
+        let gradients: [BlockGradient]
+        let dOutput, dLn, dHidden: Int
+        let grads: ParameterLayout
 
         init(batch B: Int, config: Config) {
             batch = B
-            linear = config.widths.map { [Float](repeating: 0, count: B * $0) }
-            normed = linear; activated = linear; mask = linear; dropped = linear
-            bnMean = config.widths.map { [Float](repeating: 0, count: $0) }
-            bnRstd = bnMean
-            let last = config.widths.last!
-            residual = [Float](repeating: 0, count: B * last)
-            hidden = residual; lnOut = residual
-            lnMean = [Float](repeating: 0, count: B); lnRstd = lnMean; output = lnMean
+            var a = ParameterLayout()
+            input = a.add("input", [B, config.inputs])
+            blocks = config.widths.enumerated().map { i, w in
+                Block(linear: a.add("block\(i).linear", [B, w]), normed: a.add("block\(i).normed", [B, w]),
+                      activated: a.add("block\(i).activated", [B, w]), mask: a.add("block\(i).mask", [B, w]),
+                      dropped: a.add("block\(i).dropped", [B, w]), bnMean: a.add("block\(i).bn_mean", [w]),
+                      bnRstd: a.add("block\(i).bn_rstd", [w]))
+            }
+            let last = config.widths.last ?? 0
+            residual = a.add("residual", [B, last])
+            hidden = a.add("hidden", [B, last])
+            lnOut = a.add("ln_out", [B, last])
+            lnMean = a.add("ln_mean", [B])
+            lnRstd = a.add("ln_rstd", [B])
+            output = a.add("output", [B])
+            acts = a
+            var g = ParameterLayout()
+            var inputs = config.inputs
+            var gradients: [BlockGradient] = []
+            for (i, w) in config.widths.enumerated() {
+                // Block 0's input is the features: they need no gradient.
+                gradients.append(BlockGradient(
+                    dAct: g.add("block\(i).d_act", [B, w]), dNormed: g.add("block\(i).d_normed", [B, w]),
+                    dLinear: g.add("block\(i).d_linear", [B, w]), dInput: i == 0 ? -1 : g.add("block\(i).d_input", [B, inputs]),
+                    sum1: g.add("block\(i).bn_sum1", [w]), sum2: g.add("block\(i).bn_sum2", [w])))
+                inputs = w
+            }
+            self.gradients = gradients
+            dOutput = g.add("d_output", [B])
+            dLn = g.add("d_ln", [B, last])
+            dHidden = g.add("d_hidden", [B, last])
+            grads = g
         }
     }
 
-    var cache: Cache?
+    /// A growable flat float buffer.
+    final class FlatBuffer {
+        private(set) var base: UnsafeMutablePointer<Float>
+        private var capacity = 0
+        init() { base = .allocate(capacity: 1) }
+        deinit { base.deallocate() }
+        func reserve(_ count: Int) {
+            guard count > capacity else { return }
+            base.deallocate()
+            capacity = count
+            base = .allocate(capacity: count)
+        }
+    }
+
+    let acts = FlatBuffer(), gradActs = FlatBuffer()
+    var activations: ActivationLayout?
     /// The products' reused buffers.
     var scratch = Linear.Scratch()
+
+    private func layout(batch B: Int) -> ActivationLayout {
+        if let activations, activations.batch == B { return activations }
+        let l = ActivationLayout(batch: B, config: config)
+        acts.reserve(l.acts.total)
+        gradActs.reserve(l.grads.total)
+        activations = l
+        return l
+    }
 
     // MARK: Forward
 
     /// Scores for `batch` rows of `x` (row-major, batch x inputs). Training mode uses batch
-    /// statistics, updates the running ones and draws dropout masks from `rng`.
-    public func forward(_ x: [Float], batch B: Int, training: Bool, rng: inout SplitMix64) -> [Float] {
-        precondition(x.count == B * config.inputs)
-        let cache = self.cache?.batch == B ? self.cache! : Cache(batch: B, config: config)
-        self.cache = cache
-        cache.input = x
+    /// statistics, updates the running ones and draws dropout masks from `rng`. The result
+    /// points into the activation buffer: valid until the next forward.
+    public func forward(_ x: UnsafePointer<Float>, batch B: Int, training: Bool, rng: inout SplitMix64) -> UnsafeBufferPointer<Float> {
+        let l = layout(batch: B)
+        let A = acts.base
+        (A + l.input).update(from: x, count: B * config.inputs)
         parameters.withUnsafeBufferPointer { p in
             state.withUnsafeMutableBufferPointer { s in
                 let P = p.baseAddress!, S = s.baseAddress!
-                var inp: [Float] = x
-                for (i, b) in blocks.enumerated() {
-                    inp.withUnsafeBufferPointer { inp in
-                        cache.linear[i].withUnsafeMutableBufferPointer { z in
-                            Linear.forward(out: z.baseAddress!, inp: inp.baseAddress!, weight: P + b.weight, bias: P + b.bias,
-                                           batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
-                        }
-                    }
-                    cache.linear[i].withUnsafeBufferPointer { z in
-                        cache.normed[i].withUnsafeMutableBufferPointer { y in
-                            cache.bnMean[i].withUnsafeMutableBufferPointer { m in
-                                cache.bnRstd[i].withUnsafeMutableBufferPointer { r in
-                                    BatchNorm.forward(out: y.baseAddress!, inp: z.baseAddress!, gamma: P + b.gamma, beta: P + b.beta,
-                                                      mean: m.baseAddress!, rstd: r.baseAddress!,
-                                                      runningMean: S + b.runningMean, runningVar: S + b.runningVar,
-                                                      batch: B, channels: b.width, training: training)
-                                }
-                            }
-                        }
-                    }
-                    cache.normed[i].withUnsafeBufferPointer { y in
-                        cache.activated[i].withUnsafeMutableBufferPointer { a in
-                            ReLU.forward(out: a.baseAddress!, inp: y.baseAddress!, count: B * b.width)
-                        }
-                    }
-                    cache.activated[i].withUnsafeBufferPointer { a in
-                        cache.dropped[i].withUnsafeMutableBufferPointer { d in
-                            cache.mask[i].withUnsafeMutableBufferPointer { m in
-                                Dropout.forward(out: d.baseAddress!, mask: m.baseAddress!, inp: a.baseAddress!, count: B * b.width,
-                                                p: config.dropout, training: training, rng: &rng)
-                            }
-                        }
-                    }
-                    inp = cache.dropped[i]
+                var inp = UnsafePointer(A + l.input)
+                for (b, a) in zip(blocks, l.blocks) {
+                    Linear.forward(out: A + a.linear, inp: inp, weight: P + b.weight, bias: P + b.bias,
+                                   batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
+                    BatchNorm.forward(out: A + a.normed, inp: A + a.linear, gamma: P + b.gamma, beta: P + b.beta,
+                                      mean: A + a.bnMean, rstd: A + a.bnRstd,
+                                      runningMean: S + b.runningMean, runningVar: S + b.runningVar,
+                                      batch: B, channels: b.width, training: training)
+                    ReLU.forward(out: A + a.activated, inp: A + a.normed, count: B * b.width)
+                    Dropout.forward(out: A + a.dropped, mask: A + a.mask, inp: A + a.activated, count: B * b.width,
+                                    p: config.dropout, training: training, rng: &rng)
+                    inp = UnsafePointer(A + a.dropped)
                 }
                 let last = config.widths.last!
-                x.withUnsafeBufferPointer { x in
-                    cache.residual.withUnsafeMutableBufferPointer { r in
-                        Linear.forward(out: r.baseAddress!, inp: x.baseAddress!, weight: P + residualWeight, bias: P + residualBias,
-                                       batch: B, inputs: config.inputs, outputs: last, scratch: scratch)
-                    }
-                }
-                for i in 0..<(B * last) { cache.hidden[i] = cache.dropped[blocks.count - 1][i] + cache.residual[i] }
-                cache.hidden.withUnsafeBufferPointer { h in
-                    cache.lnOut.withUnsafeMutableBufferPointer { o in
-                        cache.lnMean.withUnsafeMutableBufferPointer { m in
-                            cache.lnRstd.withUnsafeMutableBufferPointer { r in
-                                LayerNorm.forward(out: o.baseAddress!, mean: m.baseAddress!, rstd: r.baseAddress!, inp: h.baseAddress!,
-                                                  gamma: P + normGamma, beta: P + normBeta, batch: B, channels: last)
-                            }
-                        }
-                    }
-                }
-                cache.lnOut.withUnsafeBufferPointer { o in
-                    cache.output.withUnsafeMutableBufferPointer { y in
-                        Linear.forward(out: y.baseAddress!, inp: o.baseAddress!, weight: P + headWeight, bias: P + headBias,
-                                       batch: B, inputs: last, outputs: 1, scratch: scratch)
-                    }
-                }
+                Linear.forward(out: A + l.residual, inp: A + l.input, weight: P + residualWeight, bias: P + residualBias,
+                               batch: B, inputs: config.inputs, outputs: last, scratch: scratch)
+                let dropped = A + l.blocks[blocks.count - 1].dropped
+                for i in 0..<(B * last) { A[l.hidden + i] = dropped[i] + A[l.residual + i] }
+                LayerNorm.forward(out: A + l.lnOut, mean: A + l.lnMean, rstd: A + l.lnRstd, inp: A + l.hidden,
+                                  gamma: P + normGamma, beta: P + normBeta, batch: B, channels: last)
+                Linear.forward(out: A + l.output, inp: A + l.lnOut, weight: P + headWeight, bias: P + headBias,
+                               batch: B, inputs: last, outputs: 1, scratch: scratch)
             }
         }
-        return cache.output
+        return UnsafeBufferPointer(start: A + l.output, count: B)
+    }
+
+    /// `forward` on an array, returning a copy of the scores.
+    public func forward(_ x: [Float], batch B: Int, training: Bool, rng: inout SplitMix64) -> [Float] {
+        precondition(x.count == B * config.inputs, "ResidualMLP.forward: x holds \(x.count) values, not \(B) x \(config.inputs)")
+        return x.withUnsafeBufferPointer { Array(forward($0.baseAddress!, batch: B, training: training, rng: &rng)) }
     }
 
     // MARK: Backward
 
     /// Accumulates into `gradients` the gradient of the loss whose derivative with respect to
-    /// the last forward's outputs is `doutput`. Call `zeroGradients()` between steps.
-    public func backward(_ doutput: [Float]) {
-        guard let cache else { preconditionFailure("backward before forward") }
-        let B = cache.batch, last = config.widths.last!
-        precondition(doutput.count == B)
+    /// the last forward's `batch` outputs is `doutput`. Call `zeroGradients()` between steps.
+    public func backward(_ doutput: UnsafePointer<Float>) {
+        guard let l = activations else { preconditionFailure("ResidualMLP.backward before forward") }
+        let B = l.batch, last = config.widths.last!
+        let A = acts.base, D = gradActs.base
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 let P = p.baseAddress!, G = g.baseAddress!
-                var dLn = [Float](repeating: 0, count: B * last)
-                doutput.withUnsafeBufferPointer { dy in
-                    cache.lnOut.withUnsafeBufferPointer { o in
-                        dLn.withUnsafeMutableBufferPointer { d in
-                            Linear.backward(dinp: d.baseAddress!, dweight: G + headWeight, dbias: G + headBias, dout: dy.baseAddress!,
-                                            inp: o.baseAddress!, weight: P + headWeight, batch: B, inputs: last, outputs: 1, scratch: scratch)
-                        }
-                    }
-                }
-                var dHidden = [Float](repeating: 0, count: B * last)
-                dLn.withUnsafeBufferPointer { d in
-                    cache.hidden.withUnsafeBufferPointer { h in
-                        cache.lnMean.withUnsafeBufferPointer { m in
-                            cache.lnRstd.withUnsafeBufferPointer { r in
-                                dHidden.withUnsafeMutableBufferPointer { dh in
-                                    LayerNorm.backward(dinp: dh.baseAddress!, dgamma: G + normGamma, dbeta: G + normBeta, dout: d.baseAddress!,
-                                                       inp: h.baseAddress!, gamma: P + normGamma, mean: m.baseAddress!, rstd: r.baseAddress!,
-                                                       batch: B, channels: last)
-                                }
-                            }
-                        }
-                    }
-                }
+                (D + l.dOutput).update(from: doutput, count: B)
+                Linear.backward(dinp: D + l.dLn, dweight: G + headWeight, dbias: G + headBias, dout: D + l.dOutput,
+                                inp: A + l.lnOut, weight: P + headWeight, batch: B, inputs: last, outputs: 1, scratch: scratch)
+                LayerNorm.backward(dinp: D + l.dHidden, dgamma: G + normGamma, dbeta: G + normBeta, dout: D + l.dLn,
+                                   inp: A + l.hidden, gamma: P + normGamma, mean: A + l.lnMean, rstd: A + l.lnRstd,
+                                   batch: B, channels: last)
                 // The residual branch: input features need no gradient.
-                dHidden.withUnsafeBufferPointer { dh in
-                    cache.input.withUnsafeBufferPointer { x in
-                        Linear.backward(dinp: nil, dweight: G + residualWeight, dbias: G + residualBias, dout: dh.baseAddress!,
-                                        inp: x.baseAddress!, weight: P + residualWeight, batch: B, inputs: config.inputs, outputs: last, scratch: scratch)
-                    }
-                }
-                var dout = dHidden
+                Linear.backward(dinp: nil, dweight: G + residualWeight, dbias: G + residualBias, dout: D + l.dHidden,
+                                inp: A + l.input, weight: P + residualWeight, batch: B, inputs: config.inputs, outputs: last,
+                                scratch: scratch)
+                var dout = UnsafePointer(D + l.dHidden)
                 for i in stride(from: blocks.count - 1, through: 0, by: -1) {
-                    let b = blocks[i]
+                    let b = blocks[i], a = l.blocks[i], d = l.gradients[i]
                     let n = B * b.width
-                    var dAct = [Float](repeating: 0, count: n)
-                    var dNormed = [Float](repeating: 0, count: n)
-                    var dLinear = [Float](repeating: 0, count: n)
-                    dout.withUnsafeBufferPointer { d in
-                        cache.mask[i].withUnsafeBufferPointer { m in
-                            dAct.withUnsafeMutableBufferPointer { Dropout.backward(dinp: $0.baseAddress!, dout: d.baseAddress!, mask: m.baseAddress!, count: n) }
-                        }
-                    }
-                    dAct.withUnsafeBufferPointer { d in
-                        cache.activated[i].withUnsafeBufferPointer { a in
-                            dNormed.withUnsafeMutableBufferPointer { ReLU.backward(dinp: $0.baseAddress!, dout: d.baseAddress!, out: a.baseAddress!, count: n) }
-                        }
-                    }
-                    dNormed.withUnsafeBufferPointer { d in
-                        cache.linear[i].withUnsafeBufferPointer { z in
-                            cache.bnMean[i].withUnsafeBufferPointer { m in
-                                cache.bnRstd[i].withUnsafeBufferPointer { r in
-                                    dLinear.withUnsafeMutableBufferPointer { dz in
-                                        BatchNorm.backward(dinp: dz.baseAddress!, dgamma: G + b.gamma, dbeta: G + b.beta, dout: d.baseAddress!,
-                                                           inp: z.baseAddress!, gamma: P + b.gamma, mean: m.baseAddress!, rstd: r.baseAddress!,
-                                                           batch: B, channels: b.width)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    let input = i == 0 ? cache.input : cache.dropped[i - 1]
-                    var dInput = i == 0 ? [] : [Float](repeating: 0, count: B * b.inputs)
-                    dLinear.withUnsafeBufferPointer { dz in
-                        input.withUnsafeBufferPointer { x in
-                            dInput.withUnsafeMutableBufferPointer { di in
-                                Linear.backward(dinp: i == 0 ? nil : di.baseAddress!, dweight: G + b.weight, dbias: G + b.bias,
-                                                dout: dz.baseAddress!, inp: x.baseAddress!, weight: P + b.weight,
-                                                batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
-                            }
-                        }
-                    }
-                    dout = dInput
+                    Dropout.backward(dinp: D + d.dAct, dout: dout, mask: A + a.mask, count: n)
+                    ReLU.backward(dinp: D + d.dNormed, dout: D + d.dAct, out: A + a.activated, count: n)
+                    BatchNorm.backward(dinp: D + d.dLinear, dgamma: G + b.gamma, dbeta: G + b.beta, dout: D + d.dNormed,
+                                       inp: A + a.linear, gamma: P + b.gamma, mean: A + a.bnMean, rstd: A + a.bnRstd,
+                                       sum1: D + d.sum1, sum2: D + d.sum2, batch: B, channels: b.width)
+                    let input = i == 0 ? UnsafePointer(A + l.input) : UnsafePointer(A + l.blocks[i - 1].dropped)
+                    Linear.backward(dinp: i == 0 ? nil : D + d.dInput, dweight: G + b.weight, dbias: G + b.bias,
+                                    dout: D + d.dLinear, inp: input, weight: P + b.weight,
+                                    batch: B, inputs: b.inputs, outputs: b.width, scratch: scratch)
+                    if i > 0 { dout = UnsafePointer(D + d.dInput) }
                 }
             }
         }
+    }
+
+    /// `backward` from an array of the last forward's output gradients.
+    public func backward(_ doutput: [Float]) {
+        precondition(doutput.count == activations?.batch, "ResidualMLP.backward: one gradient per row of the last forward")
+        doutput.withUnsafeBufferPointer { backward($0.baseAddress!) }
     }
 
     public func zeroGradients() {

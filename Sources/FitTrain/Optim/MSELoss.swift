@@ -11,4 +11,20 @@ public enum MSELoss {
         let scale = 2 / Float(targets.count)
         return (0..<targets.count).map { scale * (predictions[$0] - targets[$0]) }
     }
+
+    /// The loss of `predictions` against the first `predictions.count` targets, and its
+    /// gradient written into the first `predictions.count` places of `gradient` (the
+    /// trainer's reused buffers: no allocation per step).
+    public static func forwardBackward(_ predictions: UnsafeBufferPointer<Float>, _ targets: [Float],
+                                       into gradient: inout [Float]) -> Float {
+        let n = predictions.count
+        let scale = 2 / Float(n)
+        var sum: Double = 0
+        for i in 0..<n {
+            let d = predictions[i] - targets[i]
+            sum += Double(d) * Double(d)
+            gradient[i] = scale * d
+        }
+        return Float(sum / Double(n))
+    }
 }

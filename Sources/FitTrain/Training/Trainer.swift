@@ -37,23 +37,36 @@ public struct Trainer {
         var best = (parameters: model.parameters, state: model.state)
         var history: [EpochRecord] = []
         var order = train
+        // One batch's inputs, targets and output gradients, reused by every step.
+        let capacity = max(1, options.batchSize)
+        var bx = [Float](repeating: 0, count: capacity * d), targets = [Float](repeating: 0, count: capacity)
+        var dpredictions = [Float](repeating: 0, count: capacity)
         for epoch in 0..<options.maxEpochs {
             order.shuffle(using: &rng)
             var lossSum: Double = 0, seen = 0
             var start = 0
             while start < order.count {
-                let rows = Array(order[start..<min(order.count, start + options.batchSize)])
+                let rows = order[start..<min(order.count, start + options.batchSize)]
                 start += options.batchSize
                 if rows.count < 2 { continue }  // BatchNorm needs two rows of statistics
-                let (bx, by) = Self.gather(x, y, rows: rows, width: d)
-                let noisy = options.labelNoise > 0 ? by.map { $0 + Float(rng.nextGaussian()) * options.labelNoise } : by
-                let predictions = model.forward(bx, batch: rows.count, training: true, rng: &rng)
-                let loss = MSELoss.forward(predictions, noisy)
+                let B = rows.count
+                x.withUnsafeBufferPointer { x in
+                    bx.withUnsafeMutableBufferPointer { b in
+                        for (i, r) in rows.enumerated() { (b.baseAddress! + i * d).update(from: x.baseAddress! + r * d, count: d) }
+                    }
+                }
+                for (i, r) in rows.enumerated() {
+                    targets[i] = options.labelNoise > 0 ? y[r] + Float(rng.nextGaussian()) * options.labelNoise : y[r]
+                }
+                let loss = bx.withUnsafeBufferPointer { bx in
+                    let predictions = model.forward(bx.baseAddress!, batch: B, training: true, rng: &rng)
+                    return MSELoss.forwardBackward(predictions, targets, into: &dpredictions)
+                }
                 model.zeroGradients()
-                model.backward(MSELoss.backward(predictions, noisy))
+                dpredictions.withUnsafeBufferPointer { model.backward($0.baseAddress!) }
                 optimizer.update(&model.parameters, model.gradients)
-                lossSum += Double(loss) * Double(rows.count)
-                seen += rows.count
+                lossSum += Double(loss) * Double(B)
+                seen += B
             }
             let rmse = validation.isEmpty ? Float(lossSum / Double(max(seen, 1))).squareRoot() : evaluateRMSE(model, x: x, y: y, rows: validation)
             let record = EpochRecord(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))), validationRMSE: rmse,
@@ -76,30 +89,27 @@ public struct Trainer {
         return Float((sum / Double(rows.count)).squareRoot())
     }
 
-    /// Evaluation-mode scores of `rows`, clamped to [0, 10], in batches of 1024.
+    /// Evaluation-mode scores of `rows`, clamped to [0, 10], in batches of 1024 (a row's
+    /// score does not depend on its batch).
     public static func predict(_ model: ResidualMLP, x: [Float], rows: [Int]) -> [Float] {
         let d = model.config.inputs
         var rng = SplitMix64(seed: 0)
         var out: [Float] = []
         out.reserveCapacity(rows.count)
+        var bx = [Float](repeating: 0, count: min(1024, max(1, rows.count)) * d)
         var start = 0
         while start < rows.count {
-            let chunk = Array(rows[start..<min(rows.count, start + 1024)])
+            let chunk = rows[start..<min(rows.count, start + 1024)]
             start += 1024
-            var bx = [Float](repeating: 0, count: chunk.count * d)
-            for (i, r) in chunk.enumerated() { for j in 0..<d { bx[i * d + j] = x[r * d + j] } }
-            out += model.forward(bx, batch: chunk.count, training: false, rng: &rng).map { min(10, max(0, $0)) }
-        }
-        return out
-    }
-
-    static func gather(_ x: [Float], _ y: [Float], rows: [Int], width d: Int) -> ([Float], [Float]) {
-        var bx = [Float](repeating: 0, count: rows.count * d)
-        x.withUnsafeBufferPointer { x in
-            bx.withUnsafeMutableBufferPointer { b in
-                for (i, r) in rows.enumerated() { (b.baseAddress! + i * d).update(from: x.baseAddress! + r * d, count: d) }
+            x.withUnsafeBufferPointer { x in
+                bx.withUnsafeMutableBufferPointer { b in
+                    for (i, r) in chunk.enumerated() { (b.baseAddress! + i * d).update(from: x.baseAddress! + r * d, count: d) }
+                }
+            }
+            bx.withUnsafeBufferPointer { bx in
+                out += model.forward(bx.baseAddress!, batch: chunk.count, training: false, rng: &rng).map { min(10, max(0, $0)) }
             }
         }
-        return (bx, rows.map { y[$0] })
+        return out
     }
 }
