@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats", "FitTestSupport"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", "FitTestSupport"]),
         // Runs the built `fitstore` binary as a user would.
-        .testTarget(name: "FitCLITests", dependencies: ["fitstore", "FitTestSupport"]),
+        .testTarget(name: "FitCLITests", dependencies: ["fitstore", "FitFormats", "FitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

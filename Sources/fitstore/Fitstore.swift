@@ -19,5 +19,5 @@ struct Fitstore: ParsableCommand {
               fitstore export --out DIR         the training matrix as .npy and safetensors
             """,
         version: FitstoreVersion.string,
-        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
+        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
 }

@@ -1,3 +1,4 @@
+import FitFormats
 import FitTestSupport
 import Foundation
 import Testing
@@ -183,5 +184,59 @@ struct CLI {
         let needs = try noModel.run("embed")
         #expect(needs.status != 0 && needs.err.contains("have no vector under encoder") && needs.err.contains("tools/setup"),
                 "\(needs.err)")
+    }
+
+    /// Vectors made elsewhere: the texts go out as JSON lines, their vectors come back as an
+    /// .npy under a new encoder name, and training uses them. Bad files are refused, naming
+    /// the line or row, and leave the store as it was.
+    @Test func importsVectorsMadeElsewhere() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        let listed = try cli.run("texts", "--missing", "--encoder", "ext", "--out", "t.jsonl")
+        #expect(listed.status == 0, "\(listed.err)")
+        let lines = try String(contentsOf: cli.workdir.appendingPathComponent("t.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(listed.out.hasPrefix("\(lines.count) text(s)") && lines.count > 10)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: String]
+        let text = try #require(first["text"])
+        #expect(first["sha256"] == SHA256.digest(text).hexString)
+
+        func write(_ name: String, rows: Int, columns: Int = 16, poison: ((inout [Float]) -> Void)? = nil) throws {
+            var values = (0..<(rows * columns)).map { Float(($0 * 7919) % 97) / 97 - 0.5 }
+            poison?(&values)
+            try NpyMatrix(rows: rows, columns: columns, values: values).write(to: cli.workdir.appendingPathComponent(name))
+        }
+        let n = lines.count
+        try write("short.npy", rows: n - 1)
+        try write("nan.npy", rows: n) { $0[5 * 16 + 3] = .nan }
+        try write("wide.npy", rows: n, columns: 24)
+        try write("good.npy", rows: n)
+        try (lines.dropLast().joined(separator: "\n") + "\n{\"sha256\": \"\(String(repeating: "ab", count: 32))\"}\n")
+            .write(to: cli.workdir.appendingPathComponent("unknown.jsonl"), atomically: true, encoding: .utf8)
+        try (lines.dropLast().joined(separator: "\n") + "\n{\"text\": \"no digest\"}\n")
+            .write(to: cli.workdir.appendingPathComponent("nodigest.jsonl"), atomically: true, encoding: .utf8)
+
+        let count = { try cli.run("sql", "--format", "csv", "SELECT COUNT(*) FROM text_embedding").out }
+        let before = try count()
+        for (keys, vectors, message) in [("t.jsonl", "short.npy", "holds \(n - 1) rows but t.jsonl has \(n) keys"),
+                                         ("t.jsonl", "nan.npy", "row 5 (line 6 of t.jsonl): value nan at column 3"),
+                                         ("unknown.jsonl", "good.npy", "line \(n): no text in the store has sha256 abab"),
+                                         ("nodigest.jsonl", "good.npy", "line \(n): no \"sha256\" field")] {
+            let refused = try cli.run("vectors", "import", "--encoder", "ext", "--keys", keys, vectors)
+            #expect(refused.status != 0 && refused.err.contains(message), "\(keys) \(vectors): \(refused.err)")
+            #expect(try count() == before, "a refused import changes nothing")
+        }
+        let imported = try cli.run("vectors", "import", "--encoder", "ext", "--keys", "t.jsonl", "good.npy")
+        #expect(imported.status == 0 && imported.out.contains("created encoder ext (16 dimensions): \(n) vector(s) added"), "\(imported.err)")
+        let wider = try cli.run("vectors", "import", "--encoder", "ext", "--keys", "t.jsonl", "wide.npy")
+        #expect(wider.status != 0 && wider.err.contains("encoder ext has 16 dimensions"), "\(wider.err)")
+        let encoders = try cli.run("encoders")
+        #expect(encoders.out.contains("ext") && encoders.out.contains("imported") && encoders.out.contains("\(n) of \(n)"), "\(encoders.out)")
+        let train = try cli.run("train", "--encoder", "ext", "--cv-folds", "0")
+        #expect(train.status == 0, "\(train.err)")
+        let export = try cli.run("export", "--encoder", "ext", "--out", "x")
+        #expect(export.status == 0 && export.out.contains("rows x 48 columns"), "\(export.out)\(export.err)")
+        let unknown = try cli.run("train", "--encoder", "nope")
+        #expect(unknown.status != 0 && unknown.err.contains("no encoder 'nope'") && unknown.err.contains("ext"), "\(unknown.err)")
     }
 }

@@ -77,4 +77,28 @@ import Testing
         structured.replaceSubrange(10..<(10 + dict.count), with: dict)
         #expect(throws: FormatError.self) { try NpyMatrix.decode(structured, file: "m.npy") }
     }
+
+    /// Rows of float32 and float16 files, memory-mapped and decoded one at a time; a wrong
+    /// dtype or a short file is refused by name.
+    @Test func readsRowsOfFloat32AndFloat16() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npy-rows-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let values: [Float] = [1, -2, 0.5, 3, 65504, -0.25]
+        let f32 = folder.appendingPathComponent("a.npy"), f16 = folder.appendingPathComponent("b.npy")
+        try Data(Self.numpyStyle(shape: "(2, 3)", payload: Self.floats(values))).write(to: f32)
+        let halves = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
+        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f2", payload: halves)).write(to: f16)
+        for url in [f32, f16] {
+            let rows = try NpyRows(contentsOf: url)
+            #expect(rows.rows == 2 && rows.columns == 3)
+            #expect(rows.row(0) == [1, -2, 0.5] && rows.row(1) == [3, 65504, -0.25])
+        }
+        let f8 = folder.appendingPathComponent("c.npy")
+        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f8", payload: [UInt8](repeating: 0, count: 48))).write(to: f8)
+        #expect { try NpyRows(contentsOf: f8) } throws: { "\($0)".contains("c.npy: dtype '<f8' is not supported") }
+        let short = folder.appendingPathComponent("d.npy")
+        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f2", payload: Array(halves.dropLast(2)))).write(to: short)
+        #expect { try NpyRows(contentsOf: short) } throws: { "\($0)".contains("needs 12") }
+    }
 }

@@ -17,6 +17,13 @@ public final class TextEmbedder: @unchecked Sendable {
         /// a small systematic error (docs/encoder.md).
         public var quantizeActivations = true
 
+        /// The name the built-in model's vectors have in a store under this configuration:
+        /// "e5-small" for the default one (what `--encoder e5-small` selects); other prefixes
+        /// and policies stay unnamed (selected by their flags).
+        public var builtInName: String? {
+            prefix == "query: " && lengthPolicy == .default && quantizeActivations ? TextEmbedder.builtInName : nil
+        }
+
         public init(prefix: String = "query: ", lengthPolicy: LengthPolicy = .default, batchTokens: Int = 8192,
                     threads: Int = ProcessInfo.processInfo.activeProcessorCount, quantizeActivations: Bool = true) {
             self.prefix = prefix
@@ -26,6 +33,9 @@ public final class TextEmbedder: @unchecked Sendable {
             self.quantizeActivations = quantizeActivations
         }
     }
+
+    /// The built-in encoder's name in a store (`--encoder`'s default).
+    public static let builtInName = "e5-small"
 
     public let file: ModelFile
     public let tokenizer: UnigramTokenizer

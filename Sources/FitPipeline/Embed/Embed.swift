@@ -16,6 +16,9 @@ public struct Embed {
         /// The built-in model's digest (`ModelLocator.pinnedSHA256`): with it, a store whose
         /// texts all have vectors needs no model file.
         public var pinnedSHA256: String?
+        /// An encoder whose vectors are brought in, not computed here (its name and key):
+        /// `embed` then only checks that every text in use has one.
+        public var imported: (name: String, key: String)?
         /// Texts per transaction.
         public var batchTexts: Int = 256
         /// Stop after this many texts (nil: all). For tests and partial runs.
@@ -54,7 +57,8 @@ public struct Embed {
 
     /// The encoder identity the options select, without loading the model.
     public static func encoderKey(_ options: Options) throws -> String {
-        try TextEmbedder.identity(modelPath: options.modelPath, configuration: options.configuration, pinnedSHA256: options.pinnedSHA256)
+        if let imported = options.imported { return imported.key }
+        return try TextEmbedder.identity(modelPath: options.modelPath, configuration: options.configuration, pinnedSHA256: options.pinnedSHA256)
     }
 
     public func run(_ options: Options) throws -> Report {
@@ -64,6 +68,9 @@ public struct Embed {
         let (missing, missingBytes) = try store.read { try TextVectors.missingTotals($0, key: key) }
         report.interruptedRunsMarked = try store.write { try RunLedger.markInterrupted($0, kind: "embed") }
         guard missing > 0 else { return report }
+        if let imported = options.imported {
+            throw PipelineError.vectorsToImport(encoder: imported.name, texts: missing)
+        }
         guard FileManager.default.fileExists(atPath: options.modelPath) else {
             throw PipelineError.modelMissing(path: options.modelPath, textsWithoutVectors: missing, encoder: key)
         }
@@ -75,7 +82,8 @@ public struct Embed {
                                         length_policy: options.configuration.lengthPolicy.description, batch_texts: options.batchTexts)
             let runID = try RunLedger.begin(db, kind: "embed", parameters: parameters)
             struct Config: Encodable { let model_sha256: String; let prefix: String; let length_policy: String; let activations: String }
-            let encoder = try Encoder.register(db, key: key, kind: .model, dims: embedder.dimensions, config: Config(
+            let encoder = try Encoder.register(db, key: key, kind: .model, source: .builtin, name: options.configuration.builtInName,
+                                               dims: embedder.dimensions, config: Config(
                 model_sha256: embedder.modelSHA256, prefix: options.configuration.prefix,
                 length_policy: options.configuration.lengthPolicy.description, activations: "q8"), run: runID)
             return (runID, TextVectors(encoder: encoder.id))

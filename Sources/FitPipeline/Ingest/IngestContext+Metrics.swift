@@ -54,7 +54,7 @@ extension IngestContext {
         }
         let key = "given:\(datasetName):\(sha256)"
         struct Config: Encodable { let file: String; let sha256: String; let rows: Int }
-        let encoder = try Encoder.register(db, key: key, kind: .given, dims: matrix.columns,
+        let encoder = try Encoder.register(db, key: key, kind: .given, source: .given, dims: matrix.columns,
                                            config: Config(file: file.lastPathComponent, sha256: sha256, rows: matrix.rows), run: runID)
         let metricIDs = try metricIDs()
         let vectors = names.enumerated().compactMap { r, name in metricIDs[name].map { ($0, Array(matrix.row(r))) } }

@@ -19,6 +19,12 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case missingVectors(count: Int, encoder: String, example: String)
     /// Suggesting substitutes needs vectors for at least two metrics.
     case tooFewMetricVectors(dataset: String, count: Int)
+    /// `--encoder NAME` that the store does not have.
+    case unknownEncoder(name: String, known: [String])
+    /// Texts lack vectors of an encoder whose vectors are imported.
+    case vectorsToImport(encoder: String, texts: Int)
+    /// Vectors can be imported only under an encoder that holds imported vectors.
+    case encoderNotImported(name: String, source: String)
     /// `augment --drop NAME` with a NAME that has no rows.
     case unknownGenerator(name: String, dataset: String, present: [String])
 
@@ -46,6 +52,14 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):
             "\(count) text(s) of the selected samples have no vector under \(encoder) (first: \(example)): run `fitstore embed` first"
+        case .unknownEncoder(let name, let known):
+            "no encoder '\(name)' in the store (it has: \((["e5-small (built in)"] + known.filter { $0 != "e5-small" }).joined(separator: ", "))); "
+                + "`fitstore vectors import --encoder \(name) ...` creates one from vectors made elsewhere"
+        case .vectorsToImport(let encoder, let texts):
+            "\(texts) text(s) in use have no vector under encoder \(encoder), whose vectors are made elsewhere: "
+                + "`fitstore texts --missing --encoder \(encoder) --out texts.jsonl`, embed them, then `fitstore vectors import --encoder \(encoder) --keys texts.jsonl vectors.npy`"
+        case .encoderNotImported(let name, let source):
+            "encoder '\(name)' is a \(source) encoder: its vectors are computed here, not imported; import under another name"
         case .tooFewMetricVectors(let dataset, let count):
             "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
         case .unknownGenerator(let name, let dataset, let present):

@@ -1,27 +1,56 @@
 import Foundation
 import GRDB
 
-/// Who made a set of vectors: a model encoder (its identity is the model's digest and its
-/// settings) or a data set's given metric vectors ('given:<data set>:<file sha256>').
+/// Who made a set of vectors: an encoder of texts (its key is the identity of its vectors:
+/// model digest and settings, or 'imported:<name>') or a data set's given metric vectors
+/// ('given:<data set>:<file sha256>'). Encoders of texts have a name the user types.
 public struct Encoder: Sendable, Equatable {
+    /// `model`: vectors of texts (made here or imported); `given`: a data set's metric vectors.
     public enum Kind: String, Sendable { case model, given }
+    /// Where the vectors come from.
+    public enum Source: String, Sendable { case builtin, folder, imported, given }
 
     public let id: Int64
     public let key: String
     public let kind: Kind
+    public let source: Source
+    public let name: String?
     public let dims: Int
+    public let config: String
 
     init(row: Row) throws {
         id = row["id"]
         key = row["key"]
         dims = row["dims"]
-        guard let kind = Kind(rawValue: row["kind"]) else {
-            throw StoreError.damaged(table: "encoder", row: "\(row["id"] as Int64)", reason: "unknown kind '\(row["kind"] as String)'")
+        name = row["name"]
+        config = row["config"]
+        guard let kind = Kind(rawValue: row["kind"]), let source = Source(rawValue: row["source"]) else {
+            throw StoreError.damaged(table: "encoder", row: "\(row["id"] as Int64)",
+                                     reason: "unknown kind '\(row["kind"] as String)' or source '\(row["source"] as String)'")
         }
         self.kind = kind
+        self.source = source
     }
 
-    static let columns = "id, key, kind, dims"
+    static let columns = "id, key, kind, source, name, dims, config"
+
+    /// The encoder the user calls `name`.
+    public static func named(_ db: Database, _ name: String) throws -> Encoder? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM encoder WHERE name = ?", arguments: [name]).map(Encoder.init)
+    }
+
+    /// Every encoder of texts with how many of the texts in use have its vector, and how many
+    /// texts are in use.
+    public static func textEncoders(_ db: Database) throws -> (encoders: [(encoder: Encoder, covered: Int)], inUse: Int) {
+        let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT text_id) FROM text_in_use") ?? 0
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                   (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id
+                       AND t.text_id IN (SELECT text_id FROM text_in_use)) AS covered
+              FROM encoder e WHERE e.kind = 'model' ORDER BY e.id
+            """)
+        return (try rows.map { (try Encoder(row: $0), $0["covered"] as Int) }, inUse)
+    }
 
     /// The encoder with that identity, if the store has one.
     public static func keyed(_ db: Database, _ key: String) throws -> Encoder? {
@@ -37,12 +66,19 @@ public struct Encoder: Sendable, Equatable {
         try Row.fetchOne(db, sql: "SELECT \(columns) FROM encoder WHERE kind = 'model' ORDER BY id DESC LIMIT 1").map(Encoder.init)
     }
 
-    /// Registers an encoder (nothing when one with that key exists) and returns it.
-    public static func register(_ db: Database, key: String, kind: Kind, dims: Int, config: some Encodable, run: Int64) throws -> Encoder {
+    /// Registers an encoder (nothing when one with that key exists) and returns it. A name
+    /// already taken by another encoder is not given (the new one stays unnamed).
+    public static func register(_ db: Database, key: String, kind: Kind, source: Source, name: String? = nil, dims: Int,
+                                config: some Encodable, run: Int64) throws -> Encoder {
+        let free = try name.map { try named(db, $0) == nil } ?? false
         try db.execute(sql: """
-            INSERT INTO encoder (key, kind, dims, config, run_id) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO encoder (key, kind, source, name, dims, config, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO NOTHING
-            """, arguments: [key, kind.rawValue, dims, try JSONText.encode(config), run])
+            """, arguments: [key, kind.rawValue, source.rawValue, free ? name : nil, dims, try JSONText.encode(config), run])
+        // An encoder registered before encoders had names gets its name now.
+        if free, let name {
+            try db.execute(sql: "UPDATE encoder SET name = ? WHERE key = ? AND name IS NULL", arguments: [name, key])
+        }
         guard let encoder = try keyed(db, key) else {
             throw StoreError.damaged(table: "encoder", row: key, reason: "registered but not found")
         }

@@ -31,16 +31,34 @@ public struct TextVectors {
             """, arguments: [key, limit]).map { ($0[0], $0[1]) }
     }
 
-    /// Stores vectors (a text that has one already keeps it) stamped with `run`.
+    /// Every text in use without a vector under `key` (all of them for an unknown key), in
+    /// id order, one at a time: (id, sha256 hex, body).
+    public static func forEachMissing(_ db: Database, key: String, _ body: (Int64, String, String) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT t.id, t.sha256, t.body FROM text t
+             WHERE t.id IN (SELECT text_id FROM text_in_use)
+               AND NOT EXISTS (SELECT 1 FROM text_embedding e
+                                WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
+             ORDER BY t.id
+            """, arguments: [key])
+        while let row = try cursor.next() { try body(row[0], row[1], row[2]) }
+    }
+
+    /// Stores vectors (a text that has one already keeps it) stamped with `run`; returns how
+    /// many were new.
+    @discardableResult
     public func insert(_ db: Database, _ vectors: [(text: Int64, vector: [Float])], run: Int64,
-                       as encoding: VectorEncoding = .compact) throws {
+                       as encoding: VectorEncoding = .compact) throws -> Int {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO text_embedding (text_id, encoder_id, vector, run_id) VALUES (?, ?, ?, ?)
             ON CONFLICT (text_id, encoder_id) DO NOTHING
             """)
+        var added = 0
         for (text, vector) in vectors {
             try insert.execute(arguments: [text, encoder, try VectorCodec.encode(vector, as: encoding), run])
+            added += db.changesCount
         }
+        return added
     }
 
     /// The dimension of this encoder's stored vectors (from one of them), nil without any.

@@ -14,4 +14,17 @@ public enum Texts {
         }
         return out
     }
+
+    /// The ids of the texts with these sha256 digests (hex), by digest; unknown ones absent.
+    public static func ids(_ db: Database, sha256s: [String]) throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for start in stride(from: 0, to: sha256s.count, by: 500) {
+            let chunk = Array(sha256s[start..<min(sha256s.count, start + 500)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT sha256, id FROM text WHERE sha256 IN (\(placeholders))", arguments: StatementArguments(chunk)) {
+                out[row[0]] = row[1]
+            }
+        }
+        return out
+    }
 }

@@ -79,7 +79,7 @@ struct AugmentCommand: ParsableCommand {
         options.lowSigma = lowSigma
         options.midSigma = midSigma
         options.midCount = midCount
-        options.encoderKey = try? encoder.encoderKey()
+        options.encoderKey = try? encoder.encoderKey(in: store)
         let report = try Augment(store: store).run(options)
         for s in report.skipped { print("\(name): skipped: \(s)") }
         guard let run = report.runID else {

@@ -25,7 +25,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let store = try storeOptions.open()
-        var options = encoder.embedOptions
+        var options = try encoder.embedOptions(in: store)
         options.batchTexts = batch
         options.limit = limit
         let report = try Embed(store: store, progress: TerminalProgress()).run(options)

@@ -1,10 +1,15 @@
 import ArgumentParser
 import FitEncoder
 import FitPipeline
+import FitStore
 import Foundation
 
-/// Options that choose and configure the encoder, shared by `encode` and `embed`.
+/// Options that choose and configure the encoder: `--encoder NAME`, and for the built-in
+/// model its file, prefix, length policy and threads.
 struct EncoderOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Whose vectors: e5-small (the built-in model, the default) or the name of an encoder the store has (`fitstore encoders` lists them; `fitstore vectors import` adds one).", valueName: "name"))
+    var encoder: String?
+
     @Option(name: .customLong("model-file"), help: ArgumentHelp("The encoder's model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
     var model: String?
 
@@ -38,14 +43,28 @@ struct EncoderOptions: ParsableArguments {
         try TextEmbedder(modelPath: modelPath, configuration: configuration)
     }
 
-    /// The identity of the vectors these options select; needs no model file for the
-    /// built-in model (commands that only read vectors work without it).
-    func encoderKey() throws -> String {
+    /// The identity of the built-in model's vectors under these options; needs no model file
+    /// (commands that only read vectors work without it).
+    func builtInKey() throws -> String {
         try TextEmbedder.identity(modelPath: modelPath, configuration: configuration,
                                   pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
     }
 
-    var embedOptions: Embed.Options {
-        Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
+    /// The identity of the vectors these options select in `store`.
+    func encoderKey(in store: Store) throws -> String {
+        try store.read { try EncoderChoice.key($0, name: encoder, builtInKey: builtInKey) }
+    }
+
+    /// Whether the built-in model makes the vectors (anything else is already stored).
+    var isBuiltIn: Bool { encoder == nil || encoder == TextEmbedder.builtInName }
+
+    /// What `embed` does for these options in `store`: run the built-in model, or check that
+    /// a named encoder's (imported) vectors cover every text.
+    func embedOptions(in store: Store) throws -> Embed.Options {
+        var options = Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
+        if !isBuiltIn, let encoder {
+            options.imported = (encoder, try encoderKey(in: store))
+        }
+        return options
     }
 }

@@ -55,7 +55,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.open(.readOnly)
         let dataset = try DatasetResolver.resolve(store, name: dataset)
-        let key = try encoder.encoderKey()
+        let key = try encoder.encoderKey(in: store)
         let parts = origin.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKey: key,
                                          includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun, extras: extras)

@@ -20,7 +20,7 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         let store = try storeOptions.open()
-        let key = try encoder.encoderKey()
+        let key = try encoder.encoderKey(in: store)
         let report = try GarbageCollect(store: store).run(keeping: key, dryRun: dryRun)
         for (name, vectors) in report.encoders {
             print("\(dryRun ? "would remove" : "removed") \(vectors) vectors of encoder \(name)")

@@ -35,7 +35,7 @@ struct RelationsCommand: ParsableCommand {
         func run() throws {
             let store = try storeOptions.open(.readOnly)
             let name = try DatasetResolver.resolve(store, name: dataset)
-            let key = try? encoder.encoderKey()
+            let key = try? encoder.encoderKey(in: store)
             let (pairs, source) = try RelationsSuggest(store: store).suggest(dataset: name, encoderKey: key, neighbours: neighbours, minimumCosine: minCosine)
             print("\(name): \(pairs.count) suggested substitutable pair(s) from \(source)")
             for p in pairs { print(String(format: "  %.4f  %@  <->  %@", p.cosine, p.a, p.b)) }

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
         let ingest = try Ingest(store: store, progress: progress).run(folder: folderURL, options: .init(datasetName: name))
         IngestPrinter.print(ingest, store: store.path)
         print("[2/5] embed")
-        let embed = try Embed(store: store, progress: progress).run(encoder.embedOptions)
+        let embed = try Embed(store: store, progress: progress).run(try encoder.embedOptions(in: store))
         print(embed.runID == nil ? "  every text already has a vector" : String(format: "  %d texts embedded in %.1f s", embed.embedded, embed.seconds))
         let (detected, reason) = try store.read { try AugmentationProfile.detect($0, dataset: ingest.dataset) }
         let chosen = AugmentationProfile(rawValue: profile) ?? detected

@@ -117,7 +117,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: training.dataset)
-        let key = try encoder.encoderKey()
+        let key = try encoder.encoderKey(in: store)
         var options = training.options(dataset: dataset, encoderKey: key)
         if options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: dataset) }
