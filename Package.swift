@@ -33,7 +33,7 @@ let package = Package(
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["ResourceEmbedder"]),
 
         // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
-        .target(name: "FitFormats"),
+        .target(name: "FitFormats", swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
 
         // The matrix product both the encoder and the trainer use: every row computed the
         // same way whatever shares its batch, on every x86-64 CPU (AVX2 and FMA).
@@ -61,6 +61,8 @@ let package = Package(
                 "CLZ4", "FitFormats",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            // F16C converts float16 vectors in one instruction (a libcall per value without it).
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])],
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.

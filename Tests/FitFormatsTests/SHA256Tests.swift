@@ -35,5 +35,18 @@ import Testing
 
     @Test func crc32KnownValue() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        // Every length and alignment against the byte-at-a-time definition.
+        var rng = SplitMix64(seed: 3)
+        let bytes = (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: bytes.count, by: 7) {
+                var crc: UInt32 = ~0
+                for byte in bytes[start..<end] {
+                    crc ^= UInt32(byte)
+                    for _ in 0..<8 { crc = (crc & 1) != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+                }
+                #expect(Array(bytes[start..<end]).withUnsafeBytes { CRC32.checksum($0) } == ~crc, "bytes \(start)..<\(end)")
+            }
+        }
     }
 }

@@ -1,21 +1,29 @@
 import FitStore
 import Foundation
 
-/// `fitstore gc`: drops vectors of model encoders other than the one to keep.
+/// `fitstore gc`: drops vectors of built-in encoders other than the one to keep (and of
+/// encoders named for removal) that no checkpoint uses, then compacts the file when it has
+/// free pages (also when nothing was left to delete).
 public struct GarbageCollect {
     public struct Report: Sendable {
         public var encoders: [(key: String, vectors: Int)] = []
         public var runID: Int64?
+        /// File size before and after compaction (nil when the file had no free pages).
+        public var compacted: (before: Int64, after: Int64)?
     }
 
     let store: Store
 
     public init(store: Store) { self.store = store }
 
-    public func run(keeping key: String, dryRun: Bool) throws -> Report {
+    public func run(keeping key: String, removing named: [String] = [], dryRun: Bool) throws -> Report {
         var report = Report()
         try store.write { db in
-            let collectable = try Encoder.collectable(db, keeping: key)
+            let known = Set(try Encoder.textEncoders(db).encoders.compactMap(\.encoder.name))
+            if let unknown = named.first(where: { !known.contains($0) }) {
+                throw PipelineError.unknownEncoder(name: unknown, known: known.sorted())
+            }
+            let collectable = try Encoder.collectable(db, keeping: key, named: named)
             report.encoders = collectable.map { ($0.encoder.key, $0.vectors) }
             guard !dryRun, !collectable.isEmpty else { return }
             struct Parameters: Encodable { let keep: String }
@@ -25,8 +33,10 @@ public struct GarbageCollect {
             for (encoder, _) in collectable { try encoder.delete(db) }
             try RunLedger.finish(db, run: runID, counts: Counts(encoders: collectable.count, vectors: report.encoders.reduce(0) { $0 + $1.vectors }))
         }
-        if !dryRun, report.runID != nil {
+        if !dryRun, try store.freePages() > 0 {
+            let before = try store.fileSize()
             try store.vacuum()
+            report.compacted = (before, try store.fileSize())
         }
         return report
     }

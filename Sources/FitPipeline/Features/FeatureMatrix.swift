@@ -74,10 +74,12 @@ public struct FeatureMatrix: Sendable {
     /// from their recipes.
     public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String,
                             syntheticGenerators: Set<String> = [], extras: Bool = false,
-                            omitted: Set<FeatureSelection.VectorBlock> = []) throws -> FeatureMatrix {
+                            omitted: Set<FeatureSelection.VectorBlock> = [], subset: SampleSelection.Subset? = nil) throws -> FeatureMatrix {
         let generators: FeatureSelection.Generators = selection == .train && !syntheticGenerators.isEmpty ? .only(syntheticGenerators.sorted()) : .none
-        return try load(db, FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
-                                             encoderKey: encoderKey, generators: generators, extras: extras, omitted: omitted))
+        var features = FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
+                                        encoderKey: encoderKey, generators: generators, extras: extras, omitted: omitted)
+        features.subset = subset
+        return try load(db, features)
     }
 
     /// Loads every row of a selection into one matrix.

@@ -18,6 +18,8 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
     public var extras = false
     /// Vector blocks left out (for ablations); the layout then gives them 0 columns.
     public var omitted: Set<VectorBlock> = []
+    /// Only a seeded random subset of the rows.
+    public var subset: SampleSelection.Subset?
 
     public enum VectorBlock: String, Sendable, Codable, CaseIterable { case prompt, response, metric }
 
@@ -35,6 +37,6 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
 
     /// The samples, as the store selects them.
     public var samples: SampleSelection {
-        SampleSelection(split: split, includeReal: includeReal, generators: generators, asOfRun: asOfRun)
+        SampleSelection(split: split, includeReal: includeReal, generators: generators, asOfRun: asOfRun, subset: subset)
     }
 }

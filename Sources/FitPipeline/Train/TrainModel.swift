@@ -29,6 +29,8 @@ public struct TrainModel {
         public var cvFolds = 5
         /// The augmentation profile in force, recorded with the checkpoint (see `run`).
         public var profile = "custom"
+        /// Train on a seeded random subset of this many rows (nil: all).
+        public var sampleRows: Int?
 
         public init(dataset: String, encoderKey: String) {
             self.dataset = dataset
@@ -133,7 +135,8 @@ public struct TrainModel {
             let datasetID = try DatasetResolver.require(db, options.dataset).id
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
-                                           omitted: options.omitted)
+                                           omitted: options.omitted,
+                                           subset: options.sampleRows.map { .init(rows: $0, seed: options.training.seed) })
             return (datasetID, f, try Lineage.load(db, dataset: datasetID, sampleIDs: f.sampleIDs),
                     Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }))
         }

@@ -42,11 +42,11 @@ public struct Encoder: Sendable, Equatable {
     /// Every encoder of texts with how many of the texts in use have its vector, and how many
     /// texts are in use.
     public static func textEncoders(_ db: Database) throws -> (encoders: [(encoder: Encoder, covered: Int)], inUse: Int) {
-        let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT text_id) FROM text_in_use") ?? 0
+        let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text WHERE uses > 0") ?? 0
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
                    (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id
-                       AND t.text_id IN (SELECT text_id FROM text_in_use)) AS covered
+                       AND t.text_id IN (SELECT id FROM text WHERE uses > 0)) AS covered
               FROM encoder e WHERE e.kind = 'model' ORDER BY e.id
             """)
         return (try rows.map { (try Encoder(row: $0), $0["covered"] as Int) }, inUse)
@@ -85,16 +85,21 @@ public struct Encoder: Sendable, Equatable {
         return encoder
     }
 
-    /// Model encoders other than `keeping` that no checkpoint uses, with their vector counts:
-    /// what `fitstore gc` may remove.
-    public static func collectable(_ db: Database, keeping key: String) throws -> [(encoder: Encoder, vectors: Int)] {
-        try Row.fetchAll(db, sql: """
-            SELECT e.id, e.key, e.kind, e.dims, (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id) AS vectors
+    /// What `fitstore gc` may remove: built-in encoders other than `keeping` (the model's other
+    /// prefixes, length policies and arithmetic versions), and the encoders named in
+    /// `named` (whatever their source), that no checkpoint uses, with their vector counts.
+    /// An imported or folder encoder is removed only when named.
+    public static func collectable(_ db: Database, keeping key: String, named: [String] = []) throws -> [(encoder: Encoder, vectors: Int)] {
+        let placeholders = Array(repeating: "?", count: named.count).joined(separator: ",")
+        let byName = named.isEmpty ? "0" : "e.name IN (\(placeholders))"
+        return try Row.fetchAll(db, sql: """
+            SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                   (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id) AS vectors
               FROM encoder e
-             WHERE e.kind = 'model' AND e.key <> ?
+             WHERE e.kind = 'model' AND e.key <> ? AND (e.source = 'builtin' OR \(byName))
                AND NOT EXISTS (SELECT 1 FROM checkpoint c WHERE c.encoder_id = e.id)
              ORDER BY e.id
-            """, arguments: [key]).map { (try Encoder(row: $0), $0["vectors"] as Int) }
+            """, arguments: [key] + StatementArguments(named)).map { (try Encoder(row: $0), $0["vectors"] as Int) }
     }
 
     /// Deletes the encoder and its text vectors.

@@ -19,36 +19,33 @@ public struct StoreStats: Sendable {
 
     public var dedupRatio: Double { distinctTexts == 0 ? 1 : Double(textReferences) / Double(distinctTexts) }
 
+    /// Read from the counts the triggers of migration 7 keep (`sample_tally`, `text.uses`):
+    /// a few hundred rows whatever the store's size.
     public static func load(_ db: Database) throws -> StoreStats {
         let splits = try Row.fetchAll(db, sql: """
-            SELECT d.name, s.split, s.origin, COUNT(*), COUNT(s.score)
-              FROM sample s JOIN dataset d ON d.id = s.dataset_id
-             WHERE s.retired_run_id IS NULL
-             GROUP BY d.name, s.split, s.origin ORDER BY d.name, s.split, s.origin
+            SELECT d.name, t.split, t.origin, SUM(t.samples), SUM(t.scored)
+              FROM sample_tally t JOIN dataset d ON d.id = t.dataset_id
+             GROUP BY d.name, t.split, t.origin HAVING SUM(t.samples) > 0 ORDER BY d.name, t.split, t.origin
             """).map { SplitCount(dataset: $0[0], split: $0[1], origin: $0[2], samples: $0[3], scored: $0[4]) }
         let metrics = try Row.fetchAll(db, sql: """
             SELECT d.name, m.name,
-                   COUNT(CASE WHEN s.split = 'train' AND s.origin = 'real' THEN 1 END),
-                   COUNT(CASE WHEN s.split = 'test' THEN 1 END),
-                   COUNT(CASE WHEN s.origin = 'synthetic' THEN 1 END),
-                   AVG(CASE WHEN s.origin = 'real' THEN s.score END)
+                   COALESCE(SUM(CASE WHEN t.split = 'train' AND t.origin = 'real' THEN t.samples END), 0) AS train,
+                   COALESCE(SUM(CASE WHEN t.split = 'test' THEN t.samples END), 0),
+                   COALESCE(SUM(CASE WHEN t.origin = 'synthetic' THEN t.samples END), 0),
+                   SUM(CASE WHEN t.origin = 'real' THEN t.score_sum END) / NULLIF(SUM(CASE WHEN t.origin = 'real' THEN t.scored END), 0)
               FROM metric m JOIN dataset d ON d.id = m.dataset_id
-              LEFT JOIN sample s ON s.metric_id = m.id AND s.retired_run_id IS NULL
-             GROUP BY m.id ORDER BY d.name, 3 DESC, m.name
+              LEFT JOIN sample_tally t ON t.metric_id = m.id
+             GROUP BY m.id ORDER BY d.name, train DESC, m.name
             """).map { MetricCount(dataset: $0[0], metric: $0[1], train: $0[2], test: $0[3], synthetic: $0[4], meanScore: $0[5]) }
-        let references = try Int.fetchOne(db, sql: """
-            SELECT (SELECT COUNT(prompt_text_id) + COUNT(response_text_id) + COUNT(system_text_id)
-                      FROM sample WHERE retired_run_id IS NULL)
-                 + (SELECT COUNT(name_text_id) + COUNT(definition_text_id) FROM metric)
-            """) ?? 0
+        let texts = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(uses), 0), COUNT(CASE WHEN uses > 0 THEN 1 END), COUNT(*) FROM text")
         return StoreStats(
             schemaVersion: try Migrator.currentVersion(db),
             datasets: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dataset") ?? 0,
             runs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") ?? 0,
             splits: splits, metrics: metrics,
-            textReferences: references,
-            distinctTexts: try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT text_id) FROM text_in_use") ?? 0,
-            storedTexts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text") ?? 0,
+            textReferences: texts?[0] ?? 0,
+            distinctTexts: texts?[1] ?? 0,
+            storedTexts: texts?[2] ?? 0,
             textVectors: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text_embedding") ?? 0,
             metricVectors: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric_embedding") ?? 0)
     }

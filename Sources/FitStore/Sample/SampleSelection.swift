@@ -13,45 +13,67 @@ public struct SampleSelection: Sendable, Codable, Equatable {
         case only([String])
     }
 
+    /// A seeded random subset of the selected rows, of at most `rows` rows.
+    public struct Subset: Sendable, Codable, Equatable {
+        public var rows: Int
+        public var seed: UInt64
+        public init(rows: Int, seed: UInt64) { self.rows = rows; self.seed = seed }
+    }
+
     public var split: Split
     public var includeReal: Bool
     public var generators: Generators
     /// Only samples that existed after this run: written at or before it and not yet retired.
     public var asOfRun: Int64?
+    /// Only a seeded random subset (the same rows for the same seed and store).
+    public var subset: Subset?
 
-    public init(split: Split, includeReal: Bool = true, generators: Generators = .none, asOfRun: Int64? = nil) {
+    public init(split: Split, includeReal: Bool = true, generators: Generators = .none, asOfRun: Int64? = nil, subset: Subset? = nil) {
         self.split = split
         self.includeReal = includeReal
         self.generators = generators
         self.asOfRun = asOfRun
+        self.subset = subset
     }
 
     /// The SQL condition on `sample s` and its arguments (the data set id comes first).
     func condition(dataset: Int64) -> (sql: String, arguments: StatementArguments) {
-        var clauses = ["s.dataset_id = ?"]
+        let (base, arguments) = baseCondition(dataset: dataset, alias: "s")
+        guard let subset else { return (base, StatementArguments(arguments)) }
+        // The subset: the selected ids ordered by a seeded multiplicative hash.
+        let (inner, innerArguments) = baseCondition(dataset: dataset, alias: "u")
+        let sql = base + """
+             AND s.id IN (SELECT u.id FROM sample u WHERE \(inner)
+                           ORDER BY (u.id * 2654435761 + ?) % 4294967311 LIMIT ?)
+            """
+        return (sql, StatementArguments(arguments + innerArguments + [Int64(subset.seed % (1 << 31)), subset.rows]))
+    }
+
+    private func baseCondition(dataset: Int64, alias a: String) -> (String, [any DatabaseValueConvertible]) {
+        var clauses = ["\(a).dataset_id = ?"]
         var arguments: [any DatabaseValueConvertible] = [dataset]
         if split != .all {
-            clauses.append("s.split = ?")
+            clauses.append("\(a).split = ?")
             arguments.append(split.rawValue)
         }
         if let asOfRun {
-            clauses.append("s.run_id <= ? AND (s.retired_run_id IS NULL OR s.retired_run_id > ?)")
+            clauses.append("\(a).run_id <= ? AND (\(a).retired_run_id IS NULL OR \(a).retired_run_id > ?)")
             arguments += [asOfRun, asOfRun]
         } else {
-            clauses.append("s.retired_run_id IS NULL")
+            clauses.append("\(a).retired_run_id IS NULL")
         }
         var origins: [String] = []
-        if includeReal { origins.append("s.origin = 'real'") }
+        if includeReal { origins.append("\(a).origin = 'real'") }
         switch generators {
         case .none: break
-        case .all: origins.append("s.origin = 'synthetic'")
+        case .all: origins.append("\(a).origin = 'synthetic'")
         case .only(let names) where !names.isEmpty:
-            origins.append("s.generator IN (\(names.map { _ in "?" }.joined(separator: ",")))")
+            origins.append("\(a).generator IN (\(names.map { _ in "?" }.joined(separator: ",")))")
             arguments += names.sorted()
         case .only: break
         }
         clauses.append(origins.isEmpty ? "0" : "(" + origins.joined(separator: " OR ") + ")")
-        return (clauses.joined(separator: " AND "), StatementArguments(arguments))
+        return (clauses.joined(separator: " AND "), arguments)
     }
 
     /// How many samples the selection holds.

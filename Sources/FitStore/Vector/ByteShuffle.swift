@@ -10,7 +10,18 @@ enum ByteShuffle {
 
     static func unshuffle(_ bytes: UnsafeRawBufferPointer, elementSize: Int, into out: UnsafeMutableRawBufferPointer) {
         let count = bytes.count / elementSize
-        for e in 0..<count {
+        var start = 0
+        if elementSize == 2 {
+            // Two byte planes into little-endian 16-bit values, 16 at a time (most vectors are
+            // float16: this was most of a decode).
+            while start + 16 <= count {
+                let lo = SIMD16<UInt16>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: start, as: SIMD16<UInt8>.self))
+                let hi = SIMD16<UInt16>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: count + start, as: SIMD16<UInt8>.self))
+                out.storeBytes(of: lo | hi &<< 8, toByteOffset: start * 2, as: SIMD16<UInt16>.self)
+                start += 16
+            }
+        }
+        for e in start..<count {
             for b in 0..<elementSize { out[e * elementSize + b] = bytes[b * count + e] }
         }
     }

@@ -178,7 +178,23 @@ public enum VectorCodec {
             case .float32:
                 (0..<header.dims).map { Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
             case .float16:
-                (0..<header.dims).map { Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))) }
+                [Float](unsafeUninitializedCapacity: header.dims) { out, initialized in
+                    // Eight at a time: with F16C one instruction converts them.
+                    var i = 0
+                    #if _endian(little)
+                    while i + 8 <= header.dims {
+                        let bits = src.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<UInt16>.self)
+                        let wide = SIMD8<Float>(unsafeBitCast(bits, to: SIMD8<Float16>.self))
+                        UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: wide, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    #endif
+                    while i < header.dims {
+                        out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+                        i += 1
+                    }
+                    initialized = header.dims
+                }
             }
         }
         // A well-formed blob can still hold NaN or infinity (written by something else):

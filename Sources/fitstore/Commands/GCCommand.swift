@@ -7,9 +7,9 @@ import Foundation
 struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove the vectors of model encoders other than the active one, then compact the file.",
+        abstract: "Remove the vectors of the built-in model's other settings (and of encoders you name), then compact the file.",
         discussion: """
-            The active encoder is chosen by the same options as `fitstore embed`. Given vectors (a data set's own .npy) and encoders that a checkpoint uses are always kept. --dry-run shows what would go.
+            Kept always: the active encoder (chosen by the same options as `fitstore embed`), encoders that a checkpoint uses, given vectors (a data set's own .npy), and imported or folder encoders unless named with --remove. Removed: vectors of the built-in model under other prefixes, length policies or arithmetic versions. The file is then compacted when it has free pages, even when nothing was removed. --dry-run shows what would go.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -18,13 +18,19 @@ struct GCCommand: ParsableCommand {
     @Flag(help: "Only list what would be removed.")
     var dryRun = false
 
+    @Option(name: .customLong("remove"), help: ArgumentHelp("Also remove this named encoder's vectors (repeatable).", valueName: "name"))
+    var remove: [String] = []
+
     func run() throws {
         let store = try storeOptions.open()
         let key = try encoder.encoderKey(in: store)
-        let report = try GarbageCollect(store: store).run(keeping: key, dryRun: dryRun)
+        let report = try GarbageCollect(store: store).run(keeping: key, removing: remove, dryRun: dryRun)
         for (name, vectors) in report.encoders {
             print("\(dryRun ? "would remove" : "removed") \(vectors) vectors of encoder \(name)")
         }
-        if report.encoders.isEmpty { print("nothing to remove: only the active encoder \(key) has vectors") }
+        if report.encoders.isEmpty { print("no vectors to remove (kept: \(key), named and checkpointed encoders)") }
+        if let (before, after) = report.compacted {
+            print(String(format: "compacted the file: %.1f MB -> %.1f MB", Double(before) / 1e6, Double(after) / 1e6))
+        }
     }
 }

@@ -18,6 +18,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Folds of the cross-validation on real rows, grouped by item (0: none).")
     var cvFolds: Int = 5
 
+    @Option(help: ArgumentHelp("Train on a seeded random subset of this many rows (the same rows for the same --seed): for very large stores.", valueName: "n"))
+    var sampleRows: Int?
+
     @Option(help: ArgumentHelp("Extra features after the vectors: cosines between prompt, response and metric vectors, and log lengths. on, off or auto (on for boosted, off for seed).", valueName: "on|off|auto"))
     var extras: String = "auto"
 
@@ -58,6 +61,7 @@ struct TrainingArguments: ParsableArguments {
         }
         guard ["on", "off", "auto"].contains(extras) else { throw ValidationError("--extras takes on, off or auto") }
         guard cvFolds == 0 || cvFolds >= 2 else { throw ValidationError("--cv-folds must be 0 (none) or at least 2") }
+        if let sampleRows, sampleRows < 10 { throw ValidationError("--sample-rows must be at least 10") }
         guard trees >= 1, treeLearningRate > 0, leaves >= 2, leaves <= 4096, (0...1).contains(featureFraction), featureFraction > 0,
               (0...1).contains(rowFraction), rowFraction > 0, minLeafRows >= 1 else {
             throw ValidationError("need --trees >= 1, --tree-learning-rate > 0, 2 <= --leaves <= 4096, 0 < --feature-fraction <= 1, 0 < --row-fraction <= 1, --min-leaf-rows >= 1")
@@ -74,6 +78,7 @@ struct TrainingArguments: ParsableArguments {
         var o = TrainModel.Options(dataset: dataset, encoderKey: encoderKey)
         o.model = model
         o.cvFolds = cvFolds
+        o.sampleRows = sampleRows
         o.omitted = Set(omit.split(separator: ",").compactMap { FeatureSelection.VectorBlock(rawValue: String($0)) })
         o.extras = extras == "auto" ? nil : extras == "on"
         o.boosting.trees = trees
