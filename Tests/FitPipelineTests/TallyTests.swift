@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import Testing
 
-/// The counts the triggers keep (`sample_tally`, `text.uses`) equal what counting the rows
+/// The counts the triggers keep (`sample_tally`, `text_use`) equal what counting the rows
 /// gives, through every way rows change: ingest, a changed file that retires rows,
 /// augmentation, children retired with their parents, a drop, a metric definition change.
 @Suite struct TallyTests {
@@ -20,16 +20,16 @@ import Testing
                  WHERE retired_run_id IS NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
                 """).map { "\($0)" }
             #expect(kept == counted, "\(step): sample_tally differs from the rows")
-            let inUse = try Int64.fetchAll(db, sql: "SELECT id FROM text WHERE uses > 0 ORDER BY id")
+            let inUse = try Int64.fetchAll(db, sql: "SELECT text_id FROM text_use WHERE uses > 0 ORDER BY text_id")
             let viewed = try Int64.fetchAll(db, sql: "SELECT DISTINCT text_id FROM text_in_use ORDER BY text_id")
-            #expect(inUse == viewed, "\(step): text.uses disagrees with text_in_use")
-            let uses = try Int.fetchOne(db, sql: "SELECT SUM(uses) FROM text") ?? 0
+            #expect(inUse == viewed, "\(step): text_use disagrees with text_in_use")
+            let uses = try Int.fetchOne(db, sql: "SELECT SUM(uses) FROM text_use") ?? 0
             let references = try Int.fetchOne(db, sql: """
                 SELECT (SELECT COUNT(prompt_text_id) + COUNT(response_text_id) + COUNT(system_text_id) FROM sample WHERE retired_run_id IS NULL)
                      + (SELECT COUNT(name_text_id) + COUNT(definition_text_id) FROM metric)
                 """) ?? 0
-            #expect(uses == references, "\(step): text.uses sums to \(uses), the rows refer to texts \(references) times")
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text WHERE uses < 0") == 0)
+            #expect(uses == references, "\(step): text_use sums to \(uses), the rows refer to texts \(references) times")
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text_use WHERE uses < 0") == 0)
         }
     }
 

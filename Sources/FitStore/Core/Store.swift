@@ -30,6 +30,9 @@ public final class Store: Sendable {
             // of its time copying pages out of the kernel (bench/scale's export). 256 MB of
             // the file at most, so that mapped pages do not make memory grow with the store.
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // A page cache of 64 MB: one ingest or augment transaction writes hundreds of MB,
+            // and with SQLite's 8 MB default it spilled dirty pages to the log again and again.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
             trace?.install(on: db)
         }
         do {

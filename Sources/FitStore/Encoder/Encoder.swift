@@ -42,11 +42,11 @@ public struct Encoder: Sendable, Equatable {
     /// Every encoder of texts with how many of the texts in use have its vector, and how many
     /// texts are in use.
     public static func textEncoders(_ db: Database) throws -> (encoders: [(encoder: Encoder, covered: Int)], inUse: Int) {
-        let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text WHERE uses > 0") ?? 0
+        let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text_use WHERE uses > 0") ?? 0
         let rows = try Row.fetchAll(db, sql: """
             SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
                    (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id
-                       AND t.text_id IN (SELECT id FROM text WHERE uses > 0)) AS covered
+                       AND t.text_id IN (SELECT text_id FROM text_use WHERE uses > 0)) AS covered
               FROM encoder e WHERE e.kind = 'model' ORDER BY e.id
             """)
         return (try rows.map { (try Encoder(row: $0), $0["covered"] as Int) }, inUse)

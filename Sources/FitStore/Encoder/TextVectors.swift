@@ -12,7 +12,7 @@ public struct TextVectors {
     public static func missingTotals(_ db: Database, key: String) throws -> (texts: Int, bytes: Int) {
         let row = try Row.fetchOne(db, sql: """
             SELECT COUNT(*), COALESCE(SUM(t.bytes), 0) FROM text t
-             WHERE t.uses > 0
+             WHERE t.id IN (SELECT text_id FROM text_use WHERE uses > 0)
                AND NOT EXISTS (SELECT 1 FROM text_embedding e
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
             """, arguments: [key])
@@ -23,7 +23,7 @@ public struct TextVectors {
     public static func missing(_ db: Database, key: String, limit: Int) throws -> [(id: Int64, body: String)] {
         try Row.fetchAll(db, sql: """
             SELECT t.id, t.body FROM text t
-             WHERE t.uses > 0
+             WHERE t.id IN (SELECT text_id FROM text_use WHERE uses > 0)
                AND NOT EXISTS (SELECT 1 FROM text_embedding e
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
              ORDER BY t.bytes, t.id
@@ -36,7 +36,7 @@ public struct TextVectors {
     public static func forEachMissing(_ db: Database, key: String, _ body: (Int64, String, String) throws -> Void) throws {
         let cursor = try Row.fetchCursor(db, sql: """
             SELECT t.id, t.sha256, t.body FROM text t
-             WHERE t.uses > 0
+             WHERE t.id IN (SELECT text_id FROM text_use WHERE uses > 0)
                AND NOT EXISTS (SELECT 1 FROM text_embedding e
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
              ORDER BY t.id

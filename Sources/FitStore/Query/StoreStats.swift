@@ -19,7 +19,7 @@ public struct StoreStats: Sendable {
 
     public var dedupRatio: Double { distinctTexts == 0 ? 1 : Double(textReferences) / Double(distinctTexts) }
 
-    /// Read from the counts the triggers of migration 7 keep (`sample_tally`, `text.uses`):
+    /// Read from the counts the triggers of migration 7 keep (`sample_tally`, `text_use`):
     /// a few hundred rows whatever the store's size.
     public static func load(_ db: Database) throws -> StoreStats {
         let splits = try Row.fetchAll(db, sql: """
@@ -37,7 +37,9 @@ public struct StoreStats: Sendable {
               LEFT JOIN sample_tally t ON t.metric_id = m.id
              GROUP BY m.id ORDER BY d.name, train DESC, m.name
             """).map { MetricCount(dataset: $0[0], metric: $0[1], train: $0[2], test: $0[3], synthetic: $0[4], meanScore: $0[5]) }
-        let texts = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(uses), 0), COUNT(CASE WHEN uses > 0 THEN 1 END), COUNT(*) FROM text")
+        let texts = try Row.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(uses), 0), COUNT(CASE WHEN uses > 0 THEN 1 END), (SELECT COUNT(*) FROM text) FROM text_use
+            """)
         return StoreStats(
             schemaVersion: try Migrator.currentVersion(db),
             datasets: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dataset") ?? 0,
