@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitStore
+import Foundation
 
 @main
 struct Fitstore: ParsableCommand {
@@ -20,4 +21,20 @@ struct Fitstore: ParsableCommand {
             """,
         version: FitstoreVersion.string,
         subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
+
+    /// Parses and runs the command; an error is said in words (`ErrorWords`), and a store
+    /// this process created for a command that failed is removed.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if !(error is CleanExit) { CreatedStore.removeIfEmpty() }
+            if let words = ErrorWords.message(for: error) {
+                FileHandle.standardError.write(Data("Error: \(words)\n".utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -60,11 +60,30 @@ public struct NegativeSampler: Sendable {
 
     /// `metricsByDistance[m]`: the other metrics ordered from farthest to nearest.
     public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]]) -> [SyntheticSpec] {
-        guard parents.count >= 2 else { return [] }
-        // (metric, item) pairs with a real label: a negative must never claim one of them.
-        let labelled = Set(parents.map { "\($0.metric)\u{1F}\($0.item)" })
-        func free(_ metric: String, _ item: String) -> Bool { !labelled.contains("\(metric)\u{1F}\(item)") }
         var out: [SyntheticSpec] = []
+        generate(parents, metricsByDistance: metricsByDistance) { out.append($0) }
+        return out
+    }
+
+    /// 64 bits of a (metric, item) pair: what the sampler remembers of every real label
+    /// (8 bytes a real row, where the pairs as strings took ten times that). A collision can
+    /// only make it skip a candidate, never claim a labelled pair.
+    static func pairKey(_ metric: String, _ item: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in metric.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        h = (h ^ 0x1F) &* 0x100_0000_01b3
+        for byte in item.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The same rows, handed to `emit` one at a time as they are made (a million of them
+    /// need not be held at once).
+    public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]],
+                         emit: (SyntheticSpec) throws -> Void) rethrows {
+        guard parents.count >= 2 else { return }
+        // (metric, item) pairs with a real label: a negative must never claim one of them.
+        let labelled = Set(parents.map { Self.pairKey($0.metric, $0.item) })
+        func free(_ metric: String, _ item: String) -> Bool { !labelled.contains(Self.pairKey(metric, item)) }
         for band in bands where band.count > 0 {
             let perParent = Double(band.count) / Double(parents.count)
             for (index, p) in parents.enumerated() {
@@ -87,11 +106,11 @@ public struct NegativeSampler: Sendable {
                             if parents[other].metric != p.metric && free(p.metric, parents[other].item) { pick = other; break }
                         }
                         guard let other = pick else { continue }
-                        out.append(SyntheticSpec(generator: Self.generator(.shuffle), version: Self.version,
+                        try emit(SyntheticSpec(generator: Self.generator(.shuffle), version: Self.version,
                                                  parents: [p.id, parents[other].id], metric: p.metric, score: label,
                                                  parameters: params, seed: rowSeed))
                     case .noise:
-                        out.append(SyntheticSpec(generator: Self.generator(.noise), version: Self.version, parents: [p.id],
+                        try emit(SyntheticSpec(generator: Self.generator(.noise), version: Self.version, parents: [p.id],
                                                  metric: p.metric, score: label, parameters: params, seed: rowSeed))
                     case .metricSwap:
                         guard let ordered = metricsByDistance[p.metric], !ordered.isEmpty else { continue }
@@ -100,13 +119,12 @@ public struct NegativeSampler: Sendable {
                         let pool = ordered[min(lo, ordered.count - 1)..<min(hi, ordered.count)].filter { free($0, p.item) }
                         guard !pool.isEmpty else { continue }
                         let metric = pool[Int(rng.next() % UInt64(pool.count))]
-                        out.append(SyntheticSpec(generator: Self.generator(.metricSwap), version: Self.version, parents: [p.id],
+                        try emit(SyntheticSpec(generator: Self.generator(.metricSwap), version: Self.version, parents: [p.id],
                                                  metric: metric, score: label, parameters: params, seed: rowSeed))
                     }
                 }
             }
         }
-        return out
     }
 }
 

@@ -2,6 +2,7 @@ import FitAugment
 import FitFormats
 import FitStore
 import Foundation
+import GRDB
 
 /// `fitstore augment`: writes the seed's synthetic rows into the store with their
 /// provenance (generator, version, parameters, parents, seed, run), incrementally.
@@ -52,89 +53,104 @@ public struct Augment {
 
     public init(store: Store) { self.store = store }
 
+    /// Raised inside the transaction when a run would write nothing: it is rolled back, so a
+    /// rerun with the same settings leaves no trace.
+    private struct NothingNew: Error {}
+
     public func run(_ options: Options) throws -> Report {
         var report = Report()
-        try store.write { db in
-            let datasetID = try DatasetResolver.require(db, options.dataset).id
-            let metricIDs = try Metric.listedIDs(db, dataset: datasetID)
-            let relations: MetricRelations?
-            if let file = options.relationsFile {
-                relations = try MetricRelations.load(file, metrics: Set(metricIDs.keys))
-            } else {
-                relations = try MetricRelations.builtIn(for: Set(metricIDs.keys))
-            }
-            report.relations = relations?.source
-            let stored = try SyntheticSamples.parents(db, dataset: datasetID)
-            let parents = stored.map { ParentSample(id: $0.id, metric: $0.metric, score: $0.score, item: $0.item) }
-            let texts = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
-
-            var specs: [SyntheticSpec] = []
-            if let relations {
-                if options.stages.contains(.opposite) {
-                    var opposite = options.opposite
-                    opposite.seed = options.seed
-                    specs += opposite.generate(parents, relations: relations)
-                }
-                if options.stages.contains(.substitutable) {
-                    var substitutable = SubstitutableMetricAugmenter()
-                    substitutable.maxScore = options.substituteMaxScore
-                    specs += substitutable.generate(parents, relations: relations)
-                }
-            } else {
-                if options.stages.contains(.opposite) || options.stages.contains(.substitutable) {
-                    report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
-                }
-            }
-            if options.stages.contains(.negative) {
-                let encoderID = try options.encoderKey.flatMap { try Encoder.keyed(db, $0)?.id }
-                let (vectors, _) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
-                var byDistance: [String: [String]] = [:]
-                let named: [(String, [Float])] = metricIDs.compactMap { name, id in vectors[id].map { (name, $0) } }
-                for (a, va) in named {
-                    var scored: [(name: String, cosine: Float)] = []
-                    for (b, vb) in named where b != a { scored.append((b, VectorMath.cosine(va, vb) ?? 0)) }
-                    scored.sort { $0.cosine != $1.cosine ? $0.cosine < $1.cosine : $0.name < $1.name }
-                    byDistance[a] = scored.map(\.name)
-                }
-                if byDistance.isEmpty {
-                    report.skipped.append("no metric vectors (given or embedded): stage 3 makes no metric-swap rows")
-                }
-                var sampler = NegativeSampler(seed: options.seed)
-                sampler.bands = [
-                    .init(name: "low", count: options.lowCount, low: options.lowBand.lowerBound, high: options.lowBand.upperBound,
-                          sigma: options.lowSigma, farQuantiles: 0...0.25),
-                    .init(name: "mid", count: options.midCount, low: options.midBand.lowerBound, high: options.midBand.upperBound,
-                          sigma: options.midSigma, farQuantiles: 0.25...0.5),
-                ]
-                specs += sampler.generate(parents, metricsByDistance: byDistance)
-            }
-            let existing = try SyntheticSamples.activeKeys(db, dataset: datasetID)
-            let fresh = specs.filter { !existing.contains($0.key) && metricIDs[$0.metric] != nil }
-            let orphaned = try SyntheticSamples.orphanCount(db, dataset: datasetID)
-            guard !fresh.isEmpty || orphaned > 0 else { return }
-
-            struct Parameters: Encodable {
-                let dataset: String; let relations: String?; let stages: [String]; let seed: UInt64; let low_count: Int; let mid_count: Int
-            }
-            let runID = try RunLedger.begin(db, kind: "augment", parameters: Parameters(
-                dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed,
-                low_count: options.lowCount, mid_count: options.midCount))
-            report.runID = runID
-            report.retired = try SyntheticSamples.retireOrphans(db, dataset: datasetID, run: runID)
-            let recipes = fresh.compactMap { spec -> SyntheticSamples.Recipe? in
-                // A shuffle row takes its texts from its second parent, its metric from the first.
-                let source = spec.generator == NegativeSampler.generator(.shuffle) ? spec.parents[1] : spec.parents[0]
-                guard let t = texts[source], let metric = metricIDs[spec.metric] else { return nil }
-                report.added[spec.generator, default: 0] += 1
-                return SyntheticSamples.Recipe(
-                    key: spec.key, metric: metric, prompt: t.prompt, response: t.response, system: t.system, score: spec.score,
-                    digest: SHA256.digest(spec.key + "|\(spec.score)").hexString, generator: spec.generator, version: spec.version,
-                    parameters: spec.parameters, seed: spec.seed, parents: spec.parents)
-            }
-            try SyntheticSamples.insert(db, dataset: datasetID, recipes, run: runID)
-            try RunLedger.finish(db, run: runID, counts: report.added.merging(["retired": report.retired]) { $1 })
+        do {
+            try store.write { db in try generate(db, options, into: &report) }
+        } catch is NothingNew {
+            report.runID = nil
+            report.added = [:]
+            report.retired = 0
         }
         return report
+    }
+
+    /// Generates every stage's rows and writes them as they come (memory holds the real rows
+    /// the generators draw from, never the synthetic ones).
+    private func generate(_ db: Database, _ options: Options, into report: inout Report) throws {
+        let datasetID = try DatasetResolver.require(db, options.dataset).id
+        let metricIDs = try Metric.listedIDs(db, dataset: datasetID)
+        let relations: MetricRelations?
+        if let file = options.relationsFile {
+            relations = try MetricRelations.load(file, metrics: Set(metricIDs.keys))
+        } else {
+            relations = try MetricRelations.builtIn(for: Set(metricIDs.keys))
+        }
+        report.relations = relations?.source
+        let stored = try SyntheticSamples.parents(db, dataset: datasetID)  // sorted by id
+        let parents = stored.map { ParentSample(id: $0.id, metric: $0.metric, score: $0.score, item: $0.item) }
+        func parent(_ id: Int64) -> SyntheticSamples.Parent? {
+            var lo = 0, hi = stored.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if stored[mid].id < id { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < stored.count && stored[lo].id == id ? stored[lo] : nil
+        }
+
+        struct Parameters: Encodable {
+            let dataset: String; let relations: String?; let stages: [String]; let seed: UInt64; let low_count: Int; let mid_count: Int
+        }
+        let runID = try RunLedger.begin(db, kind: "augment", parameters: Parameters(
+            dataset: options.dataset, relations: relations?.source, stages: options.stages.map(\.rawValue).sorted(), seed: options.seed,
+            low_count: options.lowCount, mid_count: options.midCount))
+        report.runID = runID
+        report.retired = try SyntheticSamples.retireOrphans(db, dataset: datasetID, run: runID)
+        let writer = try SyntheticSamples.Writer(db, dataset: datasetID, run: runID)
+        func write(_ spec: SyntheticSpec) throws {
+            // A shuffle row takes its texts from its second parent, its metric from the first.
+            let source = spec.generator == NegativeSampler.generator(.shuffle) ? spec.parents[1] : spec.parents[0]
+            guard let t = parent(source), let metric = metricIDs[spec.metric] else { return }
+            let recipe = SyntheticSamples.Recipe(
+                key: spec.key, metric: metric, prompt: t.prompt, response: t.response, system: t.system, score: spec.score,
+                digest: SHA256.digest(spec.key + "|\(spec.score)").hexString, generator: spec.generator, version: spec.version,
+                parameters: spec.parameters, seed: spec.seed, parents: spec.parents)
+            if try writer.insert(db, recipe) { report.added[spec.generator, default: 0] += 1 }
+        }
+
+        if let relations {
+            if options.stages.contains(.opposite) {
+                var opposite = options.opposite
+                opposite.seed = options.seed
+                for spec in opposite.generate(parents, relations: relations) { try write(spec) }
+            }
+            if options.stages.contains(.substitutable) {
+                var substitutable = SubstitutableMetricAugmenter()
+                substitutable.maxScore = options.substituteMaxScore
+                for spec in substitutable.generate(parents, relations: relations) { try write(spec) }
+            }
+        } else if options.stages.contains(.opposite) || options.stages.contains(.substitutable) {
+            report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
+        }
+        if options.stages.contains(.negative) {
+            let encoderID = try options.encoderKey.flatMap { try Encoder.keyed(db, $0)?.id }
+            let (vectors, _) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
+            var byDistance: [String: [String]] = [:]
+            let named: [(String, [Float])] = metricIDs.compactMap { name, id in vectors[id].map { (name, $0) } }
+            for (a, va) in named {
+                var scored: [(name: String, cosine: Float)] = []
+                for (b, vb) in named where b != a { scored.append((b, VectorMath.cosine(va, vb) ?? 0)) }
+                scored.sort { $0.cosine != $1.cosine ? $0.cosine < $1.cosine : $0.name < $1.name }
+                byDistance[a] = scored.map(\.name)
+            }
+            if byDistance.isEmpty {
+                report.skipped.append("no metric vectors (given or embedded): stage 3 makes no metric-swap rows")
+            }
+            var sampler = NegativeSampler(seed: options.seed)
+            sampler.bands = [
+                .init(name: "low", count: options.lowCount, low: options.lowBand.lowerBound, high: options.lowBand.upperBound,
+                      sigma: options.lowSigma, farQuantiles: 0...0.25),
+                .init(name: "mid", count: options.midCount, low: options.midBand.lowerBound, high: options.midBand.upperBound,
+                      sigma: options.midSigma, farQuantiles: 0.25...0.5),
+            ]
+            try sampler.generate(parents, metricsByDistance: byDistance, emit: write)
+        }
+        guard !report.added.isEmpty || report.retired > 0 else { throw NothingNew() }
+        try RunLedger.finish(db, run: runID, counts: report.added.merging(["retired": report.retired]) { $1 })
     }
 
     /// The generators that have active rows in a data set, by name.

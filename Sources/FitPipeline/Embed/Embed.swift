@@ -66,7 +66,7 @@ public struct Embed {
         let key = try Self.encoderKey(options)
         var report = Report(encoderKey: key)
         let (missing, missingBytes) = try store.read { try TextVectors.missingTotals($0, key: key) }
-        report.interruptedRunsMarked = try store.write { try RunLedger.markInterrupted($0, kind: "embed") }
+        report.interruptedRunsMarked = try store.write { try RunLedger.sweep($0) }
         guard missing > 0 else { return report }
         if let imported = options.imported {
             throw PipelineError.vectorsToImport(encoder: imported.name, texts: missing)
@@ -89,6 +89,15 @@ public struct Embed {
             return (runID, TextVectors(encoder: encoder.id))
         }
         report.runID = runID
+        return try store.failingRun(runID) {
+            try embedMissing(embedder: embedder, vectors: vectors, run: runID, key: key, missing: missing,
+                             missingBytes: missingBytes, target: target, options: options, report: report, started: started)
+        }
+    }
+
+    private func embedMissing(embedder: TextEmbedder, vectors: TextVectors, run runID: Int64, key: String, missing: Int,
+                              missingBytes: Int, target: Int, options: Options, report: Report, started: Date) throws -> Report {
+        var report = report
         var batches = 0
         var bytesDone = 0
         // Progress in bytes of text: later batches hold longer texts (they are sorted by

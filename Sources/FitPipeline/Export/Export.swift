@@ -56,7 +56,11 @@ public struct Export {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
             + (cvFolds > 0 ? ["fold.npy"] : [])
-        let url = { (name: String) in directory.appendingPathComponent(name) }
+        // Every file is written under a temporary name and renamed when all are complete: a
+        // killed export never leaves a file under a final name.
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let url = { (name: String) in directory.appendingPathComponent(".\(name).\(pid).part") }
+        let final = { (name: String) in directory.appendingPathComponent(name) }
         do {
             return try store.read { db in
                 let reader = try FeatureReader(db, selection: selection)
@@ -93,8 +97,13 @@ public struct Export {
                 try tensors.write(y)
                 try tensors.write(ids)
                 try tensors.write(metrics)
-                try tensors.write(splits.map { UInt8(Self.splitNames.firstIndex(of: $0)!) })
-                try tensors.write(origin.map { originCode[$0]! })
+                try tensors.write(try splits.map { split in
+                    guard let code = Self.splitNames.firstIndex(of: split) else {
+                        throw StoreError.damaged(table: "sample", row: "split '\(split)'", reason: "not a split")
+                    }
+                    return UInt8(code)
+                })
+                try tensors.write(origin.map { originCode[$0] ?? 0 })
                 try tensors.close()
                 let yWriter = try NpyStreamWriter(url: url("y.npy"), type: .float32, columns: nil)
                 try yWriter.append(float32: y)
@@ -135,6 +144,10 @@ public struct Export {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 try encoder.encode(manifest).write(to: url("manifest.json"))
                 let bytes = names.compactMap { try? FileManager.default.attributesOfItem(atPath: url($0).path)[.size] as? Int }.reduce(0, +)
+                for name in names {
+                    if FileManager.default.fileExists(atPath: final(name).path) { try FileManager.default.removeItem(at: final(name)) }
+                    try FileManager.default.moveItem(at: url(name), to: final(name))
+                }
                 return Report(rows: n, columns: w, bytes: bytes, seconds: Date().timeIntervalSince(started), digest: digest,
                               directory: directory.path, files: names)
             }

@@ -14,6 +14,8 @@ public struct Predict {
         /// Counts per integer bin 0...10.
         public var histogram: [Int]
         public var outPath: String
+        /// False when the store was opened read-only: the file is written, the store is not.
+        public var stored = true
     }
 
     let store: Store
@@ -44,21 +46,30 @@ public struct Predict {
             throw PipelineError.featureWidthMismatch(checkpoint: checkpointID, expected: model.inputs, got: features.width)
         }
         let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
-        try store.write { db in
-            let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
-            try Predictions.upsert(db, checkpoint: checkpointID, Array(zip(features.sampleIDs, scores)), run: runID)
-            try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
-        }
         // ID = 1-based record position in test_data.json.
         var lines = ["ID,score"]
         for (position, score) in zip(features.positions, scores).sorted(by: { ($0.0 ?? 0) < ($1.0 ?? 0) }) {
             lines.append("\((position ?? 0) + 1),\(String(format: "%.4f", score))")
         }
-        try (lines.joined(separator: "\n") + "\n").write(to: out, atomically: true, encoding: .utf8)
+        // The file first, under a temporary name: a run is 'succeeded' only once its
+        // predictions are stored and the submission is in place.
+        let staged = try OutputFile(out)
+        try staged.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        var stored = false
+        if store.access == .readWrite {
+            try store.write { db in
+                let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
+                try Predictions.upsert(db, checkpoint: checkpointID, Array(zip(features.sampleIDs, scores)), run: runID)
+                try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
+            }
+            stored = true
+        }
+        try staged.commit()
         let mean = scores.reduce(0, +) / Float(max(1, scores.count))
         let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(max(1, scores.count))).squareRoot()
         var histogram = [Int](repeating: 0, count: 11)
         for s in scores { histogram[min(10, max(0, Int(s.rounded())))] += 1 }
-        return Report(checkpointID: checkpointID, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram, outPath: out.path)
+        return Report(checkpointID: checkpointID, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram,
+                      outPath: out.path, stored: stored)
     }
 }

@@ -124,9 +124,11 @@ public struct TrainModel {
                                                                  "model": options.model.rawValue, "profile": options.profile,
                                                                  "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
         }
-        let fitted = try fit(plan)
-        let checkpointID = try save(plan, fitted, run: runID)
-        return report(plan, run: runID, checkpoint: checkpointID, evaluation: fitted.evaluation, started: started, reused: false)
+        let (checkpointID, evaluation) = try store.failingRun(runID) {
+            let fitted = try fit(plan)
+            return (try save(plan, fitted, run: runID), fitted.evaluation)
+        }
+        return report(plan, run: runID, checkpoint: checkpointID, evaluation: evaluation, started: started, reused: false)
     }
 
     /// Reads the training rows and fixes the settings and their digest.

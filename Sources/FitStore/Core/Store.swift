@@ -53,10 +53,14 @@ public final class Store: Sendable {
                 let pool = try DatabasePool(path: path, configuration: config)
                 writer = pool
                 try migrator.migrate(pool, path: path, upTo: schemaVersion)
+                // Runs whose process is gone (killed, crashed) stop looking live.
+                if try pool.read({ try Migrator.currentVersion($0) }) >= 8 {
+                    try pool.write { try RunLedger.sweep($0) }
+                }
             case .readOnly:
                 guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
                 config.readonly = true
-                let queue = try DatabaseQueue(path: path, configuration: config)
+                let queue = try DatabaseQueue(path: Self.readablePath(path), configuration: config)
                 writer = queue
                 let version = try queue.read { db in
                     try migrator.verifyHistory(db, path: path)
@@ -75,6 +79,27 @@ public final class Store: Sendable {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError.notAStore(path: path, reason: "it is not an SQLite database")
         }
+    }
+
+    /// Where SQLite should open a store for reading. A WAL store needs its folder writable to
+    /// be read normally (SQLite creates the -shm index beside it); on read-only media, or for
+    /// a user without write permission, it is opened as immutable instead, which is exact
+    /// when no write-ahead log holds changes the file lacks. When one does, the store is
+    /// refused: reading it without the log would give an old state.
+    static func readablePath(_ path: String) throws -> String {
+        let fm = FileManager.default
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if fm.isWritableFile(atPath: path) && fm.isWritableFile(atPath: folder) { return path }
+        let wal = path + "-wal"
+        let walBytes = ((try? fm.attributesOfItem(atPath: wal))?[.size] as? NSNumber)?.intValue ?? 0
+        let shmReadable = fm.isReadableFile(atPath: path + "-shm")
+        if walBytes > 0 && !shmReadable {
+            throw StoreError.pendingLogNotReadable(path: path)
+        }
+        if walBytes > 0 { return path }  // log and index exist: SQLite reads them read-only
+        var url = URLComponents(url: URL(fileURLWithPath: path), resolvingAgainstBaseURL: false)
+        url?.queryItems = [URLQueryItem(name: "immutable", value: "1")]
+        return url?.string ?? path
     }
 
     public func read<T>(_ body: (Database) throws -> T) throws -> T {

@@ -12,6 +12,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case damaged(table: String, row: String, reason: String)
     /// A vector value that no stored vector may hold (non-finite), refused before writing.
     case invalidVector(String)
+    /// A store that cannot be written here whose write-ahead log holds changes the file lacks.
+    case pendingLogNotReadable(path: String)
+    /// A run of the same kind is in progress in a live process.
+    case runInProgress(kind: String, run: Int64, pid: Int64?, host: String?)
     /// `fitstore sql` was given no statement.
     case noStatement
 
@@ -37,6 +41,12 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             "\(table) \(row) is damaged: \(reason)"
         case .invalidVector(let message):
             "invalid vector: \(message)"
+        case .pendingLogNotReadable(let path):
+            "\(path) has changes in \(path)-wal not yet folded into the file, and this folder cannot be written: "
+                + "run any fitstore command as a user who can write there (it folds them in), or copy the store with both files somewhere writable"
+        case .runInProgress(let kind, let run, let pid, let host):
+            "another \(kind) is running on this store (run \(run), pid \(pid.map(String.init) ?? "?") on \(host ?? "?")): "
+                + "wait for it to finish (its committed work is kept and will not be redone)"
         case .noStatement:
             "no SQL statement given"
         }

@@ -2,14 +2,31 @@ import Foundation
 import GRDB
 
 /// Begins and finishes run rows: the lineage spine every written row points to.
+///
+/// A run records its process (`ProcessIdentity`). Only a run whose process is gone is marked
+/// failed by another (`sweep`), with that cause; a live run of the same kind makes `begin`
+/// refuse, so two writers of one kind never work on a store at once (writes are IMMEDIATE
+/// transactions, so the check and the insert cannot interleave with another process's).
 public enum RunLedger {
     public enum Status: String, Sendable { case running, succeeded, failed }
 
-    /// Inserts a run in status `running` and returns its id.
+    /// Inserts a run in status `running` for this process and returns its id. Runs of dead
+    /// processes are marked failed first; a live run of the same kind is an error.
     public static func begin(_ db: Database, kind: String, parameters: some Encodable) throws -> Int64 {
+        try sweep(db)
+        if let live = try Row.fetchOne(db, sql: """
+            SELECT id, host, pid FROM run WHERE kind = ? AND status = 'running' ORDER BY id DESC LIMIT 1
+            """, arguments: [kind]) {
+            throw StoreError.runInProgress(kind: kind, run: live["id"], pid: live["pid"], host: live["host"])
+        }
+        let me = ProcessIdentity.current
         try db.execute(
-            sql: "INSERT INTO run (kind, parameters, code_version, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-            arguments: [kind, try JSONText.encode(parameters), FitstoreVersion.codeVersion, Timestamp.now()])
+            sql: """
+                INSERT INTO run (kind, parameters, code_version, started_at, status, host, pid, process_start)
+                VALUES (?, ?, ?, ?, 'running', ?, ?, ?)
+                """,
+            arguments: [kind, try JSONText.encode(parameters), FitstoreVersion.codeVersion, Timestamp.now(),
+                        me.host, Int64(me.pid), me.start])
         return db.lastInsertedRowID
     }
 
@@ -20,13 +37,32 @@ public enum RunLedger {
             arguments: [status.rawValue, Timestamp.now(), try JSONText.encode(counts), message, id])
     }
 
-    /// Runs left in `running` by a process that died: marks them failed so they do not look
-    /// live. Called by long commands before they start (their finished batches stay).
-    public static func markInterrupted(_ db: Database, kind: String) throws -> Int {
-        try db.execute(
-            sql: "UPDATE run SET status = 'failed', message = 'interrupted (process ended before finishing)' WHERE kind = ? AND status = 'running'",
-            arguments: [kind])
-        return db.changesCount
+    /// Marks a run of this process failed with the error that ended it (what it committed
+    /// before stays, and says so in the run's counts).
+    public static func fail(_ db: Database, run id: Int64, message: String) throws {
+        try db.execute(sql: "UPDATE run SET status = 'failed', ended_at = ?, message = ? WHERE id = ? AND status = 'running'",
+                       arguments: [Timestamp.now(), message, id])
+    }
+
+    /// Runs left 'running' by processes that are gone (killed, crashed, the machine rebooted):
+    /// marked failed, with that cause. Live runs, and runs of other hosts, are left alone.
+    /// Returns how many were marked.
+    @discardableResult
+    public static func sweep(_ db: Database) throws -> Int {
+        var marked = 0
+        for row in try Row.fetchAll(db, sql: "SELECT id, host, pid, process_start FROM run WHERE status = 'running'") {
+            let id: Int64 = row["id"]
+            let pid: Int64? = row["pid"]
+            let identity = ProcessIdentity(host: row["host"] ?? "", pid: Int32(truncatingIfNeeded: pid ?? -1), start: row["process_start"])
+            // Runs from before migration 8 name no process: they cannot be running now.
+            let liveness: ProcessIdentity.Liveness = pid == nil ? .dead : identity.liveness
+            guard liveness == .dead else { continue }
+            let who = pid.map { "pid \($0) on \(identity.host)" } ?? "its process"
+            try db.execute(sql: "UPDATE run SET status = 'failed', message = ? WHERE id = ?",
+                           arguments: ["interrupted: \(who) ended before the run finished (killed or crashed); what it committed is kept", id])
+            marked += 1
+        }
+        return marked
     }
 }
 

@@ -18,16 +18,23 @@ public enum SyntheticSamples {
         public var item: String { "\(prompt.map(String.init) ?? "-"):\(response.map(String.init) ?? "-")" }
     }
 
-    /// The active real train rows of a data set, by id.
+    /// The active real train rows of a data set, by id (read through a cursor; metric names
+    /// shared between rows, so a million parents take tens of megabytes, not hundreds).
     public static func parents(_ db: Database, dataset: Int64) throws -> [Parent] {
-        try Row.fetchAll(db, sql: """
-            SELECT s.id, m.name, s.score, s.prompt_text_id, s.response_text_id, s.system_text_id
-              FROM sample s JOIN metric m ON m.id = s.metric_id
+        let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: dataset).map { ($0.id, $0.name) })
+        var parents: [Parent] = []
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT s.id, s.metric_id, s.score, s.prompt_text_id, s.response_text_id, s.system_text_id
+              FROM sample s
              WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
              ORDER BY s.id
-            """, arguments: [dataset]).map {
-            Parent(id: $0[0], metric: $0[1], score: $0[2], prompt: $0[3], response: $0[4], system: $0[5])
+            """, arguments: [dataset])
+        while let row = try cursor.next() {
+            let metric: Int64 = row[1]
+            parents.append(Parent(id: row[0], metric: names[metric] ?? "#\(metric)", score: row[2] ?? 0,
+                                  prompt: row[3], response: row[4], system: row[5]))
         }
+        return parents
     }
 
     /// The keys of the active synthetic rows.
@@ -86,20 +93,42 @@ public enum SyntheticSamples {
         }
     }
 
-    /// Writes recipes as train rows of `run`, each with its parent links in order.
-    public static func insert(_ db: Database, dataset: Int64, _ recipes: [Recipe], run: Int64) throws {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO sample (dataset_id, key, split, origin, metric_id, prompt_text_id, response_text_id, system_text_id,
-                                score, digest, generator, generator_version, parameters, seed, run_id)
-            VALUES (?, ?, 'train', 'synthetic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let link = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
-        for r in recipes {
-            try insert.execute(arguments: [dataset, r.key, r.metric, r.prompt, r.response, r.system, r.score, r.digest,
-                                           r.generator, r.version, r.parameters, Int64(bitPattern: r.seed), run])
-            let id = db.lastInsertedRowID
-            for (ordinal, parent) in r.parents.enumerated() { try link.execute(arguments: [id, ordinal, parent]) }
+    /// Writes recipes as train rows of one run, each with its parent links in order; a
+    /// recipe whose key an active row has already is left alone.
+    public struct Writer {
+        let insertStatement: Statement
+        let linkStatement: Statement
+        let dataset: Int64
+        let run: Int64
+
+        public init(_ db: Database, dataset: Int64, run: Int64) throws {
+            insertStatement = try db.cachedStatement(sql: """
+                INSERT INTO sample (dataset_id, key, split, origin, metric_id, prompt_text_id, response_text_id, system_text_id,
+                                    score, digest, generator, generator_version, parameters, seed, run_id)
+                VALUES (?, ?, 'train', 'synthetic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (dataset_id, key) WHERE retired_run_id IS NULL DO NOTHING
+                """)
+            linkStatement = try db.cachedStatement(sql: "INSERT INTO sample_parent (sample_id, ordinal, parent_id) VALUES (?, ?, ?)")
+            self.dataset = dataset
+            self.run = run
         }
+
+        /// True when the recipe was new and is now written.
+        @discardableResult
+        public func insert(_ db: Database, _ r: Recipe) throws -> Bool {
+            try insertStatement.execute(arguments: [dataset, r.key, r.metric, r.prompt, r.response, r.system, r.score, r.digest,
+                                                    r.generator, r.version, r.parameters, Int64(bitPattern: r.seed), run])
+            guard db.changesCount > 0 else { return false }
+            let id = db.lastInsertedRowID
+            for (ordinal, parent) in r.parents.enumerated() { try linkStatement.execute(arguments: [id, ordinal, parent]) }
+            return true
+        }
+    }
+
+    /// Writes recipes as train rows of `run` (see `Writer`).
+    public static func insert(_ db: Database, dataset: Int64, _ recipes: [Recipe], run: Int64) throws {
+        let writer = try Writer(db, dataset: dataset, run: run)
+        for r in recipes { try writer.insert(db, r) }
     }
 
     /// The generators with active rows in a data set, sorted.

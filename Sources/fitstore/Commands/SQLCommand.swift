@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitStore
+import GRDB
 import Foundation
 
 struct SQLCommand: ParsableCommand {
@@ -33,7 +34,15 @@ struct SQLCommand: ParsableCommand {
 
     func run() throws {
         let store = try storeOptions.open(.readOnly)
-        let result = try QueryResult.run(sql, in: store)
+        let result: QueryResult
+        do {
+            result = try QueryResult.run(sql, in: store)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_AUTH {
+            throw ValidationError("fitstore sql only reads (SELECT, WITH, EXPLAIN; the store is opened read-only): "
+                                  + "the commands change the store, each recording a run")
+        } catch let error as DatabaseError {
+            throw ValidationError("the SQL was refused: \(error.message ?? "\(error.resultCode)")")
+        }
         switch format {
         case .table:
             TableFormatter.printTable(columns: result.columns, rows: result.rows.map { $0.map(TableFormatter.cell) },

@@ -164,7 +164,7 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Score the test rows with a checkpoint; store the predictions and write ID,score.",
-        discussion: "The CSV has every test ID (1-based record position of test_data.json) once, like sample_submission.csv.")
+        discussion: "The CSV has every test ID (1-based record position of test_data.json) once, like sample_submission.csv. It is written under a temporary name and renamed at the end. On a store that cannot be written here (read-only media, another user's file) the CSV is still written; the predictions are not stored.")
 
     @OptionGroup var storeOptions: StoreOptions
 
@@ -173,7 +173,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the submission.", valueName: "path")) var out: String = "submission.csv"
 
     func run() throws {
-        let store = try storeOptions.open()
+        let store = try storeOptions.openWritableIfPossible()
         let dataset = try DatasetResolver.resolve(store, name: dataset)
         let report = try Predict(store: store).run(dataset: dataset, checkpoint: checkpoint, out: URL(fileURLWithPath: out))
         PredictPrinter.print(report)
@@ -183,6 +183,7 @@ struct PredictCommand: ParsableCommand {
 enum PredictPrinter {
     static func print(_ r: Predict.Report) {
         Swift.print(String(format: "wrote %d predictions of checkpoint %lld to %@: mean %.3f, sd %.3f", r.rows, r.checkpointID, r.outPath, r.mean, r.standardDeviation))
+        if !r.stored { Swift.print("  (the store cannot be written here: the predictions are in the file only)") }
         let peak = max(1, r.histogram.max() ?? 1)
         for (bin, n) in r.histogram.enumerated() {
             Swift.print(String(format: "  %2d %6d %@", bin, n, String(repeating: "█", count: n * 40 / peak)))
