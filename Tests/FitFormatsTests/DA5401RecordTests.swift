@@ -36,7 +36,7 @@ import Testing
         } throws: { error in
             guard let e = error as? RecordError else { return false }
             return e.record == 4 && e.field == field && e.message.contains(message)
-                && "\(e)".hasPrefix("train_data.json: record 4")
+                && "\(e)".hasPrefix("train_data.json: record 4 (0-based)")
         }
     }
 }

@@ -98,29 +98,29 @@ import Testing
     static let rejections: [(name: String, message: String, breakIt: @Sendable (Fixture) throws -> Void)] = [
         ("bad JSON", "train_data.json: line 2", { try $0.write("train_data.json", "[\n{\"metric_name\": }]") }),
         ("not an array", "expected a JSON array", { try $0.write("train_data.json", "{\"a\": 1}") }),
-        ("wrong type", "record 1: field 'user_prompt': expected a string, got number", {
+        ("wrong type", "record 1 (0-based): field 'user_prompt': expected a string, got number", {
             try $0.write("train_data.json", "[" + Fixture.trainRecords[0] + ",{\"metric_name\": \"coherence\", \"score\": \"1\", \"user_prompt\": 5}]")
         }),
-        ("unknown metric", "record 2: field 'metric_name': unknown metric name 'nope'", {
+        ("unknown metric", "record 2 (0-based): field 'metric_name': unknown metric name 'nope'", {
             try $0.write("train_data.json", "[" + Fixture.trainRecords.prefix(2).joined(separator: ",") + "," + Fixture.record("nope", "1", "p", "r") + "]")
         }),
-        ("score out of range", "record 0: field 'score': 11.0 is outside [0, 10]", {
+        ("score out of range", "record 0 (0-based): field 'score': 11.0 is outside [0, 10]", {
             try $0.write("train_data.json", "[" + Fixture.record("coherence", "\"11\"", "p", "r") + "]")
         }),
-        ("score not a number", "record 0: field 'score': \"ten\" is not a number", {
+        ("score not a number", "record 0 (0-based): field 'score': \"ten\" is not a number", {
             try $0.write("train_data.json", "[" + Fixture.record("coherence", "\"ten\"", "p", "r") + "]")
         }),
-        ("bad test record", "test_data.json: record 1: field 'metric_name': missing", {
+        ("bad test record", "test_data.json: record 1 (0-based): field 'metric_name': missing", {
             try $0.write("test_data.json", "[" + Fixture.testRecords[0] + ", {\"user_prompt\": \"p\"}]")
         }),
-        ("duplicate metric names", "record 2: duplicate metric name 'coherence' (first at record 1)", {
+        ("duplicate metric names", "record 2 (0-based): duplicate metric name 'coherence' (first at record 1)", {
             try $0.write("metric_names.json", "[\"a\", \"coherence\", \"coherence\"]")
         }),
         ("embedding rows disagree", "holds 3 rows but metric_names.json lists 4 metrics", { try $0.writeEmbeddings(rows: 3) }),
-        ("NaN vector", "record 2: field 'coherence': non-finite value nan at column 1", {
+        ("NaN vector", "record 2 (0-based): field 'coherence': non-finite value nan at column 1", {
             try $0.writeEmbeddings(rows: 4) { $0[17] = .nan }
         }),
-        ("zero vector", "record 3: field 'hallucination_rate': zero vector", {
+        ("zero vector", "record 3 (0-based): field 'hallucination_rate': zero vector", {
             try $0.writeEmbeddings(rows: 4) { v in for i in 24..<32 { v[i] = 0 } }
         }),
         ("float64 embeddings", "dtype '<f8' is not supported", {
@@ -129,7 +129,7 @@ import Testing
             bytes[offset + 2] = UInt8(ascii: "8")
             try Data(bytes).write(to: $0.folder.appendingPathComponent("metric_name_embeddings.npy"))
         }),
-        ("unknown defined metric", "metric_definitions.json: record 0: field 'ghost': unknown metric name", {
+        ("unknown defined metric", "metric_definitions.json: record 0 (0-based): field 'ghost': unknown metric name", {
             try $0.write("metric_definitions.json", "{\"ghost\": \"boo\"}")
         }),
         ("missing metric names", "metric_names.json: missing", { try $0.remove("metric_names.json") }),
@@ -176,5 +176,42 @@ import Testing
         let second = try ingest(fx, name: "two")
         #expect(second.counts.trainAdded == 5)
         #expect(second.counts.textsAdded == 0, "texts are shared across data sets")
+    }
+
+    /// A re-ingest that would retire most of a split is refused (probably the wrong file),
+    /// unless --replace says it is meant; --dry-run reports it and writes nothing.
+    @Test func ingestWarnsBeforeItDestroys() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[" + Fixture.metrics.map(JSONQuoting.quote).joined(separator: ", ") + "]")
+        let many = (0..<60).map { Fixture.record(Fixture.metrics[$0 % 4], "\($0 % 11)", "Prompt \($0)", "Response \($0)") }
+        try fx.write("train_data.json", "[" + many.joined(separator: ",") + "]")
+        _ = try ingest(fx)
+        let before = try fingerprint(fx.openStore())
+        try fx.write("train_data.json", "[" + many.prefix(5).joined(separator: ",") + "]")
+        #expect {
+            _ = try ingest(fx)
+        } throws: { "\($0)".contains("would retire 55 of the 60 active train rows") && "\($0)".contains("--replace") }
+        #expect(try fingerprint(fx.openStore()) == before, "a refused ingest changes nothing")
+        let dry = try Ingest(store: fx.openStore()).run(folder: fx.folder, options: .init(datasetName: "fx", dryRun: true))
+        #expect(dry.dryRun && dry.runID == nil && dry.counts.trainRetired == 55)
+        #expect(try fingerprint(fx.openStore()) == before, "a dry run writes nothing")
+        let replaced = try Ingest(store: fx.openStore()).run(folder: fx.folder, options: .init(datasetName: "fx", replace: true))
+        #expect(replaced.counts.trainRetired == 55)
+    }
+
+    /// Records that repeat the metric, prompt and response of another with another score are
+    /// reported; a folder with neither records file says so.
+    @Test func ingestReportsConflictsAndMissingRecords() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[\"m\"]")
+        let fx2 = try Fixture()
+        try fx2.write("metric_names.json", "[\"m\"]")
+        let alone = try Ingest(store: fx2.openStore()).run(folder: fx2.folder, options: .init(datasetName: "alone"))
+        #expect(alone.warnings.contains { $0.contains("neither train_data.json nor test_data.json") })
+        try fx.write("train_data.json", "[" + [Fixture.record("m", "9", "p", "r"), Fixture.record("m", "2", "p", "r"),
+                                              Fixture.record("m", "9", "p", "r"), Fixture.record("m", "4", "p", "other")].joined(separator: ",") + "]")
+        let report = try ingest(fx)
+        #expect(report.warnings.contains { $0.contains("1 record(s) repeat the metric, prompt and response of an earlier record with another score (first: records 0 and 1, 0-based)") },
+                "\(report.warnings)")
     }
 }

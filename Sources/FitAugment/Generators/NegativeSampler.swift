@@ -61,29 +61,20 @@ public struct NegativeSampler: Sendable {
     /// `metricsByDistance[m]`: the other metrics ordered from farthest to nearest.
     public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]]) -> [SyntheticSpec] {
         var out: [SyntheticSpec] = []
-        generate(parents, metricsByDistance: metricsByDistance) { out.append($0) }
+        var tally = AugmentationTally()
+        generate(parents, metricsByDistance: metricsByDistance, tally: &tally) { out.append($0) }
         return out
     }
 
-    /// 64 bits of a (metric, item) pair: what the sampler remembers of every real label
-    /// (8 bytes a real row, where the pairs as strings took ten times that). A collision can
-    /// only make it skip a candidate, never claim a labelled pair.
-    static func pairKey(_ metric: String, _ item: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in metric.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        h = (h ^ 0x1F) &* 0x100_0000_01b3
-        for byte in item.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return h
-    }
-
     /// The same rows, handed to `emit` one at a time as they are made (a million of them
-    /// need not be held at once).
-    public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]],
+    /// need not be held at once); `tally` is told what each corruption was asked for, made
+    /// and skipped, and why.
+    public func generate(_ parents: [ParentSample], metricsByDistance: [String: [String]], tally: inout AugmentationTally,
                          emit: (SyntheticSpec) throws -> Void) rethrows {
         guard parents.count >= 2 else { return }
         // (metric, item) pairs with a real label: a negative must never claim one of them.
-        let labelled = Set(parents.map { Self.pairKey($0.metric, $0.item) })
-        func free(_ metric: String, _ item: String) -> Bool { !labelled.contains(Self.pairKey(metric, item)) }
+        let labelled = LabelledPairs(parents)
+        func free(_ metric: String, _ item: String) -> Bool { !labelled.contains(metric: metric, item: item) }
         for band in bands where band.count > 0 {
             let perParent = Double(band.count) / Double(parents.count)
             for (index, p) in parents.enumerated() {
@@ -93,6 +84,8 @@ public struct NegativeSampler: Sendable {
                     let rowSeed = SyntheticSpec.rowSeed(seed, "\(Self.name)-\(band.name)", p.id, "\(j)")
                     var rng = SplitMix64(seed: rowSeed)
                     let corruption = Corruption.allCases[Int(rng.next() % 3)]
+                    let name = Self.generator(corruption)
+                    tally[name, default: .init()].requested += 1
                     let label = ((band.low + (band.high - band.low) * rng.nextUnit()) * 10).rounded() / 10
                     let params = "{\"band\":\"\(band.name)\",\"high\":\(band.high),\"low\":\(band.low),\"sigma\":\(band.sigma)}"
                     switch corruption {
@@ -105,20 +98,26 @@ public struct NegativeSampler: Sendable {
                             if other >= index { other += 1 }
                             if parents[other].metric != p.metric && free(p.metric, parents[other].item) { pick = other; break }
                         }
-                        guard let other = pick else { continue }
+                        guard let other = pick else { tally[name, default: .init()].skip(SkipReason.noFreeShuffle); continue }
+                        tally[name, default: .init()].made += 1
                         try emit(SyntheticSpec(generator: Self.generator(.shuffle), version: Self.version,
                                                  parents: [p.id, parents[other].id], metric: p.metric, score: label,
                                                  parameters: params, seed: rowSeed))
                     case .noise:
+                        tally[name, default: .init()].made += 1
                         try emit(SyntheticSpec(generator: Self.generator(.noise), version: Self.version, parents: [p.id],
                                                  metric: p.metric, score: label, parameters: params, seed: rowSeed))
                     case .metricSwap:
-                        guard let ordered = metricsByDistance[p.metric], !ordered.isEmpty else { continue }
+                        guard let ordered = metricsByDistance[p.metric], !ordered.isEmpty else {
+                            tally[name, default: .init()].skip(SkipReason.noMetricVectors)
+                            continue
+                        }
                         let lo = Int(band.farQuantiles.lowerBound * Double(ordered.count))
                         let hi = max(lo + 1, Int(band.farQuantiles.upperBound * Double(ordered.count)))
                         let pool = ordered[min(lo, ordered.count - 1)..<min(hi, ordered.count)].filter { free($0, p.item) }
-                        guard !pool.isEmpty else { continue }
+                        guard !pool.isEmpty else { tally[name, default: .init()].skip(SkipReason.noFreeMetric); continue }
                         let metric = pool[Int(rng.next() % UInt64(pool.count))]
+                        tally[name, default: .init()].made += 1
                         try emit(SyntheticSpec(generator: Self.generator(.metricSwap), version: Self.version, parents: [p.id],
                                                  metric: metric, score: label, parameters: params, seed: rowSeed))
                     }

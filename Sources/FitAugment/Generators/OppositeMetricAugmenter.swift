@@ -21,8 +21,22 @@ public struct OppositeMetricAugmenter: Sendable {
     var parameters: String { "{\"base\":\(base),\"jitter\":\(jitter),\"span\":\(span)}" }
 
     public func generate(_ parents: [ParentSample], relations: MetricRelations) -> [SyntheticSpec] {
-        parents.compactMap { p in
+        var tally = AugmentationTally()
+        return generate(parents, relations: relations, tally: &tally)
+    }
+
+    /// Rows whose (opposite, prompt, response) a real row already labels are not made: a
+    /// synthetic row would contradict it.
+    public func generate(_ parents: [ParentSample], relations: MetricRelations, tally: inout AugmentationTally) -> [SyntheticSpec] {
+        let labelled = LabelledPairs(parents)
+        return parents.compactMap { p in
             guard let opposite = relations.opposites[p.metric] else { return nil }
+            tally[Self.name, default: .init()].requested += 1
+            if labelled.contains(metric: opposite, item: p.item) {
+                tally[Self.name, default: .init()].skip(SkipReason.labelled)
+                return nil
+            }
+            tally[Self.name, default: .init()].made += 1
             let rowSeed = SyntheticSpec.rowSeed(seed, Self.name, p.id)
             var rng = SplitMix64(seed: rowSeed)
             let raw = base + span * (10 - p.score) / 10 + jitter * rng.nextUnit()

@@ -13,12 +13,27 @@ public struct SubstitutableMetricAugmenter: Sendable {
     var parameters: String { "{\"max_score\":\(maxScore)}" }
 
     public func generate(_ parents: [ParentSample], relations: MetricRelations) -> [SyntheticSpec] {
-        parents.flatMap { p -> [SyntheticSpec] in
-            guard p.score <= maxScore, let list = relations.substitutes[p.metric] else { return [] }
-            return list.sorted().map { substitute in
-                SyntheticSpec(generator: Self.name, version: Self.version, parents: [p.id], metric: substitute,
-                              score: p.score, parameters: parameters, seed: 0)
+        var tally = AugmentationTally()
+        return generate(parents, relations: relations, tally: &tally)
+    }
+
+    /// A copy whose (substitute, prompt, response) a real row already labels is not made: it
+    /// would contradict that label (items judged under several metrics, as in USR).
+    public func generate(_ parents: [ParentSample], relations: MetricRelations, tally: inout AugmentationTally) -> [SyntheticSpec] {
+        let labelled = LabelledPairs(parents)
+        var out: [SyntheticSpec] = []
+        for p in parents where p.score <= maxScore {
+            for substitute in (relations.substitutes[p.metric] ?? []).sorted() {
+                tally[Self.name, default: .init()].requested += 1
+                if labelled.contains(metric: substitute, item: p.item) {
+                    tally[Self.name, default: .init()].skip(SkipReason.labelled)
+                    continue
+                }
+                tally[Self.name, default: .init()].made += 1
+                out.append(SyntheticSpec(generator: Self.name, version: Self.version, parents: [p.id], metric: substitute,
+                                         score: p.score, parameters: parameters, seed: 0))
             }
         }
+        return out
     }
 }

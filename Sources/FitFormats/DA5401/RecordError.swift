@@ -1,4 +1,5 @@
-/// A record that cannot be ingested, named by file, 0-based record index and field.
+/// A record that cannot be ingested, named by file, record (0-based index: the first record
+/// is record 0, as `test_id - 1` counts) and field.
 public struct RecordError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let record: Int?
@@ -14,7 +15,7 @@ public struct RecordError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var parts = [file]
-        if let record { parts.append("record \(record)") }
+        if let record { parts.append("record \(record) (0-based)") }
         if let field { parts.append("field '\(field)'") }
         return parts.joined(separator: ": ") + ": " + message
     }

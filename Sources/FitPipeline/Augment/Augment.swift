@@ -47,6 +47,13 @@ public struct Augment {
         public var added: [String: Int] = [:]
         public var retired = 0
         public var skipped: [String] = []
+        /// Per generator: rows asked for, made, and not made (with the reasons). Rows made but
+        /// already in the store count under `SkipReason.present`.
+        public var tally: AugmentationTally = [:]
+        /// Active synthetic rows that contradict a real label (by more than 1), after this run,
+        /// and the worst of them.
+        public var contradictions = 0
+        public var worstContradictions: [(sample: Int64, metric: String, synthetic: Double, real: Double)] = []
     }
 
     let store: Store
@@ -62,10 +69,17 @@ public struct Augment {
         do {
             try store.write { db in try generate(db, options, into: &report) }
         } catch is NothingNew {
+            // Rolled back; the tally still says why nothing was written.
             report.runID = nil
             report.added = [:]
             report.retired = 0
         }
+        // What the audit would warn about, said now: rows that contradict a real label.
+        let found = try store.read { db in
+            try SyntheticAudit.contradictions(db, dataset: DatasetResolver.require(db, options.dataset).id)
+        }
+        report.contradictions = found.count
+        report.worstContradictions = Array(found.prefix(5))
         return report
     }
 
@@ -101,6 +115,7 @@ public struct Augment {
         report.runID = runID
         report.retired = try SyntheticSamples.retireOrphans(db, dataset: datasetID, run: runID)
         let writer = try SyntheticSamples.Writer(db, dataset: datasetID, run: runID)
+        var added: [String: Int] = [:], present: [String: Int] = [:], tally = AugmentationTally()
         func write(_ spec: SyntheticSpec) throws {
             // A shuffle row takes its texts from its second parent, its metric from the first.
             let source = spec.generator == NegativeSampler.generator(.shuffle) ? spec.parents[1] : spec.parents[0]
@@ -109,19 +124,23 @@ public struct Augment {
                 key: spec.key, metric: metric, prompt: t.prompt, response: t.response, system: t.system, score: spec.score,
                 digest: SHA256.digest(spec.key + "|\(spec.score)").hexString, generator: spec.generator, version: spec.version,
                 parameters: spec.parameters, seed: spec.seed, parents: spec.parents)
-            if try writer.insert(db, recipe) { report.added[spec.generator, default: 0] += 1 }
+            if try writer.insert(db, recipe) {
+                added[spec.generator, default: 0] += 1
+            } else {
+                present[spec.generator, default: 0] += 1
+            }
         }
 
         if let relations {
             if options.stages.contains(.opposite) {
                 var opposite = options.opposite
                 opposite.seed = options.seed
-                for spec in opposite.generate(parents, relations: relations) { try write(spec) }
+                for spec in opposite.generate(parents, relations: relations, tally: &tally) { try write(spec) }
             }
             if options.stages.contains(.substitutable) {
                 var substitutable = SubstitutableMetricAugmenter()
                 substitutable.maxScore = options.substituteMaxScore
-                for spec in substitutable.generate(parents, relations: relations) { try write(spec) }
+                for spec in substitutable.generate(parents, relations: relations, tally: &tally) { try write(spec) }
             }
         } else if options.stages.contains(.opposite) || options.stages.contains(.substitutable) {
             report.skipped.append("no relations file fits this data set's metrics: stages 1-2 need one (--relations FILE; `fitstore relations suggest` proposes one)")
@@ -147,9 +166,12 @@ public struct Augment {
                 .init(name: "mid", count: options.midCount, low: options.midBand.lowerBound, high: options.midBand.upperBound,
                       sigma: options.midSigma, farQuantiles: 0.25...0.5),
             ]
-            try sampler.generate(parents, metricsByDistance: byDistance, emit: write)
+            try sampler.generate(parents, metricsByDistance: byDistance, tally: &tally, emit: write)
         }
-        guard !report.added.isEmpty || report.retired > 0 else { throw NothingNew() }
+        for (generator, n) in present { tally[generator, default: .init()].skip(SkipReason.present, n) }
+        report.tally = tally
+        report.added = added
+        guard !added.isEmpty || report.retired > 0 else { throw NothingNew() }
         try RunLedger.finish(db, run: runID, counts: report.added.merging(["retired": report.retired]) { $1 })
     }
 

@@ -82,9 +82,17 @@ public struct Export {
                 var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
                 y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
                 var hasher = SHA256()
+                // Reading and decoding here, writing the matrix's two copies on another thread:
+                // the writes (copies into the kernel) were half the time. At most two batches
+                // wait, so memory stays at a few batches.
+                let writer = BackgroundWriter(pending: 2)
+                defer { writer.finish() }
                 try reader.forEachBatch(db, batchRows: batchRows) { batch in
-                    try x.append(float32: batch.values)
-                    try tensors.write(batch.values)
+                    let values = batch.values
+                    try writer.submit {
+                        try x.append(float32: values)
+                        try tensors.write(values)
+                    }
                     y += batch.targets.map { $0 ?? .nan }
                     ids += batch.sampleIDs
                     metrics += batch.metricIDs
@@ -93,6 +101,7 @@ public struct Export {
                     FeatureMatrix.digest(&hasher, ids: batch.sampleIDs, origins: batch.generators)
                     progress.advance(phase: "export", done: ids.count, total: n, unit: "rows")
                 }
+                try writer.drain()
                 try x.close()
                 try tensors.write(y)
                 try tensors.write(ids)

@@ -12,9 +12,23 @@ public struct Ingest {
     public struct Options: Sendable {
         /// Data set name; defaults to the folder's name.
         public var datasetName: String?
+        /// Allow a re-ingest to retire more than `retireShare` of a split's active rows.
+        public var replace = false
+        /// Do everything, report it, and write nothing.
+        public var dryRun = false
+        /// The share of a split's active rows a re-ingest may retire without `replace` (and at
+        /// least 10 rows): more is probably the wrong file.
+        public var retireShare = 0.1
 
-        public init(datasetName: String? = nil) { self.datasetName = datasetName }
+        public init(datasetName: String? = nil, replace: Bool = false, dryRun: Bool = false) {
+            self.datasetName = datasetName
+            self.replace = replace
+            self.dryRun = dryRun
+        }
     }
+
+    /// Raised at the end of a dry run, so that its transaction is rolled back.
+    private struct DryRun: Error {}
 
     struct Parameters: Encodable {
         let folder: String
@@ -38,6 +52,11 @@ public struct Ingest {
         for (role, file) in folder.files { digests[role] = try FileDigest.of(file) }
 
         var report = IngestReport(dataset: name)
+        report.dryRun = options.dryRun
+        if folder.file(.train) == nil && folder.file(.test) == nil {
+            report.warnings.append("the folder has neither train_data.json nor test_data.json: only its metrics are ingested")
+        }
+        do {
         try store.write { db in
             let existing = try Dataset.named(db, name)
             if let existing, try unchanged(db, dataset: existing.id, digests: digests) {
@@ -75,12 +94,21 @@ public struct Ingest {
             }
             let known = try context.metricIDs()
             for role in [DA5401Folder.Role.train, .test] {
-                guard let url = folder.file(role) else { continue }
-                let fileID = try context.recordSourceFile(role: role, url: url, digest: digests[role]!, records: 0)
+                guard let url = folder.file(role), let digest = digests[role] else { continue }
+                let split: RealSamples.Split = role == .train ? .train : .test
+                let fileID = try context.recordSourceFile(role: role, url: url, digest: digest, records: 0)
+                let before = try RealSamples.active(db, dataset: datasetID, split: split).count
                 let records = try context.ingestSamples(
-                    url: url, split: role == .train ? .train : .test, sourceFileID: fileID,
-                    metricIDs: known, totalBytes: digests[role]!.bytes, report: &report)
+                    url: url, split: split, sourceFileID: fileID,
+                    metricIDs: known, totalBytes: digest.bytes, report: &report)
                 try SourceFile.setRecords(db, file: fileID, records: records)
+                // A re-ingest that would retire much of a split is probably the wrong file.
+                let c = report.counts
+                let going = split == .train ? c.trainChanged + c.trainRetired : c.testChanged + c.testRetired
+                if before > 0, going >= 10, Double(going) > options.retireShare * Double(before), !options.replace, !options.dryRun {
+                    throw PipelineError.ingestWouldRetire(dataset: name, file: url.path, split: split.rawValue, retiring: going,
+                                                          active: before, records: records)
+                }
             }
             report.counts.textsAdded = context.texts.inserted
             report.counts.bytesRead = digests.values.reduce(0) { $0 + $1.bytes }
@@ -88,6 +116,10 @@ public struct Ingest {
                 report.warnings.append("\(report.counts.responsesMissing) record(s) have no response; kept with a NULL response")
             }
             try RunLedger.finish(db, run: runID, counts: report.counts)
+            if options.dryRun { throw DryRun() }
+        }
+        } catch is DryRun {
+            report.runID = nil
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

@@ -43,6 +43,8 @@ public struct IngestReport: Sendable {
     public var counts = Counts()
     public var warnings: [String] = []
     public var seconds: Double = 0
+    /// A dry run: the counts say what would happen; nothing was written.
+    public var dryRun = false
 
     public var changed: Bool { runID != nil }
 }

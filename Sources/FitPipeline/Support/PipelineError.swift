@@ -19,6 +19,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case missingVectors(count: Int, encoder: String, example: String)
     /// Suggesting substitutes needs vectors for at least two metrics.
     case tooFewMetricVectors(dataset: String, count: Int)
+    /// A re-ingest that would retire much of a split, without --replace.
+    case ingestWouldRetire(dataset: String, file: String, split: String, retiring: Int, active: Int, records: Int)
     /// `--encoder NAME` that the store does not have.
     case unknownEncoder(name: String, known: [String])
     /// Texts lack vectors of an encoder whose vectors are imported.
@@ -52,6 +54,9 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):
             "\(count) text(s) of the selected samples have no vector under \(encoder) (first: \(example)): run `fitstore embed` first"
+        case .ingestWouldRetire(let dataset, let file, let split, let retiring, let active, let records):
+            "\(file) would retire \(retiring) of the \(active) active \(split) rows of data set '\(dataset)' (it holds \(records) records): "
+                + "nothing was written. If that is what you mean, run the ingest again with --replace; --dry-run shows what an ingest would do"
         case .unknownEncoder(let name, let known):
             "no encoder '\(name)' in the store (it has: \((["e5-small (built in)"] + known.filter { $0 != "e5-small" }).joined(separator: ", "))); "
                 + "`fitstore vectors import --encoder \(name) ...` creates one from vectors made elsewhere"

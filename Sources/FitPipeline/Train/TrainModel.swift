@@ -324,12 +324,20 @@ struct Lineage {
     var itemOfSample: [Int64: String] = [:]
     var parents: [Int64: [Int64]] = [:]
 
+    /// The items of the selection's real train rows, and the parent links of its synthetic
+    /// rows (and of their synthetic ancestors), read for these rows only.
     static func load(_ db: Database, dataset: Int64, sampleIDs: [Int64]) throws -> Lineage {
         var l = Lineage()
-        let wanted = Set(sampleIDs)
-        // The data set's real train rows; the set filter keeps the selection's.
-        l.itemOfSample = try RealSamples.trainItems(db, dataset: dataset).filter { wanted.contains($0.key) }
-        l.parents = try SyntheticSamples.parentLinks(db, dataset: dataset)
+        l.itemOfSample = try RealSamples.trainItems(db, ids: sampleIDs)
+        var frontier = sampleIDs.filter { l.itemOfSample[$0] == nil }
+        var seen = Set(frontier)
+        for _ in 0..<16 where !frontier.isEmpty {
+            let links = try SyntheticSamples.parentLinks(db, children: frontier)
+            l.parents.merge(links) { $1 }
+            frontier = links.values.flatMap { $0 }.filter { seen.insert($0).inserted }
+            // Real parents end the walk; only synthetic ones have parents of their own.
+            frontier = frontier.filter { l.itemOfSample[$0] == nil }
+        }
         return l
     }
 

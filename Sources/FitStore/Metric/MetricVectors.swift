@@ -7,7 +7,7 @@ import GRDB
 public enum MetricVectors {
     public static func load(_ db: Database, dataset: Int64, encoder: Int64?) throws -> (vectors: [Int64: [Float]], source: String) {
         let given = try Row.fetchOne(db, sql: """
-            SELECT e.id, e.key FROM encoder e
+            SELECT e.id, e.key, e.dims FROM encoder e
              WHERE e.kind = 'given' AND EXISTS (SELECT 1 FROM metric_embedding me JOIN metric m ON m.id = me.metric_id
                                                  WHERE me.encoder_id = e.id AND m.dataset_id = ?)
              ORDER BY e.id DESC LIMIT 1
@@ -20,18 +20,21 @@ public enum MetricVectors {
                  WHERE me.encoder_id = ? AND m.dataset_id = ?
                 """, arguments: [given["id"] as Int64, dataset]) {
                 let metric: Int64 = row[0]
-                vectors[metric] = try StoredVector.decode(row[1], table: "metric_embedding", row: "metric \(metric), encoder \(key)")
+                vectors[metric] = try StoredVector.decode(row[1], table: "metric_embedding", row: "metric \(metric), encoder \(key)",
+                                                          dims: given["dims"])
             }
             return (vectors, "given:\(key)")
         }
         guard let encoder else { return ([:], "none") }
+        let row = try Row.fetchOne(db, sql: "SELECT dims, key FROM encoder WHERE id = ?", arguments: [encoder])
+        let dims: Int? = row?["dims"], key: String = row?["key"] ?? "#\(encoder)"
         for row in try Row.fetchAll(db, sql: """
             SELECT m.id, e.vector, e.text_id FROM metric m
               JOIN text_embedding e ON e.text_id = COALESCE(m.definition_text_id, m.name_text_id) AND e.encoder_id = ?
              WHERE m.dataset_id = ?
             """, arguments: [encoder, dataset]) {
             let text: Int64 = row[2]
-            vectors[row[0]] = try StoredVector.decode(row[1], table: "text_embedding", row: "text \(text), encoder \(encoder)")
+            vectors[row[0]] = try StoredVector.decode(row[1], table: "text_embedding", row: "text \(text), encoder \(key)", dims: dims)
         }
         return (vectors, "encoder:definition-or-name")
     }

@@ -49,15 +49,20 @@ public enum RealSamples {
         }
     }
 
-    /// Each active real train row's item (its prompt and response texts, "p:r"), by id:
-    /// rows of one item share a cross-validation fold.
-    public static func trainItems(_ db: Database, dataset: Int64) throws -> [Int64: String] {
+    /// The item (its prompt and response texts, "p:r") of each real train row among `ids`:
+    /// rows of one item share a cross-validation fold. Read 500 ids a statement, so memory
+    /// follows the selection, not the data set.
+    public static func trainItems(_ db: Database, ids: [Int64]) throws -> [Int64: String] {
         var items: [Int64: String] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT id, prompt_text_id, response_text_id FROM sample
-             WHERE dataset_id = ? AND split = 'train' AND origin = 'real'
-            """, arguments: [dataset]) {
-            items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: """
+                SELECT id, prompt_text_id, response_text_id FROM sample
+                 WHERE id IN (\(placeholders)) AND split = 'train' AND origin = 'real'
+                """, arguments: StatementArguments(chunk)) {
+                items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
+            }
         }
         return items
     }

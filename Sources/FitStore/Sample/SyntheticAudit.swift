@@ -23,6 +23,22 @@ public struct SyntheticAudit: Sendable {
     public var contradictions: [(sample: Int64, metric: String, synthetic: Double, real: Double)] = []
     public var duplicateContent = 0
 
+    /// Active synthetic rows whose score differs by more than 1 from a real label of the same
+    /// (metric, prompt, response), worst first (noise copies, near their parent by design,
+    /// left out).
+    public static func contradictions(_ db: Database, dataset id: Int64) throws -> [(sample: Int64, metric: String, synthetic: Double, real: Double)] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.id, m.name, s.score, real.score FROM sample s
+              JOIN sample real ON real.dataset_id = s.dataset_id AND real.origin = 'real' AND real.split = 'train'
+                              AND real.retired_run_id IS NULL AND real.metric_id = s.metric_id
+                              AND real.prompt_text_id IS s.prompt_text_id AND real.response_text_id IS s.response_text_id
+              JOIN metric m ON m.id = s.metric_id
+             WHERE s.dataset_id = ? AND s.retired_run_id IS NULL AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
+               AND COALESCE(s.generator, '') <> 'negative_noise'
+             ORDER BY ABS(s.score - real.score) DESC, s.id
+            """, arguments: [id]).map { ($0[0], $0[1], $0[2], $0[3]) }
+    }
+
     public static func load(_ db: Database, dataset id: Int64) throws -> SyntheticAudit {
         var r = SyntheticAudit()
         let active = "s.dataset_id = \(id) AND s.retired_run_id IS NULL"
@@ -69,16 +85,7 @@ public struct SyntheticAudit: Sendable {
         r.duplicateKeys = try Int.fetchOne(db, sql: """
             SELECT COUNT(*) FROM (SELECT key FROM sample s WHERE \(active) GROUP BY key HAVING COUNT(*) > 1)
             """) ?? 0
-        r.contradictions = try Row.fetchAll(db, sql: """
-            SELECT s.id, m.name, s.score, real.score FROM sample s
-              JOIN sample real ON real.dataset_id = s.dataset_id AND real.origin = 'real' AND real.split = 'train'
-                              AND real.retired_run_id IS NULL AND real.metric_id = s.metric_id
-                              AND real.prompt_text_id IS s.prompt_text_id AND real.response_text_id IS s.response_text_id
-              JOIN metric m ON m.id = s.metric_id
-             WHERE \(active) AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
-               AND COALESCE(s.generator, '') <> 'negative_noise' -- noisy copies of their parent, by design
-             ORDER BY ABS(s.score - real.score) DESC
-            """).map { ($0[0], $0[1], $0[2], $0[3]) }
+        r.contradictions = try contradictions(db, dataset: id)
         r.duplicateContent = try Int.fetchOne(db, sql: """
             SELECT COALESCE(SUM(n - 1), 0) FROM (
                 SELECT COUNT(*) AS n FROM sample s

@@ -164,14 +164,18 @@ public enum SyntheticSamples {
             """, arguments: [dataset] + StatementArguments(generators)) ?? 0
     }
 
-    /// Every parent link of the data set's rows, children in id order, parents in order.
-    public static func parentLinks(_ db: Database, dataset: Int64) throws -> [Int64: [Int64]] {
+    /// The parents of these rows, in order (rows without parents absent). Read 500 ids a
+    /// statement.
+    public static func parentLinks(_ db: Database, children ids: [Int64]) throws -> [Int64: [Int64]] {
         var parents: [Int64: [Int64]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT p.sample_id, p.parent_id FROM sample_parent p JOIN sample s ON s.id = p.sample_id
-             WHERE s.dataset_id = ? ORDER BY p.sample_id, p.ordinal
-            """, arguments: [dataset]) {
-            parents[row[0], default: []].append(row[1])
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: """
+                SELECT sample_id, parent_id FROM sample_parent WHERE sample_id IN (\(placeholders)) ORDER BY sample_id, ordinal
+                """, arguments: StatementArguments(chunk)) {
+                parents[row[0], default: []].append(row[1])
+            }
         }
         return parents
     }

@@ -45,6 +45,7 @@ public enum VectorCodec {
         if let bad = vector.firstIndex(where: { !($0.magnitude <= limit) }) {
             throw StoreError.invalidVector("value \(vector[bad]) at index \(bad) is not a finite \(encoding.dtype.name)")
         }
+        guard squaredLengthIsFinite(vector) else { throw StoreError.invalidVector("values too large: their squared length overflows") }
         var raw = rawBytes(vector, dtype: encoding.dtype)
         let checksum = CRC32.checksum(raw)
         if encoding.shuffle {
@@ -82,6 +83,10 @@ public enum VectorCodec {
         appendU32(&blob, checksum)
         blob.append(contentsOf: payload)
         return blob
+    }
+
+    static func squaredLengthIsFinite(_ values: [Float]) -> Bool {
+        values.reduce(Float(0)) { $0 + $1 * $1 }.isFinite
     }
 
     private static func appendU32(_ data: inout Data, _ value: UInt32) {
@@ -202,6 +207,8 @@ public enum VectorCodec {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw StoreError.invalidVector("value \(values[bad]) at index \(bad) is not finite")
         }
+        // Finite values whose squares overflow would make every product with them infinite.
+        guard squaredLengthIsFinite(values) else { throw StoreError.invalidVector("values too large: their squared length overflows") }
         return values
     }
 }

@@ -82,12 +82,29 @@ struct AugmentCommand: ParsableCommand {
         options.encoderKey = try? encoder.encoderKey(in: store)
         let report = try Augment(store: store).run(options)
         for s in report.skipped { print("\(name): skipped: \(s)") }
-        guard let run = report.runID else {
+        if let run = report.runID {
+            print("\(name): augment run \(run) with relations \(report.relations ?? "none")")
+        } else {
             print("\(name): nothing new to generate; nothing written")
-            return
         }
-        print("\(name): augment run \(run) with relations \(report.relations ?? "none")")
-        for (g, n) in report.added.sorted(by: { $0.key < $1.key }) { print("  +\(n) \(g)") }
+        AugmentPrinter.print(report)
         if report.retired > 0 { print("  \(report.retired) synthetic rows retired with their retired parents") }
+    }
+}
+
+enum AugmentPrinter {
+    /// Per generator: requested, written, and what was not written and why.
+    static func print(_ report: Augment.Report) {
+        for (generator, t) in report.tally.sorted(by: { $0.key < $1.key }) {
+            let written = report.added[generator] ?? 0
+            Swift.print("  \(generator): \(t.requested) requested, \(written) written" + (t.skipped.isEmpty ? "" : ", skipped:"))
+            for (reason, n) in t.skipped.sorted(by: { $0.value > $1.value }) { Swift.print("      \(n)  \(reason)") }
+        }
+        if report.contradictions > 0 {
+            Swift.print("  warning: \(report.contradictions) synthetic row(s) contradict a real label of the same metric, prompt and response by more than 1 (`fitstore audit` lists them), e.g.:")
+            for c in report.worstContradictions {
+                Swift.print(String(format: "      sample %lld  %@  synthetic %.1f  real %.1f", c.sample, c.metric, c.synthetic, c.real))
+            }
+        }
     }
 }

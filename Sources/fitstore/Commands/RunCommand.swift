@@ -63,7 +63,7 @@ struct RunCommand: ParsableCommand {
             let report = try Augment(store: store).run(augment)
             for s in report.skipped { print("  skipped: \(s)") }
             if report.runID == nil { print("  nothing new to generate") }
-            for (g, n) in report.added.sorted(by: { $0.key < $1.key }) { print("  +\(n) \(g)") }
+            AugmentPrinter.print(report)
         }
         print("[4/5] train")
         var options = training.options(dataset: ingest.dataset, encoderKey: embed.encoderKey)
