@@ -125,7 +125,9 @@ import Testing
 
         // Free pages without anything for gc to remove: rows deleted by another program.
         guard Python.available else { return }
-        #expect(try cli.run("augment", "--stages", "negative", "--encoder", "v", "--low-count", "400", "--mid-count", "0").status == 0)
+        let augment = try cli.run("augment", "--stages", "negative", "--encoder", "v", "--low-count", "400", "--mid-count", "0")
+        // Each generator says what it was asked for and wrote.
+        #expect(augment.status == 0 && augment.out.contains("negative_noise: ") && augment.out.contains("requested"), "\(augment.out)")
         let store = cli.workdir.appendingPathComponent("fitstore.sqlite").path
         let deleted = try Program.run("python3", ["-c", """
             import sqlite3, sys
@@ -136,5 +138,54 @@ import Testing
         #expect(deleted.status == 0 && (Int(deleted.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(deleted.error)")
         let gc = try cli.run("gc", "--encoder", "v")
         #expect(gc.status == 0 && gc.out.contains("no vectors to remove") && gc.out.contains("compacted the file"), "\(gc.out)")
+    }
+
+    /// Whether this process may mount a small tmpfs (root in a namespace that allows it):
+    /// the only honest way to fill a disk in a test.
+    static let canMountSmallDisk: Bool = {
+        guard getuid() == 0 else { return false }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("fitstore-mount-probe-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: probe) }
+        guard (try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)) != nil,
+              (try? Program.run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.path]))?.status == 0
+        else { return false }
+        _ = try? Program.run("umount", [probe.path])
+        return true
+    }()
+
+    /// A full disk: the command says so in words naming the store, its run is marked failed
+    /// with that cause (not "SQLite error 13", and not later as "interrupted"), what was
+    /// committed before stays, and once space is freed the same command succeeds.
+    @Test(.enabled(if: canMountSmallDisk, "needs root and mount to make a small disk"))
+    func aFullDiskFailsTheRunInWords() throws {
+        let cli = try CLI()
+        defer {
+            _ = try? Program.run("umount", [cli.workdir.path])
+            try? FileManager.default.removeItem(at: cli.workdir)
+        }
+        try #require(try Program.run("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", cli.workdir.path]).status == 0)
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("texts", "--missing", "--encoder", "v", "--out", "t.jsonl").status == 0)
+        let n = try String(contentsOf: cli.workdir.appendingPathComponent("t.jsonl"), encoding: .utf8).split(separator: "\n").count
+        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float($0 % 89) / 89 })
+            .write(to: cli.workdir.appendingPathComponent("v.npy"))
+        #expect(try cli.run("vectors", "import", "--encoder", "v", "--keys", "t.jsonl", "v.npy").status == 0)
+
+        // Leave room for the run's row but not for the seed MLP's 2.7 MB checkpoint.
+        let values = try cli.workdir.resourceValues(forKeys: [.volumeAvailableCapacityKey])
+        let free = try #require(values.volumeAvailableCapacity)
+        let filler = cli.workdir.appendingPathComponent("filler")
+        try Data(count: max(0, free - 200_000)).write(to: filler)
+        let full = try cli.run("train", "--encoder", "v", "--model", "seed", "--epochs", "1", "--cv-folds", "0")
+        #expect(full.status != 0 && full.err.contains("fitstore.sqlite is full") && !full.err.contains("SQLite error"), "\(full.err)")
+        let ledger = try cli.run("sql", "--format", "csv", "SELECT kind, status, message FROM run ORDER BY id")
+        #expect(ledger.out.contains("ingest,succeeded") && ledger.out.contains("import,succeeded"), "\(ledger.out)")
+        #expect(ledger.out.contains("train,failed,the disk holding") && !ledger.out.contains("SQLite error"), "\(ledger.out)")
+
+        try FileManager.default.removeItem(at: filler)
+        let again = try cli.run("train", "--encoder", "v", "--model", "seed", "--epochs", "1", "--cv-folds", "0")
+        #expect(again.status == 0, "\(again.err)")
+        let checkpoints = try cli.run("sql", "--format", "csv", "SELECT COUNT(*) FROM checkpoint")
+        #expect(checkpoints.out == "COUNT(*)\n1\n", "\(checkpoints.out)")
     }
 }

@@ -103,6 +103,51 @@ import Testing
         let report = try Augment(store: store).run(options)
         #expect(report.runID == nil && report.skipped.first?.contains("--relations") == true)
     }
+
+    /// Every generator says what it was asked for, what it wrote and why it wrote less; no
+    /// synthetic row relabels a (metric, item) pair a real row labels.
+    @Test func augmentExplainsWhatItDidNotWrite() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[\"a\", \"b\"]")
+        // Items 0-2 judged under a (low scores, so stage 2 copies them); item 0 also under b.
+        var records = (0..<3).map { Fixture.record("a", "2", "prompt \($0)", "response \($0)") }
+        records.append(Fixture.record("b", "9", "prompt 0", "response 0"))
+        try fx.write("train_data.json", "[" + records.joined(separator: ",") + "]")
+        try fx.write("test_data.json", "[]")
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let relations = fx.root.appendingPathComponent("relations.json")
+        try Data(#"{"substitutes": {"a": ["b"], "b": ["a"]}}"#.utf8).write(to: relations)
+        var options = Augment.Options(dataset: "fx")
+        options.relationsFile = relations
+        options.stages = [.substitutable]
+        let report = try Augment(store: store).run(options)
+        let substitutes = try #require(report.tally["substitutable_metric"])
+        // a -> b for items 0, 1, 2 (item 0 is labelled under b); b's row scores 9 (> 5: not copied).
+        #expect(substitutes.requested == 3 && substitutes.made == 2 && substitutes.skipped == [SkipReason.labelled: 1], "\(substitutes)")
+        #expect(report.added == ["substitutable_metric": 2] && report.contradictions == 0)
+
+        // Stage 3 on two metrics: a metric swap needs a third metric, a shuffle needs texts
+        // free under the row's metric; each shortfall carries its reason.
+        options.stages = [.negative]
+        options.lowCount = 40
+        options.midCount = 0
+        let negatives = try Augment(store: store).run(options)
+        for (name, t) in negatives.tally {
+            #expect(t.requested == t.made + t.skipped.values.reduce(0, +), "\(name): \(t)")
+            #expect(t.made == (negatives.added[name] ?? 0), "\(name): \(t)")
+        }
+        let swap = try #require(negatives.tally["negative_metric_swap"])
+        #expect(swap.made == 0 && swap.skipped.keys.allSatisfy { [SkipReason.noFreeMetric, SkipReason.noMetricVectors].contains($0) }, "\(swap)")
+        let labelled = try store.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM sample s JOIN sample r ON r.origin = 'real' AND r.metric_id = s.metric_id
+                   AND r.prompt_text_id IS s.prompt_text_id AND r.response_text_id IS s.response_text_id
+                 WHERE s.origin = 'synthetic' AND s.generator <> 'negative_noise'
+                """)
+        }
+        #expect(labelled == 0, "no synthetic row but a noise copy shares a real row's (metric, item)")
+    }
 }
 
 @Suite struct RelationsSuggestTests {
@@ -121,6 +166,32 @@ import Testing
         try RelationsSuggest.relationsJSON(pairs, dataset: "fx", source: source).write(to: file, atomically: true, encoding: .utf8)
         let relations = try MetricRelations.load(file, metrics: ["a", "b", "c", "d"])
         #expect(relations.substitutes == ["a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]] && relations.opposites.isEmpty)
+    }
+
+    /// A pair near in embedding space whose real labels disagree is shown with that evidence,
+    /// and `refuted` says when it should be left out.
+    @Test func substitutesCarryWhatTheLabelsSay() throws {
+        let fx = try Fixture()
+        try fx.write("metric_names.json", "[\"a\", \"b\", \"c\", \"d\"]")
+        try NpyMatrix(rows: 4, columns: 3, values: [1, 0.1, 0, 1, 0.12, 0, 0, 0.1, 1, 0, 0.13, 1])
+            .write(to: fx.folder.appendingPathComponent("metric_name_embeddings.npy"))
+        // 10 items judged under a and b: 7 disagree by more than 1. c and d share 10 items, 1 disagrees.
+        var records: [String] = []
+        for i in 0..<10 {
+            records.append(Fixture.record("a", "8", "p\(i)", "r\(i)"))
+            records.append(Fixture.record("b", i < 7 ? "3" : "8.5", "p\(i)", "r\(i)"))
+            records.append(Fixture.record("c", "5", "q\(i)", "s\(i)"))
+            records.append(Fixture.record("d", i == 0 ? "9" : "6", "q\(i)", "s\(i)"))
+        }
+        try fx.write("train_data.json", "[" + records.joined(separator: ",") + "]")
+        try fx.write("test_data.json", "[]")
+        let store = try fx.openStore()
+        _ = try Ingest(store: store).run(folder: fx.folder, options: .init(datasetName: "fx"))
+        let (pairs, _) = try RelationsSuggest(store: store).suggest(dataset: "fx", encoderKey: nil, minimumCosine: 0.9)
+        let ab = try #require(pairs.first { $0.a == "a" }), cd = try #require(pairs.first { $0.a == "c" })
+        #expect(ab.sharedItems == 10 && ab.disagreeing == 7 && cd.sharedItems == 10 && cd.disagreeing == 1)
+        #expect(ab.refuted(minimumShared: 10, maximumShare: 0.5) && !cd.refuted(minimumShared: 10, maximumShare: 0.5))
+        #expect(!ab.refuted(minimumShared: 11, maximumShare: 0.5), "too few shared items to judge")
     }
 
     /// 30 items judged under a, b and c: b's score mirrors a's (opposites), c follows a.

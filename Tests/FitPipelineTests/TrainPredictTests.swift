@@ -149,3 +149,38 @@ import Testing
         #expect(AugmentationProfile.realOnly.stages.isEmpty)
     }
 }
+
+/// Progress a person can watch: training reports every boosting round and epoch against the
+/// whole job's total (the CV folds and the final fit), never backwards.
+@Suite struct TrainingProgressTests {
+    final class Recorder: ProgressSink, @unchecked Sendable {
+        let lock = NSLock()
+        var steps: [(phase: String, done: Int, total: Int?)] = []
+        var finished: [String] = []
+        func note(_ message: String) {}
+        func advance(phase: String, done: Int, total: Int?, unit: String) { lock.withLock { steps.append((phase, done, total)) } }
+        func finish(phase: String) { lock.withLock { finished.append(phase) } }
+    }
+
+    @Test(arguments: [ModelKind.boosted, .seed])
+    func everyStepAdvancesTheBar(model: ModelKind) throws {
+        let fx = try Fixture()
+        let (store, key) = try DamagedVectorTests.store(fx)
+        var options = TrainModel.Options(dataset: "demo", encoderKey: key)
+        options.model = model
+        options.cvFolds = 2
+        options.boosting.trees = 30
+        options.network = [16, 8, 4]
+        options.training.maxEpochs = 4
+        options.training.earlyStoppingPatience = 100
+        let recorder = Recorder()
+        _ = try TrainModel(store: store, progress: recorder).run(options)
+        let perFit = model == .boosted ? 30 : 4
+        let total = 3 * perFit
+        #expect(!recorder.steps.isEmpty && recorder.steps.allSatisfy { $0.total == total })
+        let done = recorder.steps.map(\.done)
+        #expect(zip(done, done.dropFirst()).allSatisfy { $0 <= $1 }, "never backwards: \(done)")
+        #expect(done.last == total && Set(done).count >= total, "each of the \(total) steps is reported")
+        #expect(recorder.finished == [recorder.steps[0].phase])
+    }
+}

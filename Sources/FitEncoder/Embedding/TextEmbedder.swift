@@ -88,14 +88,22 @@ public final class TextEmbedder: @unchecked Sendable {
         tokenizer.encode(configuration.prefix + text)
     }
 
-    /// L2-normalized embeddings, in input order. `progress` is told the texts done so far.
-    public func embed(_ texts: [String], progress: ((Int) -> Void)? = nil) -> [[Float]] {
+    /// How far a call has come, told after each forward pass (at most `batchTokens` tokens):
+    /// texts whose every window is done, and window tokens done of all (the measure of work).
+    public struct Progress: Sendable {
+        public let textsDone: Int
+        public let tokensDone: Int
+        public let tokensTotal: Int
+    }
+
+    /// L2-normalized embeddings, in input order. `progress` is told after each forward pass.
+    public func embed(_ texts: [String], progress: ((Progress) -> Void)? = nil) -> [[Float]] {
         embedCountingTokens(texts, progress: progress).vectors
     }
 
     /// The embeddings and the number of tokens of the texts (prefix, content, `<s>` and
     /// `</s>`, before windowing), counted from the one tokenization of each text.
-    public func embedCountingTokens(_ texts: [String], progress: ((Int) -> Void)? = nil) -> (vectors: [[Float]], tokens: Int) {
+    public func embedCountingTokens(_ texts: [String], progress: ((Progress) -> Void)? = nil) -> (vectors: [[Float]], tokens: Int) {
         let H = dimensions, size = windowSize
         struct Window { let text: Int; let ids: [Int32]; let weight: Float }
         var tokens = 0
@@ -117,7 +125,8 @@ public final class TextEmbedder: @unchecked Sendable {
         // their own order, so a text's vector depends on the text alone.
         let order = windows.indices.sorted { (windows[$0].ids.count, $0) < (windows[$1].ids.count, $1) }
         var pooled = [[Float]](repeating: [], count: windows.count)
-        var done = 0
+        var done = 0, tokensDone = 0
+        let tokensTotal = windows.reduce(0) { $0 + $1.ids.count }
         var cursor = 0
         while cursor < order.count {
             var batch: [Int] = []
@@ -132,7 +141,8 @@ public final class TextEmbedder: @unchecked Sendable {
                 windowsLeft[windows[w].text] -= 1
                 if windowsLeft[windows[w].text] == 0 { done += 1 }
             }
-            progress?(done)
+            tokensDone += tokens
+            progress?(Progress(textsDone: done, tokensDone: tokensDone, tokensTotal: tokensTotal))
         }
         // Each text's windows, in text order, averaged by their content-token counts.
         var vectors = [[Float]](repeating: [], count: texts.count)

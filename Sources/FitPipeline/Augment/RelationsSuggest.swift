@@ -1,5 +1,6 @@
 import FitStore
 import Foundation
+import GRDB
 
 /// `fitstore relations suggest`: proposes substitutable metric pairs from nearest neighbours
 /// in metric-embedding space (the seed report's proposed extension, §3.6), and opposite pairs
@@ -8,7 +9,26 @@ import Foundation
 /// find opposites; the labels can: when the same prompt and response are judged under both
 /// metrics, opposite criteria give negatively correlated scores.
 public struct RelationsSuggest {
-    public struct Pair: Sendable { public let a: String; public let b: String; public let cosine: Float }
+    /// A substitutable pair, with what the real labels say of it: on how many items both
+    /// metrics are judged, and on how many of those their scores differ by more than 1 (the
+    /// audit's contradiction). Labels that disagree are evidence against substituting.
+    public struct Pair: Sendable {
+        public let a: String
+        public let b: String
+        public let cosine: Float
+        public var sharedItems = 0
+        public var disagreeing = 0
+
+        public init(a: String, b: String, cosine: Float, sharedItems: Int = 0, disagreeing: Int = 0) {
+            self.a = a; self.b = b; self.cosine = cosine; self.sharedItems = sharedItems; self.disagreeing = disagreeing
+        }
+
+        /// Whether the labels refute the pair: at least `minimumShared` shared items, and more
+        /// than `maximumShare` of them disagreeing.
+        public func refuted(minimumShared: Int, maximumShare: Double) -> Bool {
+            sharedItems >= minimumShared && Double(disagreeing) > maximumShare * Double(sharedItems)
+        }
+    }
 
     /// Two metrics judged on the same items: how many, and the Pearson correlation of their scores.
     public struct Correlation: Sendable {
@@ -33,9 +53,7 @@ public struct RelationsSuggest {
     public func suggestOpposites(dataset: String, minimumItems: Int = 20, maximumCorrelation: Float = -0.3)
         throws -> (pairs: [Correlation], examined: Int, mostNegative: Correlation?) {
         try store.read { db in
-            let rows = try RealSamples.trainScoresByItem(db, dataset: DatasetResolver.require(db, dataset).id)
-            var byItem: [String: [String: Double]] = [:]
-            for row in rows { byItem[row.item, default: [:]][row.metric] = row.score }
+            let byItem = try Self.scoresByItem(db, dataset: dataset)
             var shared: [String: [(Double, Double)]] = [:]
             for scores in byItem.values where scores.count > 1 {
                 let names = scores.keys.sorted()
@@ -67,10 +85,32 @@ public struct RelationsSuggest {
 
     public init(store: Store) { self.store = store }
 
+    /// The real training labels, item by item: metric name to score.
+    static func scoresByItem(_ db: Database, dataset: String) throws -> [String: [String: Double]] {
+        let rows = try RealSamples.trainScoresByItem(db, dataset: DatasetResolver.require(db, dataset).id)
+        var byItem: [String: [String: Double]] = [:]
+        for row in rows { byItem[row.item, default: [:]][row.metric] = row.score }
+        return byItem
+    }
+
+    /// Fills in each pair's shared items and disagreements from the real labels.
+    func withLabelEvidence(_ pairs: [Pair], dataset: String) throws -> [Pair] {
+        let byItem = try store.read { try Self.scoresByItem($0, dataset: dataset) }
+        return pairs.map { pair in
+            var p = pair
+            for scores in byItem.values {
+                guard let x = scores[p.a], let y = scores[p.b] else { continue }
+                p.sharedItems += 1
+                if abs(x - y) > 1 { p.disagreeing += 1 }
+            }
+            return p
+        }
+    }
+
     /// Mutual nearest neighbours with cosine >= minimumCosine, within `neighbours` of each other.
     public func suggest(dataset: String, encoderKey: String?, neighbours k: Int = 1, minimumCosine: Float = 0.8)
         throws -> (pairs: [Pair], source: String) {
-        try store.read { db in
+        let found: (pairs: [Pair], source: String) = try store.read { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
             let encoderID = try encoderKey.flatMap { try Encoder.keyed(db, $0)?.id }
             let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
@@ -90,6 +130,7 @@ public struct RelationsSuggest {
             }
             return (pairs.sorted { $0.cosine > $1.cosine }, source)
         }
+        return (try withLabelEvidence(found.pairs, dataset: dataset), found.source)
     }
 
     /// The relations file text: `pairs` as symmetric substitutes, `opposites` both ways.

@@ -108,14 +108,21 @@ public struct Embed {
             let take = min(options.batchTexts, target - report.embedded)
             let texts = try store.read { try TextVectors.missing($0, key: key, limit: take) }
             if texts.isEmpty { break }
-            let (embedded, tokens) = embedder.embedCountingTokens(texts.map(\.body))
+            // Within a batch, progress moves after each forward pass (at most batchTokens
+            // tokens, about a second), by the share of the batch's window tokens done.
+            let batchBytes = texts.reduce(0) { $0 + $1.body.utf8.count }
+            let before = bytesDone
+            let (embedded, tokens) = embedder.embedCountingTokens(texts.map(\.body)) { step in
+                let share = step.tokensTotal > 0 ? Double(step.tokensDone) / Double(step.tokensTotal) : 1
+                progress.advance(phase: phase, done: before + Int(share * Double(batchBytes)), total: totalBytes, unit: "B")
+            }
             report.tokens += tokens
             try store.write { db in
                 try vectors.insert(db, zip(texts, embedded).map { ($0.id, $1) }, run: runID)
             }
             batches += 1
             report.embedded += texts.count
-            bytesDone += texts.reduce(0) { $0 + $1.body.utf8.count }
+            bytesDone += batchBytes
             progress.advance(phase: phase, done: bytesDone, total: totalBytes, unit: "B")
         }
         progress.finish(phase: phase)

@@ -52,9 +52,14 @@ public struct HTMLReport {
              Double(r.filter(\.noSystem).count), Double(r.filter { $0.score == nil && $0.split == "train" }.count)]
         }
         let test = real.filter { $0.split == "test" }
-        html.chart(SVGChart.bars(id: "missing", title: "Missing values per column", categories: columns,
-                                 series: [("train", missing(train)), ("test", missing(test))], xLabel: "column", yLabel: "rows missing (count)"),
-                   caption: "A system prompt that is whitespace only counts as missing. Test rows have no score by design.")
+        let (missingTrain, missingTest) = (missing(train), missing(test))
+        if (missingTrain + missingTest).allSatisfy({ $0 == 0 }) {
+            html.finding("Missing values: none. Every train and test row has a prompt, a response and a system prompt, and every train row a score.")
+        } else {
+            html.chart(SVGChart.bars(id: "missing", title: "Missing values per column", categories: columns,
+                                     series: [("train", missingTrain), ("test", missingTest)], xLabel: "column", yLabel: "rows missing (count)"),
+                       caption: "A system prompt that is whitespace only counts as missing. Test rows have no score by design.")
+        }
         // Score distribution.
         let scores = train.compactMap(\.score)
         if !scores.isEmpty {
@@ -98,28 +103,49 @@ public struct HTMLReport {
                    caption: "Boxes span the quartiles, whiskers reach 1.5 IQR, circles are the rows beyond.")
         // Outliers.
         let p99p = Self.percentile(pl, 0.99), p99r = Self.percentile(rl, 0.99)
-        let longest = real.filter { Double($0.responseChars ?? 0) > p99r }.sorted { ($0.responseChars ?? 0) > ($1.responseChars ?? 0) }.prefix(10)
-        html.table(title: String(format: "Outliers: %d prompts above the 99th percentile (%.0f characters), %d responses above it (%.0f characters); the longest responses:",
-                                 pl.filter { $0 > p99p }.count, p99p, rl.filter { $0 > p99r }.count, p99r),
-                   header: ["split", "metric", "score", "prompt chars", "response chars"],
-                   rows: longest.map { [$0.split, $0.metric, $0.score.map { String(format: "%g", $0) } ?? "–", "\($0.promptChars ?? 0)", "\($0.responseChars ?? 0)"] })
+        // The longest responses, each once: one response is often judged under several
+        // metrics, and a row per judgement would repeat it.
+        var byResponse: [Int64: [Row_]] = [:]
+        for r in real where Double(r.responseChars ?? 0) >= p99r { if let t = r.responseText { byResponse[t, default: []].append(r) } }
+        let longest = byResponse.values.sorted { ($0[0].responseChars ?? 0, $0[0].responseText ?? 0) > ($1[0].responseChars ?? 0, $1[0].responseText ?? 0) }.prefix(10)
+        html.table(title: String(format: "Outliers: %d prompts above the 99th percentile (%.0f characters), %d responses above it (%.0f characters); the longest %d distinct responses:",
+                                 pl.filter { $0 > p99p }.count, p99p, rl.filter { $0 > p99r }.count, p99r, longest.count),
+                   header: ["response chars", "prompt chars", "rows", "metrics", "scores", "splits"],
+                   rows: longest.map { rows in
+                       let scores = rows.compactMap(\.score)
+                       let range = scores.isEmpty ? "–" : scores.min() == scores.max() ? String(format: "%g", scores[0])
+                           : String(format: "%g to %g", scores.min()!, scores.max()!)
+                       return ["\(rows[0].responseChars ?? 0)", "\(rows[0].promptChars ?? 0)", "\(rows.count)",
+                               Set(rows.map(\.metric)).sorted().joined(separator: ", "), range, Set(rows.map(\.split)).sorted().joined(separator: ", ")]
+                   })
         // Metrics.
         var frequency: [String: Int] = [:]
         for r in train { frequency[r.metric, default: 0] += 1 }
         let top = frequency.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(20)
-        html.chart(SVGChart.horizontalBars(id: "metric-frequency", title: "Metric frequency (top 20 of \(frequency.count))", labels: top.map(\.key),
+        html.chart(SVGChart.horizontalBars(id: "metric-frequency", title: frequency.count > 20 ? "Metric frequency (top 20 of \(frequency.count))" : "Metric frequency (all \(frequency.count))", labels: top.map(\.key),
                                            values: top.map { Double($0.value) }, xLabel: "train rows (count)"), caption: nil)
         var sums: [String: (Double, Int)] = [:]
         for r in train { if let s = r.score { let v = sums[r.metric] ?? (0, 0); sums[r.metric] = (v.0 + s, v.1 + 1) } }
         let means = sums.filter { $0.value.1 >= 3 }.map { ($0.key, $0.value.0 / Double($0.value.1)) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-        html.chart(SVGChart.horizontalBars(id: "metric-mean-top", title: "Highest mean score per metric (metrics with 3+ rows)", labels: means.prefix(10).map(\.0),
-                                           values: means.prefix(10).map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
-        let bottom = Array(means.suffix(10).reversed())
-        html.chart(SVGChart.horizontalBars(id: "metric-mean-bottom", title: "Lowest mean score per metric", labels: bottom.map(\.0),
-                                           values: bottom.map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+        if means.count <= 20 {
+            // Few metrics: one chart of all, highest first (a top ten and a bottom ten would
+            // show the same metrics twice).
+            html.chart(SVGChart.horizontalBars(id: "metric-mean", title: "Mean score per metric (all \(means.count) with 3+ rows, highest first)",
+                                               labels: means.map(\.0), values: means.map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+        } else {
+            html.chart(SVGChart.horizontalBars(id: "metric-mean-top", title: "Highest mean score per metric (of \(means.count) with 3+ rows)", labels: means.prefix(10).map(\.0),
+                                               values: means.prefix(10).map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+            let bottom = Array(means.suffix(10).reversed())
+            html.chart(SVGChart.horizontalBars(id: "metric-mean-bottom", title: "Lowest mean score per metric (of \(means.count) with 3+ rows)", labels: bottom.map(\.0),
+                                               values: bottom.map(\.1), xLabel: "mean judge score (0-10)"), caption: nil)
+        }
         let frequent = top.prefix(10).map { m in (m.key, train.filter { $0.metric == m.key }.compactMap(\.score)) }
-        html.chart(SVGChart.boxes(id: "metric-boxes", title: "Scores of the ten most frequent metrics", groups: frequent,
-                                  xLabel: "metric (end of name)", yLabel: "judge score (0-10)", range: 0...10), caption: frequent.map(\.0).joined(separator: " · "))
+        let shortNames = frequent.map { String($0.0.split(separator: "/").last ?? Substring($0.0)) }
+        let unique = Set(shortNames).count == shortNames.count
+        html.chart(SVGChart.boxes(id: "metric-boxes", title: frequent.count < 10 ? "Scores per metric" : "Scores of the ten most frequent metrics",
+                                  groups: zip(unique ? shortNames : frequent.map(\.0), frequent.map(\.1)).map { ($0, $1) },
+                                  xLabel: unique ? "metric (name after its last '/')" : "metric", yLabel: "judge score (0-10)", range: 0...10),
+                   caption: frequent.map(\.0).joined(separator: " · "))
     }
 
     // MARK: - Metric embeddings
@@ -147,8 +173,12 @@ public struct HTMLReport {
             counts[m, default: 0] += 1
         }
         let labels = byMajor.keys.sorted()
-        let matrix = labels.map { a in labels.map { b in Self.cosine(byMajor[a]!, byMajor[b]!) } }
-        html.chart(SVGChart.heatmap(id: "category-cosine", title: "Cosine similarity between metric categories", labels: labels.map { "\($0) (\(counts[$0]!))" },
+        guard labels.count >= 2 else {
+            html.finding("Every metric with a vector is in one category (\(labels.first ?? "none"), \(counts.values.reduce(0, +)) metrics): there is nothing to compare between categories.")
+            return
+        }
+        let matrix = labels.map { a in labels.map { b in Self.cosine(byMajor[a] ?? [], byMajor[b] ?? []) } }
+        html.chart(SVGChart.heatmap(id: "category-cosine", title: "Cosine similarity between metric categories", labels: labels.map { "\($0) (\(counts[$0] ?? 0))" },
                                     matrix: matrix, valueLabel: "cosine of mean unit vectors"),
                    caption: "A category is the part of the metric name before the first '/'; each cell compares the mean unit vectors of two categories.")
     }
@@ -202,12 +232,19 @@ public struct HTMLReport {
             html.empty("Checkpoint \(id) has no history.")
         } else {
             let unit = model == "boosted" ? "boosting round (CV fold 1; validation = its held-out tenth)" : "epoch"
-            html.chart(SVGChart.lines(id: "history-loss", title: "Checkpoint \(id) (\(model)): training loss and validation RMSE",
-                                      series: [("train MSE", history.map { (Double($0.epoch + 1), $0.trainLoss) }),
+            // Both curves in score units: the stored training loss is a mean squared error.
+            html.chart(SVGChart.lines(id: "history-loss", title: "Checkpoint \(id) (\(model)): training and validation RMSE",
+                                      series: [("train RMSE (root of the mean squared error)", history.map { (Double($0.epoch + 1), $0.trainLoss.squareRoot()) }),
                                                ("validation RMSE", history.map { (Double($0.epoch + 1), $0.validationRMSE ?? .nan) })],
-                                      xLabel: unit, yLabel: "score units (MSE: squared)"), caption: nil)
-            html.chart(SVGChart.lines(id: "history-lr", title: "Learning rate", series: [("learning rate", history.map { (Double($0.epoch + 1), $0.learningRate) })],
-                                      xLabel: unit, yLabel: "learning rate (log scale)", logY: true), caption: nil)
+                                      xLabel: unit, yLabel: "RMSE (score units)"),
+                       caption: model == "seed" ? "The training RMSE is measured with dropout on and label noise added, so it can sit above the validation RMSE." : nil)
+            let rates = Set(history.map(\.learningRate))
+            if rates.count > 1 {
+                html.chart(SVGChart.lines(id: "history-lr", title: "Learning rate", series: [("learning rate", history.map { (Double($0.epoch + 1), $0.learningRate) })],
+                                          xLabel: unit, yLabel: "learning rate (log scale)", logY: true), caption: nil)
+            } else if let rate = rates.first {
+                html.finding("Learning rate: \(SVGChart.label(rate)) throughout" + (model == "boosted" ? " (the trees' shrinkage)." : " (the plateau schedule never lowered it)."))
+            }
         }
         if let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(ck.evaluation.utf8)), let cv = evaluation.crossValidation {
             html.chart(SVGChart.bars(id: "cv", title: "\(cv.folds)-fold CV on \(cv.rows) real rows (grouped by item)",
@@ -221,6 +258,7 @@ public struct HTMLReport {
         } else {
             html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
         }
+        try checkpoints(&html, db: db, datasetID: datasetID, shown: id)
         html.section("Predictions", note: checkpoint == nil ? "Test predictions of the newest checkpoint that has any." : "Test predictions of checkpoint \(checkpoint!).")
         let predictions = try Predictions.latestScores(db, dataset: datasetID, checkpoint: checkpoint)
         guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
@@ -231,6 +269,36 @@ public struct HTMLReport {
         html.chart(SVGChart.bars(id: "predictions", title: String(format: "%d test predictions: mean %.2f, sd %.2f", predictions.count, mean, sd),
                                  categories: (0...10).map(String.init), series: [("predicted", bins)], xLabel: "predicted score (rounded, 0-10)", yLabel: "rows (count)"),
                    caption: nil)
+    }
+
+    /// Every checkpoint of the data set side by side: what each was trained on and how it
+    /// did in CV, so a change of settings can be judged (the figures above are one checkpoint's).
+    func checkpoints(_ html: inout Page, db: Database, datasetID: Int64, shown: Int64) throws {
+        let all = try Checkpoint.listed(db, dataset: datasetID)
+        guard all.count > 1 else { return }
+        struct Settings: Decodable { let origins: [String]?; let profile: String? }
+        var rows: [[String]] = [], cvBars: [(String, Double)] = []
+        for item in all {
+            let c = item.checkpoint
+            let settings = try? JSONDecoder().decode(Settings.self, from: Data(c.config.utf8))
+            let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(c.evaluation.utf8))
+            let cv = evaluation?.crossValidation
+            let synthetic = (settings?.origins ?? []).filter { $0 != "real" }
+            rows.append(["\(c.id)" + (c.id == shown ? " (shown)" : ""), c.createdAt, c.model, item.encoderName ?? "–",
+                         synthetic.isEmpty ? "real only" : "real + " + synthetic.joined(separator: ", "),
+                         cv.map { String(format: "%.4f (%d folds)", $0.rmse, $0.folds) } ?? "–",
+                         cv.map { String(format: "%.4f", $0.perMetricMeanRMSE) } ?? "–",
+                         item.seconds.map { String(format: "%.1f s", $0) } ?? "–", String(format: "%.1f KB", Double(item.weightBytes) / 1024)])
+            if let cv { cvBars.append(("\(c.id)", Double(cv.rmse))) }
+        }
+        html.table(title: "Every checkpoint of the data set (CV RMSE on real rows; lower is better)",
+                   header: ["checkpoint", "created", "model", "encoder", "training rows", "CV RMSE", "per-metric mean CV RMSE", "training time", "weights"],
+                   rows: rows)
+        if cvBars.count > 1 {
+            html.chart(SVGChart.bars(id: "checkpoints-cv", title: "CV RMSE by checkpoint", categories: cvBars.map(\.0),
+                                     series: [("CV RMSE", cvBars.map(\.1))], xLabel: "checkpoint", yLabel: "CV RMSE (score units)"),
+                       caption: "Folds differ between checkpoints trained on different rows; compare within a few hundredths with care.")
+        }
     }
 
     struct EpochLine: Decodable { let epoch: Int; let trainLoss: Double; let validationRMSE: Double?; let learningRate: Double }

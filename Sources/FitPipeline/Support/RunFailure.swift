@@ -1,4 +1,5 @@
 import FitStore
+import GRDB
 
 extension Store {
     /// Runs `body` for a run that is already begun; when it throws, the run is marked failed
@@ -10,7 +11,9 @@ extension Store {
         do {
             return try body()
         } catch {
-            try? write { try RunLedger.fail($0, run: run, message: "\(error)") }
+            // The cause in words, as the user reads it (no "SQLite error N" in the ledger).
+            let cause = (error as? DatabaseError).map { DatabaseErrorWords.sentence(for: $0, path: path) } ?? "\(error)"
+            try? write { try RunLedger.fail($0, run: run, message: cause) }
             throw error
         }
     }

@@ -168,15 +168,45 @@ public struct TrainModel {
         }
     }
 
+    /// Training's work in rounds (boosting) or epochs (the seed MLP): one fit per CV fold and
+    /// the final fit, each at most `perFit` steps. The bar's total is exact for boosting and
+    /// an upper bound for the MLP (early stopping may end a fit sooner: the bar then jumps).
+    final class Meter: @unchecked Sendable {
+        let progress: any ProgressSink
+        let phase: String
+        let perFit: Int
+        let unit: String
+        private(set) var fitsDone = 0
+        private let total: Int
+
+        init(progress: any ProgressSink, folds: Int, perFit: Int, unit: String) {
+            self.progress = progress
+            self.perFit = perFit
+            self.unit = unit
+            total = (folds + 1) * perFit
+            phase = folds > 0 ? "train (\(folds) CV folds + final fit)" : "train"
+        }
+
+        func step(_ done: Int) { progress.advance(phase: phase, done: fitsDone * perFit + done, total: total, unit: unit) }
+        func fitFinished() { fitsDone += 1; step(0) }
+        func finish() { progress.finish(phase: phase) }
+    }
+
     /// Cross-validation on real rows, then the model on every row.
     func fit(_ plan: Plan) throws -> Fitted {
         let options = plan.options, features = plan.features, y = plan.y
+        let meter = options.model == .boosted
+            ? Meter(progress: progress, folds: options.cvFolds, perFit: options.boosting.trees, unit: "rounds")
+            : Meter(progress: progress, folds: options.cvFolds, perFit: options.training.maxEpochs, unit: "epochs")
+        defer { meter.finish() }
         var foldHistory: [EpochRecord]?
         let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
             y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: plan.lineage.items(features),
             ancestors: plan.lineage.ancestors(features),
             fit: { fold, rows in
-                let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [], quiet: true)
+                let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [], quiet: true,
+                                           meter: meter)
+                meter.fitFinished()
                 if fold == 0 { foldHistory = history }
                 return { model.predict(x: features.values, rows: $0) }
             },
@@ -185,7 +215,7 @@ public struct TrainModel {
         var evaluation = Evaluation(crossValidation: cv)
         switch options.model {
         case .seed:
-            let fitted = fitSeed(options, features: features, y: y, rows: all, quiet: false)
+            let fitted = fitSeed(options, features: features, y: y, rows: all, quiet: false, meter: meter)
             let baselines = Self.baselines(y: y, metrics: features.metricIDs, train: fitted.train, validation: fitted.validation)
             evaluation.validationRows = fitted.validation.count
             evaluation.validationRMSE = fitted.result.bestValidationRMSE
@@ -194,7 +224,7 @@ public struct TrainModel {
             evaluation.bestEpoch = fitted.result.bestEpoch
             return Fitted(model: .seed(fitted.model), history: fitted.result.history, evaluation: evaluation)
         case .boosted:
-            let (fitted, finalHistory) = fit(options, features: features, y: y, rows: all, validation: [], quiet: false)
+            let (fitted, finalHistory) = fit(options, features: features, y: y, rows: all, validation: [], quiet: false, meter: meter)
             // The stored history is CV fold 1's: its rounds carry a held-out RMSE.
             return Fitted(model: fitted, history: foldHistory ?? finalHistory, evaluation: evaluation)
         }
@@ -225,10 +255,10 @@ public struct TrainModel {
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random
     /// split of `rows` for early stopping; boosted trees then hold out nothing.
     private func fit(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], validation: [Int]?,
-                     quiet: Bool) -> (TrainedModel, [EpochRecord]) {
+                     quiet: Bool, meter: Meter) -> (TrainedModel, [EpochRecord]) {
         switch options.model {
         case .seed:
-            let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet)
+            let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet, meter: meter)
             return (.seed(fitted.model), fitted.result.history)
         case .boosted:
             // Fold 1 of CV keeps a held-out tenth for the history chart's validation curve.
@@ -240,6 +270,7 @@ public struct TrainModel {
             }
             let (trees, history) = BoostedTreesTrainer(options: options.boosting).fit(
                 x: features.values, width: features.width, y: y, train: train, validation: held) { record in
+                meter.step(record.epoch + 1)
                 if !quiet, (record.epoch + 1) % 100 == 0 {
                     progress.note(String(format: "round %4d  train MSE %.4f", record.epoch + 1, record.trainLoss))
                 }
@@ -250,7 +281,7 @@ public struct TrainModel {
 
     /// The seed's MLP on `rows`, with the seed's own random validation split of them for
     /// early stopping; per-epoch progress unless `quiet`.
-    private func fitSeed(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], quiet: Bool)
+    private func fitSeed(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], quiet: Bool, meter: Meter? = nil)
         -> (model: ResidualMLP, result: Trainer.Result, train: [Int], validation: [Int]) {
         let trainer = Trainer(options: options.training)
         let (t, v) = trainer.split(rows: rows.count)
@@ -258,6 +289,7 @@ public struct TrainModel {
         let mlp = ResidualMLP(config: .init(inputs: features.width, widths: options.network, dropout: options.dropout),
                               seed: options.training.seed)
         let result = trainer.fit(mlp, x: features.values, y: y, train: train, validation: validation) { record in
+            meter?.step(record.epoch + 1)
             if !quiet {
                 progress.note(String(format: "epoch %3d  train MSE %.4f  validation RMSE %.4f  lr %.2e",
                                      record.epoch + 1, record.trainLoss, record.validationRMSE, record.learningRate))

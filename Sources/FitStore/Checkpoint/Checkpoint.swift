@@ -42,6 +42,28 @@ public struct Checkpoint: Sendable {
             """, arguments: [dataset, id, id]).map(Checkpoint.init)
     }
 
+    /// A checkpoint as a list of them shows it: with its encoder's name, the size of its
+    /// weights and the time its training run took.
+    public struct Listed: Sendable {
+        public let checkpoint: Checkpoint
+        public let encoderName: String?
+        public let weightBytes: Int
+        public let seconds: Double?
+    }
+
+    /// Every checkpoint of a data set, oldest first (weights left in the store).
+    public static func listed(_ db: Database, dataset: Int64) throws -> [Listed] {
+        try Row.fetchAll(db, sql: """
+            SELECT c.id, c.run_id, c.dataset_id, c.model, c.config, c.encoder_id, c.training_digest, c.history, c.evaluation,
+                   c.created_at, COALESCE(e.name, e.key) AS encoder_name, LENGTH(c.weights) AS weight_bytes,
+                   (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS seconds
+              FROM checkpoint c LEFT JOIN encoder e ON e.id = c.encoder_id LEFT JOIN run r ON r.id = c.run_id
+             WHERE c.dataset_id = ? ORDER BY c.id
+            """, arguments: [dataset]).map {
+            Listed(checkpoint: Checkpoint(row: $0), encoderName: $0["encoder_name"], weightBytes: $0["weight_bytes"], seconds: $0["seconds"])
+        }
+    }
+
     /// The ids of a data set's checkpoints, oldest first.
     public static func ids(_ db: Database, dataset: Int64) throws -> [Int64] {
         try Int64.fetchAll(db, sql: "SELECT id FROM checkpoint WHERE dataset_id = ? ORDER BY id", arguments: [dataset])

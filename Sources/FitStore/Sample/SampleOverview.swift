@@ -13,17 +13,19 @@ public struct SampleOverview: Sendable {
     public var noResponse: Bool
     public var noSystem: Bool
     public var promptText: Int64?
+    public var responseText: Int64?
 
     public static func fetch(_ db: Database, dataset: Int64) throws -> [SampleOverview] {
         try Row.fetchAll(db, sql: """
             SELECT s.split, COALESCE(s.generator, 'real') AS origin, s.score, m.name, m.major,
-                   pt.chars AS pc, rt.chars AS rc, s.response_text_id IS NULL AS nr, s.system_text_id IS NULL AS ns, s.prompt_text_id
+                   pt.chars AS pc, rt.chars AS rc, s.response_text_id IS NULL AS nr, s.system_text_id IS NULL AS ns, s.prompt_text_id,
+                   s.response_text_id
               FROM sample s JOIN metric m ON m.id = s.metric_id
               LEFT JOIN text pt ON pt.id = s.prompt_text_id LEFT JOIN text rt ON rt.id = s.response_text_id
              WHERE s.dataset_id = ? AND s.retired_run_id IS NULL
             """, arguments: [dataset]).map {
             SampleOverview(split: $0[0], origin: $0[1], score: $0[2], metric: $0[3], major: $0[4], promptChars: $0[5],
-                           responseChars: $0[6], noResponse: $0[7], noSystem: $0[8], promptText: $0[9])
+                           responseChars: $0[6], noResponse: $0[7], noSystem: $0[8], promptText: $0[9], responseText: $0[10])
         }
     }
 }

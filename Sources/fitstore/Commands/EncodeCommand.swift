@@ -62,7 +62,11 @@ struct EncodeCommand: ParsableCommand {
         let start = Date()
         let embedder = try encoder.makeEmbedder()
         let loaded = Date()
-        let (vectors, tokens) = embedder.embedCountingTokens(texts)
+        let progress = TerminalProgress(), phase = "encode \(texts.count) texts"
+        let (vectors, tokens) = embedder.embedCountingTokens(texts) { step in
+            progress.advance(phase: phase, done: step.tokensDone, total: step.tokensTotal, unit: "window tokens")
+        }
+        progress.finish(phase: phase)
         let seconds = Date().timeIntervalSince(loaded)
         let matrix = NpyMatrix(rows: texts.count, columns: embedder.dimensions, values: vectors.flatMap { $0 })
         try matrix.write(to: URL(fileURLWithPath: out))

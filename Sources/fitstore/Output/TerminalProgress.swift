@@ -9,8 +9,13 @@ final class TerminalProgress: ProgressSink, @unchecked Sendable {
     private var started: [String: Date] = [:]
     private var lastPrint: [String: Date] = [:]
 
+    /// A line of news; on a terminal it replaces a bar being drawn (the bar comes back at its
+    /// next step) instead of running on after it.
     func note(_ message: String) {
-        lock.withLock { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        lock.withLock {
+            let drawing = isTerminal && !lastPrint.isEmpty
+            FileHandle.standardError.write(Data(((drawing ? "\r\u{1B}[K" : "") + message + "\n").utf8))
+        }
     }
 
     func advance(phase: String, done: Int, total: Int?, unit: String) {
