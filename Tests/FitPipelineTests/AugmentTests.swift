@@ -66,6 +66,8 @@ import Testing
         #expect(left.map { $0["generator"] as String } == ["real", "substitutable_metric"])
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample_parent") } == links, "lineage is kept")
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample WHERE retired_run_id = ?", arguments: [run]) } == 3)
+        // A name the data set has no rows of is an error naming what it has, and changes nothing.
+        #expect(throws: PipelineError.self) { _ = try Augment(store: store).drop(dataset: "fx", generator: "opposite_metrik") }
         // Running again regenerates exactly what was dropped (same keys, same scores).
         let again = try Augment(store: store).run(options)
         #expect(again.added == ["opposite_metric": 3])

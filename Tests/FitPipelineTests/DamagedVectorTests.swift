@@ -96,6 +96,31 @@ import Testing
             }
         }
     }
+
+    /// A checkpoint whose weights are damaged, or whose weights are not as many as its
+    /// settings need, is "checkpoint N is damaged", not "invalid vector blob"; predict stores
+    /// nothing and leaves no run running.
+    @Test func aDamagedCheckpointIsNamed() throws {
+        let fx = try Fixture()
+        let (store, _) = try Self.store(fx)
+        let original = try store.read { try Data.fetchOne($0, sql: "SELECT weights FROM checkpoint WHERE id = 1")! }
+        for blob in [Data(original.prefix(original.count - 3)), FuzzBlob.make(dtype: 1, values: [1, 2, 3]),
+                     FuzzBlob.make(dtype: 1, values: [.nan, 1, 2, 3])] {
+            try store.write { try $0.execute(sql: "UPDATE checkpoint SET weights = ? WHERE id = 1", arguments: [blob]) }
+            #expect(throws: (any Error).self) {
+                do {
+                    _ = try Predict(store: store).run(dataset: "demo", checkpoint: 1, out: fx.root.appendingPathComponent("s.csv"))
+                } catch {
+                    #expect("\(error)".hasPrefix("checkpoint 1 is damaged"), "\(error)")
+                    throw error
+                }
+            }
+        }
+        let state = try store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run WHERE status = 'running'"))
+        }
+        #expect(state.0 == 0 && state.1 == 0)
+    }
 }
 
 /// A vector blob with a correct checksum over whatever values it holds.

@@ -29,6 +29,23 @@ import Testing
         }
     }
 
+    /// Progress moves within a committed batch, after each forward pass, by bytes of text,
+    /// never backwards, and ends at the total.
+    @Test func progressMovesWithinABatch() throws {
+        let fx = try ingested()
+        let store = try fx.openStore()
+        var options = try Self.options()
+        options.batchTexts = 1000          // one committed batch
+        options.configuration.batchTokens = 16  // a forward pass per window or two
+        let recorder = TrainingProgressTests.Recorder()
+        let report = try Embed(store: store, progress: recorder).run(options)
+        let done = recorder.steps.map(\.done)
+        let total = try #require(recorder.steps.first?.total)
+        // Short texts share a pass; before, one batch gave one step.
+        #expect(report.embedded > 2 && done.count >= report.embedded / 2, "\(done.count) steps for \(report.embedded) texts in one batch: \(done)")
+        #expect(zip(done, done.dropFirst()).allSatisfy { $0 <= $1 } && done.last == total, "\(done) of \(total)")
+    }
+
     @Test func embedsEveryTextOnceAndThenNothing() throws {
         let fx = try ingested()
         let store = try fx.openStore()
