@@ -32,8 +32,10 @@ let package = Package(
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["ResourceEmbedder"]),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["ResourceEmbedder"]),
 
-        // File formats (JSON streaming, NumPy .npy, hashing): pure, no SQL.
-        .target(name: "FitFormats", swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        // File formats (JSON streaming, NumPy .npy, safetensors, hashing): pure, no SQL. Optimized
+        // in debug builds too: tests read 100+ MB weight files through it.
+        .target(name: "FitFormats",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // The matrix product both the encoder and the trainer use: every row computed the
         // same way whatever shares its batch, on every x86-64 CPU (AVX2 and FMA).

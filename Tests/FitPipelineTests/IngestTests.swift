@@ -211,7 +211,8 @@ import Testing
         try fx.write("train_data.json", "[" + [Fixture.record("m", "9", "p", "r"), Fixture.record("m", "2", "p", "r"),
                                               Fixture.record("m", "9", "p", "r"), Fixture.record("m", "4", "p", "other")].joined(separator: ",") + "]")
         let report = try ingest(fx)
-        #expect(report.warnings.contains { $0.contains("1 record(s) repeat the metric, prompt and response of an earlier record with another score (first: records 0 and 1, 0-based)") },
+        // Records 0, 1 and 2 share (m, p, r) and not one score; record 3 has its own response.
+        #expect(report.warnings.contains { $0.contains("3 records share a metric, prompt and response with a record of another score (first: records 0 and 1, 0-based)") },
                 "\(report.warnings)")
     }
 }

@@ -47,6 +47,7 @@ public enum Python {
     public static let available = has("sys")
     public static let numpy = has("numpy")
     public static let torch = has("torch")
+    public static let sentenceTransformers = has("sentence_transformers")
 
     /// Runs tools/NAME with python3; its result (stderr is the message of a failure).
     public static func tool(_ name: String, _ arguments: [String]) throws -> Program.Result {

@@ -27,6 +27,11 @@ public enum ModelLocator {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fitstore/models")
     }
 
+    /// A Hugging Face folder tools/fetch-hf-models put in the cache ("all-MiniLM-L6-v2").
+    public static func huggingFaceFolder(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        (defaultDirectory(environment: environment) as NSString).appendingPathComponent("hf/" + name)
+    }
+
     /// "query" -> "query: ", "passage" -> "passage: ", "none" -> "", anything else verbatim.
     public static func prefix(named name: String) -> String {
         switch name {

@@ -37,22 +37,54 @@ public final class TextEmbedder: @unchecked Sendable {
     /// The built-in encoder's name in a store (`--encoder`'s default).
     public static let builtInName = "e5-small"
 
-    public let file: ModelFile
-    public let tokenizer: UnigramTokenizer
+    /// How text becomes ids: the built-in file's tokenizer, or a folder's `tokenizer.json`.
+    public enum Tokenizer: Sendable {
+        case builtIn(UnigramTokenizer)
+        /// `lowercase`: sentence-transformers' do_lower_case, applied to the text first.
+        case huggingFace(HuggingFaceTokenizer, lowercase: Bool)
+
+        public func encode(_ text: String) -> [Int32] {
+            switch self {
+            case .builtIn(let t): return t.encode(text)
+            case .huggingFace(let t, let lowercase): return t.encode(lowercase ? text.lowercased() : text)
+            }
+        }
+    }
+
+    public let tokenizer: Tokenizer
     public let encoder: TransformerEncoder
     public let configuration: Configuration
+    /// The built-in file's sha256, or a folder's digest (`FolderDigest`).
     public let modelSHA256: String
+    /// Ids around each window's content: `<s>` / `</s>`, [CLS] / [SEP].
+    public let prefixIDs: [Int32]
+    public let suffixIDs: [Int32]
+    public let pooling: TransformerEncoder.Pooling
+    /// L2-normalize each text's vector (the built-in model, and folders with a Normalize module).
+    public let normalize: Bool
+    /// The folder, for a Hugging Face model.
+    public let folder: HuggingFaceFolder?
 
     public var dimensions: Int { encoder.hidden }
-    /// Content tokens per window: the model's positions minus `<s>` and `</s>`.
-    public var windowSize: Int { encoder.maxPositions - 2 }
+    /// Content tokens per window: the model's positions minus the special tokens.
+    public var windowSize: Int { encoder.maxPositions - prefixIDs.count - suffixIDs.count }
 
-    /// The identity of the vectors this embedder makes: model bytes, prefix, length policy.
-    public var identity: String { Self.identity(sha256: modelSHA256, configuration: configuration) }
+    /// The identity of the vectors this embedder makes: model bytes, prefix, length policy
+    /// (and, for a folder, its architecture, pooling and normalization).
+    public var identity: String {
+        guard let folder else { return Self.identity(sha256: modelSHA256, configuration: configuration) }
+        return Self.identity(folder: folder, digest: modelSHA256, configuration: configuration)
+    }
 
     static func identity(sha256: String, configuration: Configuration) -> String {
         "e5-small-q4:\(sha256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy):\(arithmetic)"
             + (configuration.quantizeActivations ? "" : ":exact-activations")
+    }
+
+    /// A folder's vectors: "hf-ARCH:DIGEST16:PREFIX:POLICY:POOLING[-normalized]:rows1".
+    public static func identity(folder: HuggingFaceFolder, digest: String, configuration: Configuration) -> String {
+        "hf-\(folder.architecture.rawValue):\(digest.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy):"
+            + "\(folder.pooling.rawValue)\(folder.normalize ? "-normalized" : ""):\(arithmetic)"
     }
 
     /// Part of every identity: which arithmetic made the vectors. "rows1" is the
@@ -74,12 +106,48 @@ public final class TextEmbedder: @unchecked Sendable {
         return identity(sha256: try ModelDigest.sha256(ofModelAt: modelPath, data: data), configuration: configuration)
     }
 
+    /// The built-in model file (multilingual-e5-small, 4-bit).
     public init(modelPath: String, configuration: Configuration = Configuration()) throws {
-        file = try ModelFile(path: modelPath)
-        tokenizer = UnigramTokenizer(vocabulary: file.vocabulary, normalization: file.normalization)
+        let file = try ModelFile(path: modelPath)
+        tokenizer = .builtIn(UnigramTokenizer(vocabulary: file.vocabulary, normalization: file.normalization))
         encoder = try TransformerEncoder(file, quantizeActivations: configuration.quantizeActivations)
         self.configuration = configuration
         modelSHA256 = try ModelDigest.sha256(ofModelAt: modelPath, data: file.data)
+        prefixIDs = [Int32(file.vocabulary.bos)]
+        suffixIDs = [Int32(file.vocabulary.eos)]
+        pooling = .mean
+        normalize = true
+        folder = nil
+        Threads.configure(configuration.threads)
+    }
+
+    /// A Hugging Face model folder (BERT, XLM-RoBERTa or MPNet; safetensors weights; the
+    /// tokenizer from `tokenizer.json`). `configuration.quantizeActivations` is ignored:
+    /// float32 weights run on exact activations.
+    public init(folder: HuggingFaceFolder, configuration: Configuration = Configuration()) throws {
+        let hf = try HuggingFaceTokenizer(path: folder.tokenizerFile, tokenizerClass: folder.tokenizerClass)
+        let weights = try SafetensorsFile(path: folder.weightsFile)
+        encoder = try TransformerEncoder(folder: folder, weights: weights)
+        guard hf.vocabularySize <= encoder.vocabularyRows else {
+            throw ModelFolderError(path: folder.tokenizerFile, message: "its vocabulary of \(hf.vocabularySize) is larger than the model's \(encoder.vocabularyRows) word embeddings")
+        }
+        guard !hf.prefixIDs.isEmpty || !hf.suffixIDs.isEmpty else {
+            throw ModelFolderError(path: folder.tokenizerFile, message: "post_processor adds no special tokens around a sequence (expected [CLS]/[SEP] or <s>/</s>)")
+        }
+        tokenizer = .huggingFace(hf, lowercase: folder.lowercaseInput)
+        var c = configuration
+        c.quantizeActivations = false
+        self.configuration = c
+        modelSHA256 = try FolderDigest.sha256(of: folder)
+        prefixIDs = hf.prefixIDs
+        suffixIDs = hf.suffixIDs
+        pooling = switch folder.pooling {
+        case .mean: .mean
+        case .cls: .cls
+        case .max: .max
+        }
+        normalize = folder.normalize
+        self.folder = folder
         Threads.configure(configuration.threads)
     }
 
@@ -111,11 +179,11 @@ public final class TextEmbedder: @unchecked Sendable {
         var windowsLeft = [Int](repeating: 0, count: texts.count)
         for (t, text) in texts.enumerated() {
             let content = tokenize(text)
-            tokens += content.count + 2
+            tokens += content.count + prefixIDs.count + suffixIDs.count
             let ranges = configuration.lengthPolicy.windows(count: content.count, size: size)
             windowsLeft[t] = ranges.count
             for r in ranges {
-                let ids = [Int32(file.vocabulary.bos)] + content[r] + [Int32(file.vocabulary.eos)]
+                let ids = prefixIDs + content[r] + suffixIDs
                 windows.append(Window(text: t, ids: ids, weight: Float(max(1, r.count))))
             }
         }
@@ -136,7 +204,7 @@ public final class TextEmbedder: @unchecked Sendable {
                 if !batch.isEmpty && tokens + n > configuration.batchTokens { break }
                 batch.append(order[cursor]); tokens += n; cursor += 1
             }
-            for (w, vector) in zip(batch, encoder.meanPooled(batch.map { windows[$0].ids })) {
+            for (w, vector) in zip(batch, encoder.pooled(batch.map { windows[$0].ids }, pooling)) {
                 pooled[w] = vector
                 windowsLeft[windows[w].text] -= 1
                 if windowsLeft[windows[w].text] == 0 { done += 1 }
@@ -157,8 +225,10 @@ public final class TextEmbedder: @unchecked Sendable {
                 end += 1
             }
             var v = sum.map { $0 / weight }
-            let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
-            for i in 0..<v.count { v[i] /= norm }
+            if normalize {
+                let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
+                for i in 0..<v.count { v[i] /= norm }
+            }
             vectors[text] = v
             first = end
         }

@@ -1,3 +1,4 @@
+import FitFormats
 import FitNumerics
 import Foundation
 
@@ -28,6 +29,26 @@ public final class TransformerEncoder: @unchecked Sendable {
     public init(_ file: ModelFile, quantizeActivations: Bool = true) throws {
         weights = try EncoderWeights(file)
         self.quantizeActivations = quantizeActivations
+    }
+
+    /// A Hugging Face folder's model, on exact float32 activations (its weights are float32:
+    /// there is no quantization to match).
+    public init(folder: HuggingFaceFolder, weights file: SafetensorsFile) throws {
+        weights = try EncoderWeights(folder: folder, weights: file)
+        quantizeActivations = false
+    }
+
+    /// Rows in the word-embedding table: every token id must be below it.
+    public var vocabularyRows: Int { weights.word.rows }
+
+    /// How a sequence's token states become one vector.
+    public enum Pooling: Sendable {
+        /// The mean over every token, specials included (what an attention mask of ones gives).
+        case mean
+        /// The first token's state.
+        case cls
+        /// The elementwise maximum over every token.
+        case max
     }
 
     /// Y = input · Wᵀ + b for a block of rows on the calling thread, with the input first
@@ -107,7 +128,10 @@ public final class TransformerEncoder: @unchecked Sendable {
     }
 
     /// Mean-pooled hidden states of each sequence (ids include `<s>` and `</s>`).
-    public func meanPooled(_ sequences: [[Int32]]) -> [[Float]] {
+    public func meanPooled(_ sequences: [[Int32]]) -> [[Float]] { pooled(sequences, .mean) }
+
+    /// Pooled hidden states of each sequence (ids include the special tokens).
+    public func pooled(_ sequences: [[Int32]], _ pooling: Pooling) -> [[Float]] {
         let h = weights.hyper
         let H = h.hidden, NH = h.heads, hd = H / NH
         let T = sequences.reduce(0) { $0 + $1.count }
@@ -123,12 +147,24 @@ public final class TransformerEncoder: @unchecked Sendable {
 
         // Embeddings.
         for (s, ids) in sequences.enumerated() {
+            var counted = 0  // tokens so far that are not padding
             for (p, id) in ids.enumerated() {
                 let row = x + (starts[s] + p) * H
                 weights.word.row(Int(id), into: UnsafeMutableBufferPointer(start: row, count: H))
+                let position: Int
+                if let pad = weights.paddingID {
+                    if id == pad { position = Int(pad) } else { position = weights.positionOffset + counted; counted += 1 }
+                } else {
+                    position = p
+                }
+                let at = position * H
                 weights.position.withUnsafeBufferPointer { pos in
-                    weights.tokenType.withUnsafeBufferPointer { type in
-                        for i in 0..<H { row[i] += pos[p * H + i] + type[i] }
+                    if let tokenType = weights.tokenType {
+                        tokenType.withUnsafeBufferPointer { type in
+                            for i in 0..<H { row[i] += pos[at + i] + type[i] }
+                        }
+                    } else {
+                        for i in 0..<H { row[i] += pos[at + i] }
                     }
                 }
             }
@@ -141,6 +177,13 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
 
         let scale = 1 / Float(hd).squareRoot()
+        // MPNet: the bias of each head for each relative position -(L-1)...(L-1), L the
+        // longest sequence, the same in every layer.
+        let longest = sequences.map(\.count).max() ?? 0
+        let relative: [[Float]]? = weights.relativeBias.map { rb in
+            let buckets = (0..<(2 * longest)).map { rb.bucket($0 - longest) }
+            return (0..<NH).map { head in buckets.map { rb.table[$0 * rb.heads + head] } }
+        }
         let jobs = sequences.count * NH
         let workers = max(1, min(Threads.count, jobs))
         let attentionSpace = (0..<workers).map { _ in AttentionKernel.Workspace() }
@@ -151,8 +194,12 @@ public final class TransformerEncoder: @unchecked Sendable {
                 while job < jobs {
                     let s = job / NH, head = job % NH
                     let q = qkv + starts[s] * 3 * H + head * hd
+                    let bias: ((Int, Int) -> Float)? = relative.map { table in
+                        let row = table[head]
+                        return { i, j in row[j - i + longest] }
+                    }
                     AttentionKernel.attend(q: q, k: q + H, v: q + 2 * H, stride: 3 * H, length: sequences[s].count,
-                                           headDim: hd, scale: scale, into: ctx + starts[s] * H + head * hd,
+                                           headDim: hd, scale: scale, bias: bias, into: ctx + starts[s] * H + head * hd,
                                            contextStride: H, workspace: attentionSpace[worker])
                     job += workers
                 }
@@ -162,13 +209,25 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
 
         return (0..<sequences.count).map { s in
-            var mean = [Float](repeating: 0, count: H)
-            for t in starts[s]..<starts[s + 1] {
-                let row = x + t * H
-                for i in 0..<H { mean[i] += row[i] }
+            switch pooling {
+            case .cls:
+                return Array(UnsafeBufferPointer(start: x + starts[s] * H, count: H))
+            case .max:
+                var m = Array(UnsafeBufferPointer(start: x + starts[s] * H, count: H))
+                for t in (starts[s] + 1)..<starts[s + 1] {
+                    let row = x + t * H
+                    for i in 0..<H { m[i] = Swift.max(m[i], row[i]) }
+                }
+                return m
+            case .mean:
+                var mean = [Float](repeating: 0, count: H)
+                for t in starts[s]..<starts[s + 1] {
+                    let row = x + t * H
+                    for i in 0..<H { mean[i] += row[i] }
+                }
+                let inv = 1 / Float(starts[s + 1] - starts[s])
+                return mean.map { $0 * inv }
             }
-            let inv = 1 / Float(starts[s + 1] - starts[s])
-            return mean.map { $0 * inv }
         }
     }
 }

@@ -13,11 +13,6 @@ extension IngestContext {
         let writer = try RealSamples.Writer(db, dataset: datasetID, run: runID)
         let stream = try JSONArrayStream(contentsOf: url)
         var count = 0
-        // (metric, prompt, response) of each scored record, as 64 bits (a collision can only
-        // report a conflict that is not one): the first record and its score.
-        var triples: [UInt64: (record: Int, score: Double)] = [:]
-        var conflicts = 0
-        var firstConflict: (Int, Int)?
         var sawTestScores = false
         while let (index, value) = try stream.next() {
             let record = try DA5401Record.decode(value, index: index, file: url.path, kind: split == .train ? .train : .test)
@@ -32,17 +27,6 @@ extension IngestContext {
             let response = try record.response.map { try texts.intern($0) }
             let system = try record.systemPrompt.map { try texts.intern($0) }
             let digest = Self.digest(record, prompt: prompt.digest, response: response?.digest, system: system?.digest)
-            if let score = record.score {
-                let triple = Self.tripleKey(record.metricName, prompt.digest, response?.digest)
-                if let earlier = triples[triple] {
-                    if earlier.score != score {
-                        conflicts += 1
-                        if firstConflict == nil { firstConflict = (earlier.record, index) }
-                    }
-                } else {
-                    triples[triple] = (index, score)
-                }
-            }
             count = index + 1
             if let old = active[index] {
                 if old.digest == digest {
@@ -63,25 +47,16 @@ extension IngestContext {
             try writer.retire(old.id)
             if split == .train { report.counts.trainRetired += 1 } else { report.counts.testRetired += 1 }
         }
+        // Records that repeat a (metric, prompt, response) with another score: found by the
+        // store once the file is in (holding every triple here would grow with the file).
+        let (conflicts, firstConflict) = try RealSamples.conflictingTriples(db, dataset: datasetID, split: split)
         if let (a, b) = firstConflict {
-            report.warnings.append("\(url.lastPathComponent): \(conflicts) record(s) repeat the metric, prompt and response of an earlier record with another score (first: records \(a) and \(b), 0-based); both are kept")
+            report.warnings.append("\(url.lastPathComponent): \(conflicts) records share a metric, prompt and response with a record of another score (first: records \(a) and \(b), 0-based); all are kept")
         }
         if sawTestScores {
             report.warnings.append("\(url.lastPathComponent) carries scores; test scores are not ingested")
         }
         return count
-    }
-
-    /// 64 bits of (metric, prompt digest, response digest).
-    static func tripleKey(_ metric: String, _ prompt: Data, _ response: Data?) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in metric.utf8 { mix(byte) }
-        mix(0x1F)
-        for byte in prompt { mix(byte) }
-        mix(response == nil ? 0 : 1)
-        for byte in response ?? Data() { mix(byte) }
-        return h
     }
 
     /// Content digest (hex) of a record from its texts' digests: length-free because every

@@ -76,4 +76,30 @@ public enum RealSamples {
              WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
             """, arguments: [dataset]).map { ($0[0], $0[1], $0[2]) }
     }
+
+    /// Active real rows of a split that share their (metric, prompt, response) with another
+    /// row of a different score: how many such rows, and the record positions of the first
+    /// pair (the lowest-positioned group's first row and its first row with another score).
+    /// Counted by SQLite's GROUP BY, which spills to disk: memory does not grow with the rows.
+    public static func conflictingTriples(_ db: Database, dataset: Int64, split: Split) throws -> (records: Int, first: (Int, Int)?) {
+        let groups = """
+            SELECT metric_id, prompt_text_id, response_text_id, COUNT(*) AS n, MIN(position) AS first
+              FROM sample
+             WHERE dataset_id = ? AND split = ? AND origin = 'real' AND retired_run_id IS NULL AND score IS NOT NULL
+             GROUP BY metric_id, prompt_text_id, response_text_id
+            HAVING MIN(score) <> MAX(score)
+            """
+        guard let summary = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(n), 0), MIN(first) FROM (\(groups))",
+                                             arguments: [dataset, split.rawValue]), let first: Int = summary[1] else {
+            return (0, nil)
+        }
+        let other = try Int.fetchOne(db, sql: """
+            SELECT MIN(b.position) FROM sample a JOIN sample b
+                ON b.dataset_id = a.dataset_id AND b.split = a.split AND b.origin = 'real' AND b.retired_run_id IS NULL
+               AND b.metric_id = a.metric_id AND b.prompt_text_id IS a.prompt_text_id AND b.response_text_id IS a.response_text_id
+               AND b.score <> a.score
+             WHERE a.dataset_id = ? AND a.split = ? AND a.origin = 'real' AND a.retired_run_id IS NULL AND a.position = ?
+            """, arguments: [dataset, split.rawValue, first])
+        return (summary[0], other.map { (first, $0) })
+    }
 }

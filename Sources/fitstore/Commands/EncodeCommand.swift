@@ -6,19 +6,20 @@ import Foundation
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
-        abstract: "Embed arbitrary texts with the encoder, outside any store, into an n x 384 .npy.",
+        abstract: "Embed arbitrary texts with the built-in encoder or a model folder, outside any store, into an n x d .npy.",
         discussion: """
-            INPUT is a JSON list of strings, or - to read that list from standard input. The output is a float32 .npy of L2-normalized multilingual-e5-small embeddings, one row per text, in input order. --tokens-out also writes the token ids the model saw (prefix included, before windowing), as JSON.
+            INPUT is a JSON list of strings, or - to read that list from standard input. The output is a float32 .npy, one row per text, in input order: the built-in multilingual-e5-small's L2-normalized embeddings, or with --encoder DIR those of a Hugging Face model folder (BERT, XLM-RoBERTa or MPNet, as sentence-transformers saves it: pooled and normalized as the folder says). --tokens-out also writes the token ids the model saw (prefix included, before windowing), as JSON.
 
             Example:
               echo '["Hello", "नमस्ते"]' | fitstore encode - --out v.npy
+              fitstore encode texts.json --out v.npy --encoder ~/models/all-MiniLM-L6-v2 --length-policy truncate
               python3 -c "import numpy as np; v = np.load('v.npy'); print(v.shape, v @ v.T)"
             """)
 
     @Argument(help: ArgumentHelp("A JSON list of strings, or - for standard input.", valueName: "input"))
     var input: String?
 
-    @Option(help: ArgumentHelp("Where to write the n x 384 float32 .npy.", valueName: "path"))
+    @Option(help: ArgumentHelp("Where to write the n x d float32 .npy.", valueName: "path"))
     var out: String?
 
     @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), and what our own product kernel reaches on them.")

@@ -13,8 +13,8 @@ struct EncoderOptions: ParsableArguments {
     @Option(name: .customLong("model-file"), help: ArgumentHelp("The encoder's model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Text put before every input: query, passage, none, or any literal text. e5 was trained with \"query: \" and \"passage: \".", valueName: "prefix"))
-    var prefix: String = "query"
+    @Option(help: ArgumentHelp("Text put before every input: query, passage, none, or any literal text. e5 was trained with \"query: \" and \"passage: \" (default query); a model folder's default is none.", valueName: "prefix"))
+    var prefix: String?
 
     @Option(help: ArgumentHelp("Texts longer than 510 tokens: windowed-N (windows overlapping by N tokens, averaged), windowed (= windowed-64) or truncate.", valueName: "policy"))
     var lengthPolicy: String = LengthPolicy.default.description
@@ -33,14 +33,30 @@ struct EncoderOptions: ParsableArguments {
     }
 
     var configuration: TextEmbedder.Configuration {
-        TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: LengthPolicy(lengthPolicy)!,
+        TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix ?? "query"), lengthPolicy: LengthPolicy(lengthPolicy)!,
                                    batchTokens: batchTokens, threads: threads)
+    }
+
+    /// The settings for a model folder: no prefix unless one is asked for.
+    var folderConfiguration: TextEmbedder.Configuration {
+        var c = configuration
+        c.prefix = ModelLocator.prefix(named: prefix ?? "none")
+        return c
+    }
+
+    /// The model folder --encoder names, when it names a folder rather than an encoder.
+    var folderPath: String? {
+        guard let encoder else { return nil }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: encoder, isDirectory: &isDirectory) && isDirectory.boolValue ? encoder : nil
     }
 
     var modelPath: String { ModelLocator.path(explicit: model) }
 
+    /// The built-in model, or the model folder --encoder names.
     func makeEmbedder() throws -> TextEmbedder {
-        try TextEmbedder(modelPath: modelPath, configuration: configuration)
+        if let folderPath { return try TextEmbedder(folder: HuggingFaceFolder(path: folderPath), configuration: folderConfiguration) }
+        return try TextEmbedder(modelPath: modelPath, configuration: configuration)
     }
 
     /// The identity of the built-in model's vectors under these options; needs no model file

@@ -12,7 +12,7 @@ struct IngestCommand: ParsableCommand {
 
             Ingest is one transaction: a bad record is reported by file, record index (0-based) and field, and the store is left exactly as it was. Ingesting the same folder again adds nothing; after a file changes, only new or changed records are added and the rows they replace are retired (kept for lineage, hidden from sample_view).
 
-            A re-ingest that would retire more than a tenth of a split's active rows (a short or different file in the folder) is refused unless --replace says it is meant; --dry-run shows what would happen. Records that repeat the metric, prompt and response of another with a different score are reported.
+            A re-ingest that would retire more than a tenth of a split's active rows (a short or different file in the folder) is refused unless --replace says it is meant; --dry-run shows what would happen. Records that share their metric, prompt and response with a record of a different score are reported.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
