@@ -1,3 +1,4 @@
+import FitEncoder
 import FitFormats
 import FitTestSupport
 import Foundation
@@ -238,5 +239,55 @@ struct CLI {
         #expect(export.status == 0 && export.out.contains("rows x 48 columns"), "\(export.out)\(export.err)")
         let unknown = try cli.run("train", "--encoder", "nope")
         #expect(unknown.status != 0 && unknown.err.contains("no encoder 'nope'") && unknown.err.contains("ext"), "\(unknown.err)")
+    }
+}
+
+/// Model folders as encoders (issue #12): added once, embedded, trained on and predicted
+/// with beside the built-in encoder in one store; a name in use and a changed folder are
+/// refused and change nothing.
+@Suite struct FolderEncoderTests {
+    @Test func aModelFolderIsAnEncoderBesideTheBuiltInOne() throws {
+        let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
+        try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        let added = try cli.run("encoders", "add", "minilm", miniLM)
+        #expect(added.status == 0 && added.out.contains("added encoder minilm: bert, 384 dimensions, mean pooling, normalized, max 256 tokens"), "\(added.out)\(added.err)")
+        let again = try cli.run("encoders", "add", "minilm", miniLM)
+        #expect(again.status == 0 && again.out.contains("nothing changed"))
+        let other = try cli.run("encoders", "add", "minilm", miniLM, "--length-policy", "truncate")
+        #expect(other.status != 0 && other.err.contains("already has an encoder named 'minilm'"), "\(other.err)")
+
+        let embedded = try cli.run("embed", "--encoder", "minilm")
+        #expect(embedded.status == 0 && embedded.out.contains("under hf-bert:"), "\(embedded.err)")
+        #expect(try cli.run("embed").status == 0, "the built-in encoder too")
+        let listed = try cli.run("encoders")
+        let covered = listed.out.split(separator: "\n").filter { $0.contains("of ") }
+        #expect(covered.count == 2 && covered.allSatisfy { line in
+            let parts = line.split(separator: " ").map(String.init)
+            guard let of = parts.firstIndex(of: "of") else { return false }
+            return parts[of - 1] == parts[of + 1]
+        }, "every text has both encoders' vectors: \(listed.out)")
+
+        let trained = try cli.run("train", "--encoder", "minilm", "--cv-folds", "2", "--trees", "20")
+        #expect(trained.status == 0, "\(trained.err)")
+        let predicted = try cli.run("predict", "--out", "s.csv")
+        #expect(predicted.status == 0, "\(predicted.err)")
+        let encoderOfCheckpoint = try cli.run("sql", "--format", "csv", "SELECT e.name FROM checkpoint c JOIN encoder e ON e.id = c.encoder_id")
+        #expect(encoderOfCheckpoint.out == "name\nminilm\n", "\(encoderOfCheckpoint.out)")
+
+        // A folder whose files change after it was added: its vectors would differ.
+        let copy = cli.workdir.appendingPathComponent("copy")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: miniLM), to: copy)
+        #expect(try cli.run("encoders", "add", "copy", copy.path, "--prefix", "passage").status == 0)
+        let config = copy.appendingPathComponent("sentence_bert_config.json")
+        try Data(#"{"max_seq_length": 128, "do_lower_case": false}"#.utf8).write(to: config)
+        let before = try cli.run("sql", "--format", "csv", "SELECT COUNT(*) FROM text_embedding").out
+        let changed = try cli.run("embed", "--encoder", "copy")
+        #expect(changed.status != 0 && changed.err.contains("changed since `fitstore encoders add`"), "\(changed.err)")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) FROM text_embedding").out == before)
+        let broken = try cli.run("encoders", "add", "nothing", cli.workdir.appendingPathComponent("no-such-folder").path)
+        #expect(broken.status != 0 && broken.err.contains("no-such-folder: is not a folder"), "\(broken.err)")
     }
 }

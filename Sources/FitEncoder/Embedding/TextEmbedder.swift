@@ -123,8 +123,9 @@ public final class TextEmbedder: @unchecked Sendable {
 
     /// A Hugging Face model folder (BERT, XLM-RoBERTa or MPNet; safetensors weights; the
     /// tokenizer from `tokenizer.json`). `configuration.quantizeActivations` is ignored:
-    /// float32 weights run on exact activations.
-    public init(folder: HuggingFaceFolder, configuration: Configuration = Configuration()) throws {
+    /// float32 weights run on exact activations. `stamps`: the folder's file digests from an
+    /// earlier look (`FolderDigest`), so unchanged files are not hashed again.
+    public init(folder: HuggingFaceFolder, configuration: Configuration = Configuration(), stamps: [FolderDigest.Stamp] = []) throws {
         let hf = try HuggingFaceTokenizer(path: folder.tokenizerFile, tokenizerClass: folder.tokenizerClass)
         let weights = try SafetensorsFile(path: folder.weightsFile)
         encoder = try TransformerEncoder(folder: folder, weights: weights)
@@ -138,7 +139,7 @@ public final class TextEmbedder: @unchecked Sendable {
         var c = configuration
         c.quantizeActivations = false
         self.configuration = c
-        modelSHA256 = try FolderDigest.sha256(of: folder)
+        modelSHA256 = try FolderDigest.sha256(of: folder, reusing: stamps)
         prefixIDs = hf.prefixIDs
         suffixIDs = hf.suffixIDs
         pooling = switch folder.pooling {

@@ -19,6 +19,9 @@ public struct Embed {
         /// An encoder whose vectors are brought in, not computed here (its name and key):
         /// `embed` then only checks that every text in use has one.
         public var imported: (name: String, key: String)?
+        /// An encoder made from a model folder (`fitstore encoders add`): its name, key and
+        /// stored settings. `configuration` then only gives threads and batch tokens.
+        public var folder: (name: String, key: String, settings: FolderEncoders.Settings)?
         /// Texts per transaction.
         public var batchTexts: Int = 256
         /// Stop after this many texts (nil: all). For tests and partial runs.
@@ -58,6 +61,7 @@ public struct Embed {
     /// The encoder identity the options select, without loading the model.
     public static func encoderKey(_ options: Options) throws -> String {
         if let imported = options.imported { return imported.key }
+        if let folder = options.folder { return folder.key }
         return try TextEmbedder.identity(modelPath: options.modelPath, configuration: options.configuration, pinnedSHA256: options.pinnedSHA256)
     }
 
@@ -71,16 +75,28 @@ public struct Embed {
         if let imported = options.imported {
             throw PipelineError.vectorsToImport(encoder: imported.name, texts: missing)
         }
-        guard FileManager.default.fileExists(atPath: options.modelPath) else {
-            throw PipelineError.modelMissing(path: options.modelPath, textsWithoutVectors: missing, encoder: key)
+        let embedder: TextEmbedder
+        if let folder = options.folder {
+            embedder = try FolderEncoders.embedder(name: folder.name, key: folder.key, settings: folder.settings,
+                                                   threads: options.configuration.threads, batchTokens: options.configuration.batchTokens)
+        } else {
+            guard FileManager.default.fileExists(atPath: options.modelPath) else {
+                throw PipelineError.modelMissing(path: options.modelPath, textsWithoutVectors: missing, encoder: key)
+            }
+            embedder = try TextEmbedder(modelPath: options.modelPath, configuration: options.configuration)
         }
-
-        let embedder = try TextEmbedder(modelPath: options.modelPath, configuration: options.configuration)
         let target = min(missing, options.limit ?? missing)
         let (runID, vectors): (Int64, TextVectors) = try store.write { db in
-            let parameters = Parameters(encoder: key, model: options.modelPath, prefix: options.configuration.prefix,
-                                        length_policy: options.configuration.lengthPolicy.description, batch_texts: options.batchTexts)
+            let parameters = Parameters(encoder: key, model: options.folder?.settings.folder ?? options.modelPath,
+                                        prefix: embedder.configuration.prefix,
+                                        length_policy: embedder.configuration.lengthPolicy.description, batch_texts: options.batchTexts)
             let runID = try RunLedger.begin(db, kind: "embed", parameters: parameters)
+            if options.folder != nil {
+                guard let encoder = try Encoder.keyed(db, key) else {
+                    throw StoreError.damaged(table: "encoder", row: key, reason: "the folder encoder is not registered")
+                }
+                return (runID, TextVectors(encoder: encoder.id))
+            }
             struct Config: Encodable { let model_sha256: String; let prefix: String; let length_policy: String; let activations: String }
             let encoder = try Encoder.register(db, key: key, kind: .model, source: .builtin, name: options.configuration.builtInName,
                                                dims: embedder.dimensions, config: Config(

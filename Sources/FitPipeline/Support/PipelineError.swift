@@ -27,6 +27,12 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case vectorsToImport(encoder: String, texts: Int)
     /// Vectors can be imported only under an encoder that holds imported vectors.
     case encoderNotImported(name: String, source: String)
+    /// `encoders add NAME DIR` with a NAME the store already uses for other vectors.
+    case encoderNameTaken(name: String, source: String, path: String?)
+    /// A folder encoder's files changed since `encoders add`: its vectors would not be the same.
+    case folderChanged(name: String, path: String)
+    /// A folder encoder's stored settings cannot be read.
+    case encoderDamaged(name: String, reason: String)
     /// `augment --drop NAME` with a NAME that has no rows.
     case unknownGenerator(name: String, dataset: String, present: [String])
 
@@ -65,6 +71,14 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
                 + "`fitstore texts --missing --encoder \(encoder) --out texts.jsonl`, embed them, then `fitstore vectors import --encoder \(encoder) --keys texts.jsonl vectors.npy`"
         case .encoderNotImported(let name, let source):
             "encoder '\(name)' is a \(source) encoder: its vectors are computed here, not imported; import under another name"
+        case .encoderNameTaken(let name, let source, let path):
+            "the store already has an encoder named '\(name)' (\(source)\(path.map { ", from \($0)" } ?? "")) whose vectors differ from what this folder and these settings make: "
+                + "add the folder under another name (a changed folder is another encoder; its vectors must not mix with the old ones)"
+        case .folderChanged(let name, let path):
+            "the files of encoder '\(name)' at \(path) changed since `fitstore encoders add` (their digest differs): its stored vectors came from the old files. "
+                + "Restore the folder, or add the new one under another name"
+        case .encoderDamaged(let name, let reason):
+            "encoder '\(name)' is damaged in the store: \(reason)"
         case .tooFewMetricVectors(let dataset, let count):
             "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
         case .unknownGenerator(let name, let dataset, let present):

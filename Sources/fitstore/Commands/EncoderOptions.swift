@@ -79,7 +79,12 @@ struct EncoderOptions: ParsableArguments {
     func embedOptions(in store: Store) throws -> Embed.Options {
         var options = Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
         if !isBuiltIn, let encoder {
-            options.imported = (encoder, try encoderKey(in: store))
+            let key = try encoderKey(in: store)
+            if let registered = try store.read({ try Encoder.keyed($0, key) }), registered.source == .folder {
+                options.folder = (encoder, key, try FolderEncoders.settings(of: registered))
+            } else {
+                options.imported = (encoder, key)
+            }
         }
         return options
     }
