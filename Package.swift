@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "FitStoreTests", dependencies: ["FitStore", "FitFormats", "FitTestSupport"]),
         .testTarget(name: "FitPipelineTests", dependencies: ["FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", "FitTestSupport"]),
         // Runs the built `fitstore` binary as a user would.
-        .testTarget(name: "FitCLITests", dependencies: ["fitstore", "FitFormats", "FitEncoder", "FitTestSupport"]),
+        .testTarget(name: "FitCLITests", dependencies: ["fitstore", "FitFormats", "FitEncoder", "FitStore", "FitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import FitEncoder
 import FitFormats
+import FitStore
 import FitTestSupport
 import Foundation
 import Testing
@@ -289,5 +290,53 @@ struct CLI {
         #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) FROM text_embedding").out == before)
         let broken = try cli.run("encoders", "add", "nothing", cli.workdir.appendingPathComponent("no-such-folder").path)
         #expect(broken.status != 0 && broken.err.contains("no-such-folder: is not a folder"), "\(broken.err)")
+    }
+
+    @Test func severalEncodersConcatenateAndTheCheckpointRemembersThem() throws {
+        let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
+        try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("encoders", "add", "minilm", miniLM).status == 0)
+        let embedded = try cli.run("embed", "--encoder", "minilm,e5-small")
+        #expect(embedded.status == 0 && embedded.out.contains("under hf-bert:") && embedded.out.contains("under e5-small"), "\(embedded.out)\(embedded.err)")
+
+        let trained = try cli.run("train", "--encoder", "minilm,e5-small", "--cv-folds", "2", "--trees", "20")
+        #expect(trained.status == 0, "\(trained.err)")
+        let listed = try cli.run("sql", "--format", "csv", """
+            SELECT group_concat(e.name, '+') AS encoders, json_extract(c.config, '$.features.promptDims') AS prompt
+              FROM checkpoint c JOIN checkpoint_encoder ce ON ce.checkpoint_id = c.id JOIN encoder e ON e.id = ce.encoder_id
+             GROUP BY c.id ORDER BY c.id, ce.position
+            """)
+        #expect(listed.out == "encoders,prompt\nminilm+e5-small,768\n", "384 + 384 columns of prompt vector: \(listed.out)\(listed.err)")
+
+        // predict --encoder picks the checkpoint trained on exactly those encoders.
+        let none = try cli.run("predict", "--encoder", "minilm", "--out", "m.csv")
+        #expect(none.status != 0 && none.err.contains("no checkpoint trained on the vectors of hf-bert:"), "\(none.err)")
+        let both = try cli.run("predict", "--encoder", "minilm,e5-small", "--out", "b.csv")
+        #expect(both.status == 0 && both.out.contains("of checkpoint 1"), "\(both.out)\(both.err)")
+
+        let exported = try cli.run("export", "--encoder", "minilm,e5-small", "--out", "x")
+        #expect(exported.status == 0, "\(exported.err)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: cli.workdir.appendingPathComponent("x/manifest.json"))) as? [String: Any]
+        #expect((manifest?["encoders"] as? [String])?.count == 2)
+
+        // gc keeps an encoder a checkpoint uses, even when named, and says why.
+        let gc = try cli.run("gc", "--remove", "minilm")
+        #expect(gc.status == 0 && gc.out.contains("kept encoder minilm: checkpoint 1 uses it"), "\(gc.out)\(gc.err)")
+
+        // One test text loses its MiniLM vector: predict names the encoder and the sample.
+        let store = try Store(path: cli.workdir.appendingPathComponent("fitstore.sqlite").path)
+        try store.write { db in
+            try db.execute(sql: """
+                DELETE FROM text_embedding WHERE encoder_id = (SELECT id FROM encoder WHERE name = 'minilm')
+                   AND text_id = (SELECT response_text_id FROM sample WHERE split = 'test' ORDER BY id LIMIT 1)
+                """)
+        }
+        let missing = try cli.run("predict", "--encoder", "minilm,e5-small", "--out", "c.csv")
+        #expect(missing.status != 0 && missing.err.contains("no vector under encoder 'minilm'") && missing.err.contains("first: sample"),
+                "\(missing.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("c.csv").path))
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 public struct GarbageCollect {
     public struct Report: Sendable {
         public var encoders: [(key: String, vectors: Int)] = []
+        /// Encoders named for removal that stay, because checkpoints use them.
+        public var kept: [(name: String, checkpoints: [Int64])] = []
         public var runID: Int64?
         /// File size before and after compaction (nil when the file had no free pages).
         public var compacted: (before: Int64, after: Int64)?
@@ -22,6 +24,11 @@ public struct GarbageCollect {
             let known = Set(try Encoder.textEncoders(db).encoders.compactMap(\.encoder.name))
             if let unknown = named.first(where: { !known.contains($0) }) {
                 throw PipelineError.unknownEncoder(name: unknown, known: known.sorted())
+            }
+            for name in named {
+                guard let encoder = try Encoder.named(db, name) else { continue }
+                let users = try encoder.checkpoints(db)
+                if !users.isEmpty { report.kept.append((name, users)) }
             }
             let collectable = try Encoder.collectable(db, keeping: key, named: named)
             report.encoders = collectable.map { ($0.encoder.key, $0.vectors) }

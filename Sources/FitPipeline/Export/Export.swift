@@ -32,7 +32,10 @@ public struct Export {
         let rows: Int
         let columns: Int
         let features: [Block]
+        /// The first encoder's key, and every encoder's (several: their vectors concatenated in
+        /// each block, in this order).
         let encoder: String
+        let encoders: [String]
         let metric_source: String
         let digest: String
         let digest_rule = "sha256 of one line per row in sample id order: \"<sample_id> <origin>\\n\" (the same rule as checkpoint.training_digest)"
@@ -75,7 +78,7 @@ public struct Export {
                     .init(name: "sample_id", dtype: .i64, shape: [n]), .init(name: "metric_id", dtype: .i64, shape: [n]),
                     .init(name: "split", dtype: .u8, shape: [n]), .init(name: "origin", dtype: .u8, shape: [n]),
                 ], metadata: [
-                    "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKey,
+                    "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKeys.joined(separator: " + "),
                     "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
                     "layout": reader.layout.blocks.map { "\($0.name)[\($0.start),\($0.end))" }.joined(separator: " "),
                 ])
@@ -145,7 +148,7 @@ public struct Export {
                     selection: .init(split: selection.split.rawValue, real: selection.includeReal, generators: generatorText, as_of_run: selection.asOfRun),
                     rows: n, columns: w,
                     features: l.blocks.map { .init(name: $0.name, start: $0.start, end: $0.end, source: $0.source) },
-                    encoder: selection.encoderKey, metric_source: l.metricSource, digest: digest,
+                    encoder: selection.encoderKey, encoders: selection.encoderKeys, metric_source: l.metricSource, digest: digest,
                     legend: .init(split: Self.splitNames, origin: origins),
                     files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
                             "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"])

@@ -24,7 +24,11 @@ public struct FeatureMatrix: Sendable {
     public var layout: Layout
 
     public struct Layout: Codable, Sendable, Equatable {
+        /// The first encoder's key (the only one, unless vectors are concatenated).
         public var encoder: String
+        /// Every encoder whose vectors are concatenated, in column order, when there are
+        /// several (absent: `encoder` alone). Each block then holds one vector per encoder.
+        public var encoders: [String]?
         public var promptDims: Int
         public var responseDims: Int
         public var metricDims: Int
@@ -32,6 +36,9 @@ public struct FeatureMatrix: Sendable {
         public var metricSource: String
         /// Names of the extra columns after the vectors (absent or empty: none).
         public var extras: [String]?
+
+        /// Every encoder, in column order.
+        public var encoderKeys: [String] { encoders ?? [encoder] }
 
         /// Named column ranges, in order: the vector blocks present, then each extra column.
         public var blocks: [(name: String, start: Int, end: Int, source: String)] {
@@ -75,9 +82,17 @@ public struct FeatureMatrix: Sendable {
     public static func load(_ db: Database, dataset: String, selection: Selection, encoderKey: String,
                             syntheticGenerators: Set<String> = [], extras: Bool = false,
                             omitted: Set<FeatureSelection.VectorBlock> = [], subset: SampleSelection.Subset? = nil) throws -> FeatureMatrix {
+        try load(db, dataset: dataset, selection: selection, encoderKeys: [encoderKey], syntheticGenerators: syntheticGenerators,
+                 extras: extras, omitted: omitted, subset: subset)
+    }
+
+    /// The same, with the vectors of several encoders concatenated in each block.
+    public static func load(_ db: Database, dataset: String, selection: Selection, encoderKeys: [String],
+                            syntheticGenerators: Set<String> = [], extras: Bool = false,
+                            omitted: Set<FeatureSelection.VectorBlock> = [], subset: SampleSelection.Subset? = nil) throws -> FeatureMatrix {
         let generators: FeatureSelection.Generators = selection == .train && !syntheticGenerators.isEmpty ? .only(syntheticGenerators.sorted()) : .none
         var features = FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
-                                        encoderKey: encoderKey, generators: generators, extras: extras, omitted: omitted)
+                                        encoderKeys: encoderKeys, generators: generators, extras: extras, omitted: omitted)
         features.subset = subset
         return try load(db, features)
     }

@@ -18,46 +18,66 @@ public struct FeatureReader {
     /// Rows the selection holds (counted in the same read transaction as the rows).
     public let rows: Int
     let datasetID: Int64
-    let encoder: Encoder
+    /// The selection's encoders, in column order, and each one's text-vector dimension.
+    let encoders: [Encoder]
+    let textDims: [Int]
+    /// Each metric's vector: the given one, or the encoders' vectors concatenated.
     let metricVectors: [Int64: [Float]]
-    let textDims: Int
 
     public init(_ db: Database, selection: FeatureSelection) throws {
         self.selection = selection
         let datasetID = try DatasetResolver.require(db, selection.dataset).id
-        guard let encoder = try Encoder.keyed(db, selection.encoderKey) else {
-            throw PipelineError.noVectors(encoder: selection.encoderKey)
+        var encoders: [Encoder] = []
+        for key in selection.encoderKeys {
+            guard let encoder = try Encoder.keyed(db, key) else { throw PipelineError.noVectors(encoder: key) }
+            encoders.append(encoder)
         }
+        guard !encoders.isEmpty else { throw PipelineError.noVectors(encoder: "(none given)") }
         self.datasetID = datasetID
-        self.encoder = encoder
+        self.encoders = encoders
         let samples = selection.samples
-        let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoder.id)
-        // Every text the selection needs must have a vector: checked before any row is read,
-        // so a consumer never sees a partial result.
-        let missing = try samples.missingVectors(db, dataset: datasetID, encoder: encoder.id)
-        if missing.count > 0 {
-            throw PipelineError.missingVectors(count: missing.count, encoder: selection.encoderKey, example: "sample \(missing.first ?? "?")")
+        // Every text the selection needs must have a vector under every encoder: checked
+        // before any row is read, so a consumer never sees a partial result.
+        for encoder in encoders {
+            let missing = try samples.missingVectors(db, dataset: datasetID, encoder: encoder.id)
+            if missing.count > 0 {
+                throw PipelineError.missingVectors(count: missing.count, encoder: encoder.displayName, example: "sample \(missing.first ?? "?")")
+            }
         }
         let metricIDs = try samples.metricIDs(db, dataset: datasetID)
-        if metricIDs.contains(where: { vectors[$0] == nil }) {
-            let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) })
-            let absent = metricIDs.filter { vectors[$0] == nil }
-            throw PipelineError.missingVectors(count: absent.count, encoder: selection.encoderKey,
-                                               example: "metric '\(names[absent[0]] ?? "#\(absent[0])")'")
+        // Metric vectors: a data set's given vectors once (they do not depend on the encoder),
+        // otherwise each encoder's vector of the metric, concatenated in encoder order.
+        var vectors: [Int64: [Float]] = [:]
+        var source = ""
+        for encoder in encoders {
+            let (byMetric, from) = try MetricVectors.load(db, dataset: datasetID, encoder: encoder.id)
+            if let absent = metricIDs.first(where: { byMetric[$0] == nil }) {
+                let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) })
+                throw PipelineError.missingVectors(count: metricIDs.filter { byMetric[$0] == nil }.count, encoder: encoder.displayName,
+                                                   example: "metric '\(names[absent] ?? "#\(absent)")'")
+            }
+            if from.hasPrefix("given:") {
+                vectors = byMetric
+                source = from
+                break
+            }
+            source = from
+            for (metric, vector) in byMetric { vectors[metric, default: []] += vector }
         }
         rows = try samples.count(db, dataset: datasetID)
         // The text vectors' dimension is the encoder's: every stored vector must have it.
-        textDims = encoder.kind == .model ? encoder.dims : (try TextVectors(encoder: encoder.id).dims(db) ?? encoder.dims)
-        let metricDims = vectors.values.first?.count ?? textDims
+        textDims = try encoders.map { $0.kind == .model ? $0.dims : (try TextVectors(encoder: $0.id).dims(db) ?? $0.dims) }
+        let textWidth = textDims.reduce(0, +)
+        let metricDims = vectors.values.first?.count ?? textWidth
         if let (metric, vector) = vectors.first(where: { $0.value.count != metricDims }) {
             throw StoreError.damaged(table: "metric vectors", row: "metric \(metric)",
                                      reason: "\(vector.count) values where the data set's other metric vectors have \(metricDims)")
         }
         let omitted = selection.omitted
-        let (p, r, m) = (omitted.contains(.prompt) ? 0 : textDims, omitted.contains(.response) ? 0 : textDims, omitted.contains(.metric) ? 0 : metricDims)
+        let (p, r, m) = (omitted.contains(.prompt) ? 0 : textWidth, omitted.contains(.response) ? 0 : textWidth, omitted.contains(.metric) ? 0 : metricDims)
         width = p + r + m + (selection.extras ? FeatureMatrix.extraNames.count : 0)
-        layout = FeatureMatrix.Layout(encoder: selection.encoderKey, promptDims: p, responseDims: r,
-                                      metricDims: m, metricSource: source,
+        layout = FeatureMatrix.Layout(encoder: selection.encoderKey, encoders: encoders.count > 1 ? selection.encoderKeys : nil,
+                                      promptDims: p, responseDims: r, metricDims: m, metricSource: source,
                                       extras: selection.extras ? FeatureMatrix.extraNames : nil)
         metricVectors = vectors
     }
@@ -65,9 +85,13 @@ public struct FeatureReader {
     /// Calls `body` with consecutive batches of at most `batchRows` rows, in sample id order.
     public func forEachBatch(_ db: Database, batchRows: Int = 4096, _ body: (FeatureMatrix) throws -> Void) throws {
         let noise = NegativeSampler.generator(.noise)
-        let table = "text_embedding", encoderName = "encoder \(encoder.key)"
+        let table = "text_embedding"
+        let textWidth = textDims.reduce(0, +)
         var batch = emptyBatch(capacity: min(batchRows, rows))
-        try selection.samples.forEachFeatureRow(db, dataset: datasetID, encoder: encoder.id) { row in
+        var prompt = [Float](), response = [Float]()
+        prompt.reserveCapacity(textWidth)
+        response.reserveCapacity(textWidth)
+        try selection.samples.forEachFeatureRow(db, dataset: datasetID, encoders: encoders.map(\.id)) { row in
             let generator = row.generator ?? "real"
             batch.generators.append(generator)
             batch.splits.append(row.split)
@@ -75,10 +99,17 @@ public struct FeatureReader {
             batch.positions.append(row.position)
             batch.metricIDs.append(row.metric)
             batch.targets.append(row.score.map { Float($0) })
-            var prompt = try StoredVector.decode(row.prompt, table: table, row: "text \(row.promptText ?? 0), \(encoderName)", dims: textDims)
-            var response = try row.response.map {
-                try StoredVector.decode($0, table: table, row: "text \(row.responseText ?? 0), \(encoderName)", dims: textDims)
-            } ?? [Float](repeating: 0, count: textDims)
+            prompt.removeAll(keepingCapacity: true)
+            response.removeAll(keepingCapacity: true)
+            for (i, encoder) in encoders.enumerated() {
+                let name = "encoder \(encoder.key)"
+                prompt += try StoredVector.decode(row.prompts[i], table: table, row: "text \(row.promptText ?? 0), \(name)", dims: textDims[i])
+                if let blob = row.responses[i] {
+                    response += try StoredVector.decode(blob, table: table, row: "text \(row.responseText ?? 0), \(name)", dims: textDims[i])
+                } else {
+                    response += repeatElement(0, count: textDims[i])
+                }
+            }
             if generator == noise {
                 // A noise recipe: its parent's vectors (the same texts) plus seeded noise.
                 let seed = UInt64(bitPattern: row.seed ?? 0), sigma = row.sigma ?? 0
@@ -86,7 +117,7 @@ public struct FeatureReader {
                 response = NoiseMaterializer.materialize(response, seed: seed, sigma: sigma, stream: 1)
             }
             guard let metric = metricVectors[row.metric] else {
-                throw PipelineError.missingVectors(count: 1, encoder: selection.encoderKey, example: "metric #\(row.metric)")
+                throw PipelineError.missingVectors(count: 1, encoder: encoders[0].displayName, example: "metric #\(row.metric)")
             }
             if layout.promptDims > 0 { batch.values += prompt }
             if layout.responseDims > 0 { batch.values += response }

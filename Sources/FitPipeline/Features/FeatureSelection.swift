@@ -1,8 +1,8 @@
 import FitStore
 import Foundation
 
-/// Which samples a feature read covers (a data set's `SampleSelection`), the encoder whose
-/// vectors make the features, and which feature groups are in.
+/// Which samples a feature read covers (a data set's `SampleSelection`), the encoder (or
+/// encoders, concatenated) whose vectors make the features, and which feature groups are in.
 public struct FeatureSelection: Sendable, Codable, Equatable {
     public typealias Split = SampleSelection.Split
     public typealias Generators = SampleSelection.Generators
@@ -11,7 +11,8 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
     public var split: Split
     public var includeReal: Bool
     public var generators: Generators
-    public var encoderKey: String
+    /// The encoders whose vectors are concatenated, in column order (one, usually).
+    public var encoderKeys: [String]
     /// Only samples that existed after this run: written at or before it and not yet retired.
     public var asOfRun: Int64?
     /// Append the cheap extra features (`FeatureMatrix.extraNames`) after the vectors.
@@ -23,13 +24,22 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
 
     public enum VectorBlock: String, Sendable, Codable, CaseIterable { case prompt, response, metric }
 
+    /// The first encoder (the only one, unless vectors are concatenated).
+    public var encoderKey: String { encoderKeys.first ?? "" }
+
     public init(dataset: String, split: Split, encoderKey: String, includeReal: Bool = true,
+                generators: Generators = .none, asOfRun: Int64? = nil, extras: Bool = false, omitted: Set<VectorBlock> = []) {
+        self.init(dataset: dataset, split: split, encoderKeys: [encoderKey], includeReal: includeReal, generators: generators,
+                  asOfRun: asOfRun, extras: extras, omitted: omitted)
+    }
+
+    public init(dataset: String, split: Split, encoderKeys: [String], includeReal: Bool = true,
                 generators: Generators = .none, asOfRun: Int64? = nil, extras: Bool = false, omitted: Set<VectorBlock> = []) {
         self.extras = extras
         self.omitted = omitted
         self.dataset = dataset
         self.split = split
-        self.encoderKey = encoderKey
+        self.encoderKeys = encoderKeys
         self.includeReal = includeReal
         self.generators = generators
         self.asOfRun = asOfRun

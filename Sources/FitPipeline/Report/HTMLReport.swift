@@ -21,8 +21,9 @@ public struct HTMLReport {
     /// One real or synthetic sample, as the figures need it.
     typealias Row_ = SampleOverview
 
-    /// `checkpoint` nil: the data set's newest checkpoint.
-    public func write(dataset: String, checkpoint: Int64? = nil, to url: URL) throws -> Summary {
+    /// `checkpoint` nil: the data set's newest checkpoint. `encoderKey`: whose metric vectors
+    /// to show (nil: the newest checkpoint's encoder, else the newest encoder of texts).
+    public func write(dataset: String, checkpoint: Int64? = nil, encoderKey: String? = nil, to url: URL) throws -> Summary {
         var html = Page(title: "fitstore report: \(dataset)")
         try store.read { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
@@ -31,7 +32,7 @@ public struct HTMLReport {
             let train = real.filter { $0.split == "train" }
             html.intro(dataset: dataset, rows: rows, storePath: store.path)
             try exploration(&html, db: db, datasetID: datasetID, real: real, train: train)
-            try metricEmbeddings(&html, db: db, datasetID: datasetID)
+            try metricEmbeddings(&html, db: db, datasetID: datasetID, encoderKey: encoderKey)
             augmentation(&html, rows: rows)
             try training(&html, db: db, datasetID: datasetID, checkpoint: checkpoint)
         }
@@ -150,9 +151,20 @@ public struct HTMLReport {
 
     // MARK: - Metric embeddings
 
-    func metricEmbeddings(_ html: inout Page, db: Database, datasetID: Int64) throws {
+    func metricEmbeddings(_ html: inout Page, db: Database, datasetID: Int64, encoderKey: String?) throws {
         html.section("Metric embeddings", note: "The vectors training uses for metrics: the data set's given ones, else the encoder's vectors of the definitions or names.")
-        let encoderID = try Checkpoint.latestEncoder(db, dataset: datasetID) ?? Encoder.newestModel(db)?.id
+        let (encoders, inUse) = try Encoder.textEncoders(db)
+        if !encoders.isEmpty {
+            html.table(title: "Encoders of texts in the store (\(inUse) texts in use)", header: ["name", "source", "dimensions", "texts covered"],
+                       rows: encoders.map { [$0.encoder.displayName, $0.encoder.source.rawValue, "\($0.encoder.dims)",
+                                             "\($0.covered) (\(inUse > 0 ? String(format: "%.0f%%", 100 * Double($0.covered) / Double(inUse)) : "–"))"] })
+        }
+        var chosen: Int64?
+        if let encoderKey {
+            guard let encoder = try Encoder.keyed(db, encoderKey) else { throw PipelineError.noVectors(encoder: encoderKey) }
+            chosen = encoder.id
+        }
+        let encoderID = try chosen ?? Checkpoint.latestEncoder(db, dataset: datasetID) ?? Encoder.newestModel(db)?.id
         let (vectors, source) = try MetricVectors.load(db, dataset: datasetID, encoder: encoderID)
         guard !vectors.isEmpty else { html.empty("No metric vectors yet: ingest a metric_name_embeddings.npy or run `fitstore embed`."); return }
         let majors = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.major) })

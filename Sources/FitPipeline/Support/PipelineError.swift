@@ -15,6 +15,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case featureWidthMismatch(checkpoint: Int64, expected: Int, got: Int)
     /// No vector under this encoder at all.
     case noVectors(encoder: String)
+    /// No checkpoint of the data set was trained on exactly these encoders.
+    case noCheckpointForEncoders(dataset: String, encoders: [String])
     /// Some of the rows a step needs have no vector under the encoder.
     case missingVectors(count: Int, encoder: String, example: String)
     /// Suggesting substitutes needs vectors for at least two metrics.
@@ -56,10 +58,15 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "checkpoint \(id) is damaged: \(reason); train a new one with `fitstore train`"
         case .featureWidthMismatch(let checkpoint, let expected, let got):
             "checkpoint \(checkpoint) expects \(expected) features per row; the store gives \(got) (another encoder or feature set?): train a new checkpoint"
+        case .noCheckpointForEncoders(let dataset, let encoders):
+            "data set '\(dataset)' has no checkpoint trained on the vectors of \(encoders.joined(separator: " + ")): "
+                + "run `fitstore train` with that --encoder first, or give --checkpoint"
         case .noVectors(let encoder):
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):
-            "\(count) text(s) of the selected samples have no vector under \(encoder) (first: \(example)): run `fitstore embed` first"
+            "\(count) of the samples or metrics this needs have no vector under encoder '\(encoder)' (first: \(example)): run "
+                + "`fitstore embed --encoder \(encoder)` first (for imported vectors: `fitstore texts --missing --encoder \(encoder)`, "
+                + "then `fitstore vectors import`)"
         case .ingestWouldRetire(let dataset, let file, let split, let retiring, let active, let records):
             "\(file) would retire \(retiring) of the \(active) active \(split) rows of data set '\(dataset)' (it holds \(records) records): "
                 + "nothing was written. If that is what you mean, run the ingest again with --replace; --dry-run shows what an ingest would do"

@@ -32,14 +32,32 @@ public struct Predict {
         return stored
     }
 
-    public func run(dataset: String, checkpoint: Int64?, out: URL) throws -> Report {
+    /// The newest checkpoint of a data set trained on exactly these encoders' vectors.
+    public static func checkpoint(_ db: Database, dataset: String, encoderKeys: [String]) throws -> Checkpoint {
+        let datasetID = try DatasetResolver.require(db, dataset).id
+        var ids: [Int64] = []
+        for key in encoderKeys {
+            guard let encoder = try Encoder.keyed(db, key) else { throw PipelineError.noVectors(encoder: key) }
+            ids.append(encoder.id)
+        }
+        guard let stored = try Checkpoint.latest(db, dataset: datasetID, encoders: ids) else {
+            throw PipelineError.noCheckpointForEncoders(dataset: dataset, encoders: encoderKeys)
+        }
+        return stored
+    }
+
+    /// Predicts with checkpoint `checkpoint`, else the newest one trained on `encoderKeys`
+    /// (when given), else the newest.
+    public func run(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil, out: URL) throws -> Report {
         let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
-            let stored = try Self.checkpoint(db, dataset: dataset, id: checkpoint)
+            let stored = try checkpoint == nil && encoderKeys != nil
+                ? Self.checkpoint(db, dataset: dataset, encoderKeys: encoderKeys ?? [])
+                : Self.checkpoint(db, dataset: dataset, id: checkpoint)
             let (m, c) = try TrainModel.loadModel(db, checkpoint: stored)
             return (m, c, stored.id)
         }
         let features = try store.read {
-            try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKey: config.features.encoder,
+            try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKeys: config.features.encoderKeys,
                                    extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
         }
         guard features.width == model.inputs else {

@@ -12,7 +12,8 @@ import GRDB
 public struct TrainModel {
     public struct Options: Sendable {
         public var dataset: String
-        public var encoderKey: String
+        /// The encoders whose vectors make the features, concatenated in this order.
+        public var encoderKeys: [String]
         public var model: ModelKind = .boosted
         public var network: [Int] = [1024, 512, 256]
         public var dropout: Float = 0.2
@@ -33,8 +34,12 @@ public struct TrainModel {
         public var sampleRows: Int?
 
         public init(dataset: String, encoderKey: String) {
+            self.init(dataset: dataset, encoderKeys: [encoderKey])
+        }
+
+        public init(dataset: String, encoderKeys: [String]) {
             self.dataset = dataset
-            self.encoderKey = encoderKey
+            self.encoderKeys = encoderKeys
         }
 
         var usesExtras: Bool { extras ?? (model == .boosted) }
@@ -63,6 +68,10 @@ public struct TrainModel {
         public var seconds: Double
         /// True when an identical checkpoint (same rows, same settings) was found and reused.
         public var reused = false
+        /// The encoders whose vectors made the features (names where they have one), and the
+        /// feature columns.
+        public var encoders: [String] = []
+        public var featureColumns = 0
     }
 
     struct Config: Codable {
@@ -98,6 +107,7 @@ public struct TrainModel {
         let y: [Float]
         let lineage: Lineage
         let metricNames: [Int64: String]
+        let encoderNames: [String]
         let trainingDigest: String
         let config: Config
         let configText: String
@@ -120,7 +130,7 @@ public struct TrainModel {
                 Evaluation.self, from: Data(reused.evaluation.utf8)), started: started, reused: true)
         }
         let runID = try store.write { db in
-            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKey,
+            try RunLedger.begin(db, kind: "train", parameters: ["dataset": options.dataset, "encoder": options.encoderKeys.joined(separator: " + "),
                                                                  "model": options.model.rawValue, "profile": options.profile,
                                                                  "synthetic": options.syntheticGenerators.sorted().joined(separator: ",")])
         }
@@ -133,14 +143,15 @@ public struct TrainModel {
 
     /// Reads the training rows and fixes the settings and their digest.
     func plan(_ options: Options) throws -> Plan {
-        let (datasetID, features, lineage, metricNames) = try store.read { db in
+        let (datasetID, features, lineage, metricNames, encoderNames) = try store.read { db in
             let datasetID = try DatasetResolver.require(db, options.dataset).id
-            let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKey: options.encoderKey,
+            let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKeys: options.encoderKeys,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
                                            omitted: options.omitted,
                                            subset: options.sampleRows.map { .init(rows: $0, seed: options.training.seed) })
             return (datasetID, f, try Lineage.load(db, dataset: datasetID, sampleIDs: f.sampleIDs),
-                    Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }))
+                    Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }),
+                    try options.encoderKeys.map { try Encoder.keyed(db, $0)?.displayName ?? $0 })
         }
         guard features.rows >= 10 else {
             throw PipelineError.tooFewTrainingRows(dataset: options.dataset, rows: features.rows, needed: 10)
@@ -156,7 +167,7 @@ public struct TrainModel {
                             parameter_layout: layouts?.layout, state_layout: layouts?.stateLayout,
                             boosting: options.model == .boosted ? options.boosting : nil)
         return Plan(options: options, datasetID: datasetID, features: features, y: features.targets.map { $0 ?? 0 },
-                    lineage: lineage, metricNames: metricNames, trainingDigest: hasher.finalize().hexString,
+                    lineage: lineage, metricNames: metricNames, encoderNames: encoderNames, trainingDigest: hasher.finalize().hexString,
                     config: config, configText: try JSONText.encode(config))
     }
 
@@ -233,9 +244,9 @@ public struct TrainModel {
     /// Stores the checkpoint and finishes its run, in one transaction.
     func save(_ plan: Plan, _ fitted: Fitted, run runID: Int64) throws -> Int64 {
         try store.write { db in
-            let encoderID = try Encoder.keyed(db, plan.options.encoderKey)?.id
+            let encoders = try plan.options.encoderKeys.compactMap { try Encoder.keyed(db, $0)?.id }
             let id = try Checkpoint.insert(db, run: runID, dataset: plan.datasetID, model: plan.options.model.rawValue,
-                                           config: plan.configText, encoder: encoderID, trainingDigest: plan.trainingDigest,
+                                           config: plan.configText, encoders: encoders, trainingDigest: plan.trainingDigest,
                                            history: try JSONText.encode(fitted.history), evaluation: try JSONText.encode(fitted.evaluation),
                                            weights: fitted.model.flat)
             struct Counts: Encodable { let train_rows: Int; let synthetic_rows: Int; let epochs: Int; let checkpoint: Int64; let cv_rmse: Float? }
@@ -249,7 +260,8 @@ public struct TrainModel {
     private func report(_ plan: Plan, run: Int64, checkpoint: Int64, evaluation: Evaluation, started: Date, reused: Bool) -> Report {
         Report(runID: run, checkpointID: checkpoint, model: plan.options.model, profile: plan.options.profile,
                trainRows: plan.features.rows, syntheticRows: plan.syntheticRows, evaluation: evaluation,
-               seconds: Date().timeIntervalSince(started), reused: reused)
+               seconds: Date().timeIntervalSince(started), reused: reused, encoders: plan.encoderNames,
+               featureColumns: plan.features.width)
     }
 
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random

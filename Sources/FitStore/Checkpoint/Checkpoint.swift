@@ -42,7 +42,18 @@ public struct Checkpoint: Sendable {
             """, arguments: [dataset, id, id]).map(Checkpoint.init)
     }
 
-    /// A checkpoint as a list of them shows it: with its encoder's name, the size of its
+    /// A data set's newest checkpoint whose features came from exactly `encoders`, in that order.
+    public static func latest(_ db: Database, dataset: Int64, encoders: [Int64]) throws -> Checkpoint? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(columns) FROM checkpoint c
+             WHERE c.dataset_id = ?
+               AND (SELECT group_concat(encoder_id, ',') FROM (SELECT encoder_id FROM checkpoint_encoder
+                     WHERE checkpoint_id = c.id ORDER BY position)) = ?
+             ORDER BY c.id DESC LIMIT 1
+            """, arguments: [dataset, encoders.map(String.init).joined(separator: ",")]).map(Checkpoint.init)
+    }
+
+    /// A checkpoint as a list of them shows it: with its encoders' names (joined by " + "), the size of its
     /// weights and the time its training run took.
     public struct Listed: Sendable {
         public let checkpoint: Checkpoint
@@ -55,9 +66,11 @@ public struct Checkpoint: Sendable {
     public static func listed(_ db: Database, dataset: Int64) throws -> [Listed] {
         try Row.fetchAll(db, sql: """
             SELECT c.id, c.run_id, c.dataset_id, c.model, c.config, c.encoder_id, c.training_digest, c.history, c.evaluation,
-                   c.created_at, COALESCE(e.name, e.key) AS encoder_name, LENGTH(c.weights) AS weight_bytes,
+                   c.created_at, LENGTH(c.weights) AS weight_bytes,
+                   (SELECT group_concat(name, ' + ') FROM (SELECT COALESCE(e.name, e.key) AS name FROM checkpoint_encoder ce
+                      JOIN encoder e ON e.id = ce.encoder_id WHERE ce.checkpoint_id = c.id ORDER BY ce.position)) AS encoder_name,
                    (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS seconds
-              FROM checkpoint c LEFT JOIN encoder e ON e.id = c.encoder_id LEFT JOIN run r ON r.id = c.run_id
+              FROM checkpoint c LEFT JOIN run r ON r.id = c.run_id
              WHERE c.dataset_id = ? ORDER BY c.id
             """, arguments: [dataset]).map {
             Listed(checkpoint: Checkpoint(row: $0), encoderName: $0["encoder_name"], weightBytes: $0["weight_bytes"], seconds: $0["seconds"])
@@ -92,15 +105,29 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// Stores a new checkpoint; returns its id.
-    public static func insert(_ db: Database, run: Int64, dataset: Int64, model: String, config: String, encoder: Int64?,
+    /// Stores a new checkpoint whose features came from `encoders`, in column order (the
+    /// first is also `checkpoint.encoder_id`); returns its id.
+    public static func insert(_ db: Database, run: Int64, dataset: Int64, model: String, config: String, encoders: [Int64],
                               trainingDigest: String, history: String, evaluation: String, weights: [Float]) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO checkpoint (run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, weights, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [run, dataset, model, config, encoder, trainingDigest, history, evaluation,
+            """, arguments: [run, dataset, model, config, encoders.first, trainingDigest, history, evaluation,
                              try VectorCodec.encode(weights, as: .lossless), Timestamp.now()])
-        return db.lastInsertedRowID
+        let id = db.lastInsertedRowID
+        for (position, encoder) in encoders.enumerated() {
+            try db.execute(sql: "INSERT INTO checkpoint_encoder (checkpoint_id, position, encoder_id) VALUES (?, ?, ?)",
+                           arguments: [id, position, encoder])
+        }
+        return id
+    }
+
+    /// The encoders this checkpoint's features came from, in column order.
+    public func encoders(_ db: Database) throws -> [Encoder] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(Encoder.qualifiedColumns("e")) FROM checkpoint_encoder ce JOIN encoder e ON e.id = ce.encoder_id
+             WHERE ce.checkpoint_id = ? ORDER BY ce.position
+            """, arguments: [id]).map { try Encoder(row: $0) }
     }
 
     /// The encoder of the data set's newest checkpoint, if any.

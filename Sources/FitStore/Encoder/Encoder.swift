@@ -34,6 +34,14 @@ public struct Encoder: Sendable, Equatable {
 
     static let columns = "id, key, kind, source, name, dims, config"
 
+    /// What a message calls it: its name, else its key.
+    public var displayName: String { name ?? key }
+
+    /// The columns, each prefixed with a table alias.
+    static func qualifiedColumns(_ alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    }
+
     /// The encoder the user calls `name`.
     public static func named(_ db: Database, _ name: String) throws -> Encoder? {
         try Row.fetchOne(db, sql: "SELECT \(columns) FROM encoder WHERE name = ?", arguments: [name]).map(Encoder.init)
@@ -44,7 +52,7 @@ public struct Encoder: Sendable, Equatable {
     public static func textEncoders(_ db: Database) throws -> (encoders: [(encoder: Encoder, covered: Int)], inUse: Int) {
         let inUse = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text_use WHERE uses > 0") ?? 0
         let rows = try Row.fetchAll(db, sql: """
-            SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+            SELECT \(qualifiedColumns("e")),
                    (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id
                        AND t.text_id IN (SELECT text_id FROM text_use WHERE uses > 0)) AS covered
               FROM encoder e WHERE e.kind = 'model' ORDER BY e.id
@@ -93,13 +101,22 @@ public struct Encoder: Sendable, Equatable {
         let placeholders = Array(repeating: "?", count: named.count).joined(separator: ",")
         let byName = named.isEmpty ? "0" : "e.name IN (\(placeholders))"
         return try Row.fetchAll(db, sql: """
-            SELECT \(columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+            SELECT \(qualifiedColumns("e")),
                    (SELECT COUNT(*) FROM text_embedding t WHERE t.encoder_id = e.id) AS vectors
               FROM encoder e
              WHERE e.kind = 'model' AND e.key <> ? AND (e.source = 'builtin' OR \(byName))
                AND NOT EXISTS (SELECT 1 FROM checkpoint c WHERE c.encoder_id = e.id)
+               AND NOT EXISTS (SELECT 1 FROM checkpoint_encoder ce WHERE ce.encoder_id = e.id)
              ORDER BY e.id
             """, arguments: [key] + StatementArguments(named)).map { (try Encoder(row: $0), $0["vectors"] as Int) }
+    }
+
+    /// The checkpoints whose features came (in part) from this encoder, oldest first.
+    public func checkpoints(_ db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: """
+            SELECT checkpoint_id FROM checkpoint_encoder WHERE encoder_id = ?
+            UNION SELECT id FROM checkpoint WHERE encoder_id = ? ORDER BY 1
+            """, arguments: [id, id])
     }
 
     /// Deletes the encoder and its text vectors.

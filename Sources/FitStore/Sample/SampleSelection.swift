@@ -121,34 +121,45 @@ public struct SampleSelection: Sendable, Codable, Equatable {
         public let seed: Int64?
         /// The noise level of a noise recipe (its parameters' "sigma").
         public let sigma: Double?
-        public let prompt: Data
-        public let response: Data?
+        /// The prompt's vector blob under each encoder, in the order asked for.
+        public let prompts: [Data]
+        /// The response's vector blob under each encoder (nil: the sample has no response).
+        public let responses: [Data?]
         public let promptText: Int64?
         public let responseText: Int64?
         public let promptChars: Int
         public let responseChars: Int
     }
 
-    /// The selection's samples in id order with their prompt and response vectors under
-    /// `encoder`, one at a time (a cursor: memory does not grow with the row count).
-    public func forEachFeatureRow(_ db: Database, dataset: Int64, encoder: Int64, _ body: (FeatureRow) throws -> Void) throws {
+    /// The selection's samples in id order with their prompt and response vectors under each
+    /// of `encoders`, one at a time (a cursor: memory does not grow with the row count). A
+    /// sample whose prompt lacks a vector under any of them is left out (`missingVectors`
+    /// finds those first).
+    public func forEachFeatureRow(_ db: Database, dataset: Int64, encoders: [Int64], _ body: (FeatureRow) throws -> Void) throws {
         let (condition, arguments) = condition(dataset: dataset)
+        let joins = encoders.indices.map { i in """
+              JOIN text_embedding pe\(i) ON pe\(i).text_id = s.prompt_text_id AND pe\(i).encoder_id = ?
+              LEFT JOIN text_embedding re\(i) ON re\(i).text_id = s.response_text_id AND re\(i).encoder_id = ?
+            """ }.joined(separator: "\n")
+        let vectors = encoders.indices.map { "pe\($0).vector, re\($0).vector" }.joined(separator: ", ")
         let cursor = try Row.fetchCursor(db, sql: """
-            SELECT s.id, s.position, s.metric_id, s.score, s.split, pe.vector AS p, re.vector AS r,
+            SELECT s.id, s.position, s.metric_id, s.score, s.split,
                    s.generator, s.seed, json_extract(s.parameters, '$.sigma') AS sigma,
                    s.prompt_text_id, s.response_text_id,
                    COALESCE((SELECT chars FROM text WHERE id = s.prompt_text_id), 0) AS pc,
-                   COALESCE((SELECT chars FROM text WHERE id = s.response_text_id), 0) AS rc
+                   COALESCE((SELECT chars FROM text WHERE id = s.response_text_id), 0) AS rc,
+                   \(vectors)
               FROM sample s
-              JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
-              LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
+            \(joins)
              WHERE \(condition)
              ORDER BY s.id
-            """, arguments: [encoder, encoder] + arguments)
+            """, arguments: StatementArguments(encoders.flatMap { [$0, $0] }) + arguments)
         while let row = try cursor.next() {
-            try body(FeatureRow(sample: row[0], position: row[1], metric: row[2], score: row[3], split: row[4], generator: row[7],
-                                seed: row[8], sigma: row[9], prompt: row[5], response: row[6], promptText: row[10],
-                                responseText: row[11], promptChars: row[12], responseChars: row[13]))
+            let prompts: [Data] = encoders.indices.map { row[12 + 2 * $0] }
+            let responses: [Data?] = encoders.indices.map { row[13 + 2 * $0] }
+            try body(FeatureRow(sample: row[0], position: row[1], metric: row[2], score: row[3], split: row[4], generator: row[5],
+                                seed: row[6], sigma: row[7], prompts: prompts, responses: responses, promptText: row[8],
+                                responseText: row[9], promptChars: row[10], responseChars: row[11]))
         }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// Options that choose and configure the encoder: `--encoder NAME`, and for the built-in
 /// model its file, prefix, length policy and threads.
 struct EncoderOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Whose vectors: e5-small (the built-in model, the default) or the name of an encoder the store has (`fitstore encoders` lists them; `fitstore vectors import` adds one).", valueName: "name"))
+    @Option(help: ArgumentHelp("Whose vectors: e5-small (the built-in model, the default) or the name of an encoder the store has (`fitstore encoders` lists them; `encoders add` and `vectors import` add one). train, export and run also take several names, a,b: their vectors are concatenated in each feature block.", valueName: "name"))
     var encoder: String?
 
     @Option(name: .customLong("model-file"), help: ArgumentHelp("The encoder's model file (default: $FITSTORE_MODEL, else $FITSTORE_MODEL_DIR or ~/.cache/fitstore/models, /e5-small-q4.bin).", valueName: "path"))
@@ -44,9 +44,15 @@ struct EncoderOptions: ParsableArguments {
         return c
     }
 
+    /// The names --encoder lists (a,b: several), in order; empty: the built-in model.
+    var encoderNames: [String] {
+        guard let encoder else { return [] }
+        return encoder.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
     /// The model folder --encoder names, when it names a folder rather than an encoder.
     var folderPath: String? {
-        guard let encoder else { return nil }
+        guard let encoder, encoderNames.count == 1 else { return nil }
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: encoder, isDirectory: &isDirectory) && isDirectory.boolValue ? encoder : nil
     }
@@ -66,9 +72,26 @@ struct EncoderOptions: ParsableArguments {
                                   pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
     }
 
-    /// The identity of the vectors these options select in `store`.
+    /// The identity of the vectors these options select in `store` (one encoder: commands
+    /// that take several call `encoderKeys`).
     func encoderKey(in store: Store) throws -> String {
-        try store.read { try EncoderChoice.key($0, name: encoder, builtInKey: builtInKey) }
+        guard encoderNames.count <= 1 else {
+            throw ValidationError("--encoder takes one name here, not the list '\(encoder ?? "")' (only train, export, run and embed take several)")
+        }
+        return try store.read { try EncoderChoice.key($0, name: encoder, builtInKey: builtInKey) }
+    }
+
+    /// The identities of the vectors of every encoder --encoder lists, in order.
+    func encoderKeys(in store: Store) throws -> [String] {
+        let names = encoderNames
+        guard !names.isEmpty else { return [try encoderKey(in: store)] }
+        if let empty = names.firstIndex(where: \.isEmpty) {
+            throw ValidationError("--encoder '\(encoder ?? "")': name \(empty + 1) of the list is empty")
+        }
+        guard Set(names).count == names.count else {
+            throw ValidationError("--encoder '\(encoder ?? "")' names an encoder twice")
+        }
+        return try store.read { db in try names.map { try EncoderChoice.key(db, name: $0, builtInKey: builtInKey) } }
     }
 
     /// Whether the built-in model makes the vectors (anything else is already stored).
@@ -77,13 +100,25 @@ struct EncoderOptions: ParsableArguments {
     /// What `embed` does for these options in `store`: run the built-in model, or check that
     /// a named encoder's (imported) vectors cover every text.
     func embedOptions(in store: Store) throws -> Embed.Options {
+        try embedOptions(in: store, name: encoder)
+    }
+
+    /// What `embed` does for each encoder --encoder lists, in order.
+    func embedOptionsEach(in store: Store) throws -> [Embed.Options] {
+        let names = encoderNames
+        guard names.count > 1 else { return [try embedOptions(in: store)] }
+        _ = try encoderKeys(in: store)  // refuses unknown names before anything runs
+        return try names.map { try embedOptions(in: store, name: $0) }
+    }
+
+    private func embedOptions(in store: Store, name: String?) throws -> Embed.Options {
         var options = Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
-        if !isBuiltIn, let encoder {
-            let key = try encoderKey(in: store)
+        if let name, name != TextEmbedder.builtInName {
+            let key = try store.read { try EncoderChoice.key($0, name: name, builtInKey: builtInKey) }
             if let registered = try store.read({ try Encoder.keyed($0, key) }), registered.source == .folder {
-                options.folder = (encoder, key, try FolderEncoders.settings(of: registered))
+                options.folder = (name, key, try FolderEncoders.settings(of: registered))
             } else {
-                options.imported = (encoder, key)
+                options.imported = (name, key)
             }
         }
         return options

@@ -55,9 +55,9 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.open(.readOnly)
         let dataset = try DatasetResolver.resolve(store, name: dataset)
-        let key = try encoder.encoderKey(in: store)
+        let keys = try encoder.encoderKeys(in: store)
         let parts = origin.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKey: key,
+        var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKeys: keys,
                                          includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun, extras: extras)
         let generators = parts.filter { !["real", "synthetic", "all"].contains($0) }
         if parts.contains("synthetic") || parts.contains("all") {

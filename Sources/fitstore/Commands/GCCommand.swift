@@ -25,6 +25,10 @@ struct GCCommand: ParsableCommand {
         let store = try storeOptions.open()
         let key = try encoder.encoderKey(in: store)
         let report = try GarbageCollect(store: store).run(keeping: key, removing: remove, dryRun: dryRun)
+        for (name, checkpoints) in report.kept {
+            let list = checkpoints.map(String.init).joined(separator: ", ")
+            print("kept encoder \(name): checkpoint\(checkpoints.count == 1 ? "" : "s") \(list) use\(checkpoints.count == 1 ? "s" : "") it")
+        }
         for (name, vectors) in report.encoders {
             print("\(dryRun ? "would remove" : "removed") \(vectors) vectors of encoder \(name)")
         }

@@ -17,11 +17,14 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
     @Option(help: "Checkpoint whose training and predictions to show (default: the newest).") var checkpoint: Int64?
     @Option(help: ArgumentHelp("Where to write the HTML file.", valueName: "path")) var out: String = "report.html"
+    @Option(help: ArgumentHelp("Whose metric vectors the metric-embedding section shows, when the data set has no given ones (default: the newest checkpoint's encoder).", valueName: "name"))
+    var encoder: String?
 
     func run() throws {
         let store = try storeOptions.open(.readOnly)
         let dataset = try DatasetResolver.resolve(store, name: dataset)
-        let summary = try HTMLReport(store: store).write(dataset: dataset, checkpoint: checkpoint, to: URL(fileURLWithPath: out))
+        let key = try encoder.map { try EncoderOptions.parse(["--encoder", $0]).encoderKey(in: store) }
+        let summary = try HTMLReport(store: store).write(dataset: dataset, checkpoint: checkpoint, encoderKey: key, to: URL(fileURLWithPath: out))
         print(String(format: "wrote %@ (%.0f KB): %d charts", summary.path, Double(summary.bytes) / 1024, summary.charts.count))
         if !summary.emptySections.isEmpty {
             print("not in the store yet: " + Array(Set(summary.emptySections)).sorted().joined(separator: ", "))

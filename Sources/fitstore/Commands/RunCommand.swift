@@ -49,8 +49,14 @@ struct RunCommand: ParsableCommand {
         let ingest = try Ingest(store: store, progress: progress).run(folder: folderURL, options: .init(datasetName: name))
         IngestPrinter.print(ingest, store: store.path)
         print("[2/5] embed")
-        let embed = try Embed(store: store, progress: progress).run(try encoder.embedOptions(in: store))
-        print(embed.runID == nil ? "  every text already has a vector" : String(format: "  %d texts embedded in %.1f s", embed.embedded, embed.seconds))
+        var embeds: [Embed.Report] = []
+        for options in try encoder.embedOptionsEach(in: store) {
+            let embed = try Embed(store: store, progress: progress).run(options)
+            embeds.append(embed)
+            print(embed.runID == nil ? "  every text already has a vector under \(embed.encoderKey)"
+                                     : String(format: "  %d texts embedded in %.1f s under %@", embed.embedded, embed.seconds, embed.encoderKey))
+        }
+        let encoderKeys = embeds.map(\.encoderKey)
         let (detected, reason) = try store.read { try AugmentationProfile.detect($0, dataset: ingest.dataset) }
         let chosen = AugmentationProfile(rawValue: profile) ?? detected
         print("[3/5] augment: profile \(chosen.rawValue)" + (profile == "auto" ? " (\(reason))" : " (chosen by --profile)"))
@@ -59,14 +65,14 @@ struct RunCommand: ParsableCommand {
         } else {
             var augment = Augment.Options(dataset: ingest.dataset)
             augment.stages = chosen.stages
-            augment.encoderKey = embed.encoderKey
+            augment.encoderKey = encoderKeys.first
             let report = try Augment(store: store).run(augment)
             for s in report.skipped { print("  skipped: \(s)") }
             if report.runID == nil { print("  nothing new to generate") }
             AugmentPrinter.print(report)
         }
         print("[4/5] train")
-        var options = training.options(dataset: ingest.dataset, encoderKey: embed.encoderKey)
+        var options = training.options(dataset: ingest.dataset, encoderKeys: encoderKeys)
         // The profile's rows when the user named none; "all" names every generator present.
         if (options.syntheticGenerators.isEmpty && !chosen.stages.isEmpty) || options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: ingest.dataset) }

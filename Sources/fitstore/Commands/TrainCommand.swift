@@ -74,8 +74,8 @@ struct TrainingArguments: ParsableArguments {
         return w.map { $0! }
     }
 
-    func options(dataset: String, encoderKey: String) -> TrainModel.Options {
-        var o = TrainModel.Options(dataset: dataset, encoderKey: encoderKey)
+    func options(dataset: String, encoderKeys: [String]) -> TrainModel.Options {
+        var o = TrainModel.Options(dataset: dataset, encoderKeys: encoderKeys)
         o.model = model
         o.cvFolds = cvFolds
         o.sampleRows = sampleRows
@@ -106,7 +106,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a data set's training rows, cross-validate it on the real rows, store the checkpoint.",
         discussion: """
-            Features per row are [prompt | response | metric] vectors: prompts and responses from the active encoder (run `fitstore embed` first), the metric from the data set's given vectors when it has them, else the encoder's vector of the metric definition or name. With --extras (on by default for boosted trees) five columns follow: the three cosines between those vectors and the log character counts of prompt and response.
+            Features per row are [prompt | response | metric] vectors: prompts and responses from the active encoder (run `fitstore embed` first), the metric from the data set's given vectors when it has them, else the encoder's vector of the metric definition or name. With --encoder a,b the vectors of several encoders are concatenated inside each block ([prompt a | prompt b | response a | response b | metric a | metric b]; a data set's given metric vectors appear once), and the checkpoint records every encoder in order (table checkpoint_encoder): compare the CV RMSE of the combination with each encoder alone. With --extras (on by default for boosted trees) five columns follow: the three cosines between those vectors and the log character counts of prompt and response.
 
             Model boosted (the default): gradient-boosted regression trees (400 rounds, 15 leaves, shrinkage 0.03, 80% rows and 30% features per tree), chosen because it beats the per-metric mean in CV where the seed's MLP does not (docs/results.md).
 
@@ -122,8 +122,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: training.dataset)
-        let key = try encoder.encoderKey(in: store)
-        var options = training.options(dataset: dataset, encoderKey: key)
+        let keys = try encoder.encoderKeys(in: store)
+        var options = training.options(dataset: dataset, encoderKeys: keys)
         if options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: dataset) }
         }
@@ -141,6 +141,7 @@ enum TrainPrinter {
         Swift.print(String(format: "%@: %@ model, checkpoint %lld (run %lld), %d training rows (%d synthetic), profile %@, %.1f s",
                            dataset, report.model.rawValue, report.checkpointID, report.runID, report.trainRows, report.syntheticRows,
                            report.profile, report.seconds))
+        Swift.print("  features: \(report.featureColumns) columns from the vectors of \(report.encoders.joined(separator: " + "))")
         if let cv = e.crossValidation {
             Swift.print(String(format: "  %d-fold CV on %d real rows (grouped by item; %d synthetic descendants of held-out rows kept out):",
                                cv.folds, cv.rows, cv.excludedDescendants))
@@ -169,13 +170,20 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
-    @Option(help: "Checkpoint id (default: the data set's newest).") var checkpoint: Int64?
+    @Option(help: "Checkpoint id (default: the data set's newest, or with --encoder the newest trained on those encoders).") var checkpoint: Int64?
     @Option(help: ArgumentHelp("Where to write the submission.", valueName: "path")) var out: String = "submission.csv"
+    @Option(help: ArgumentHelp("Use the newest checkpoint trained on this encoder's vectors (a,b: on these, concatenated in this order). The vectors of every test text must be in the store under each.", valueName: "name"))
+    var encoder: String?
 
     func run() throws {
         let store = try storeOptions.openWritableIfPossible()
         let dataset = try DatasetResolver.resolve(store, name: dataset)
-        let report = try Predict(store: store).run(dataset: dataset, checkpoint: checkpoint, out: URL(fileURLWithPath: out))
+        var keys: [String]?
+        if let encoder {
+            // The built-in model under its default settings, or the store's encoders by name.
+            keys = try EncoderOptions.parse(["--encoder", encoder]).encoderKeys(in: store)
+        }
+        let report = try Predict(store: store).run(dataset: dataset, checkpoint: checkpoint, encoderKeys: keys, out: URL(fileURLWithPath: out))
         PredictPrinter.print(report)
     }
 }
