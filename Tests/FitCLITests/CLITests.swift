@@ -340,3 +340,62 @@ struct CLI {
         #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("c.csv").path))
     }
 }
+
+/// The experiment loop: `score` against held-out labels, `checkpoints` to list and compare.
+@Suite struct ScoreCommandTests {
+    @Test func scoreComparesPredictionsWithLabelsAndCheckpointsListsThem() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "2", "--trees", "20").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "2", "--trees", "30").status == 0)
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = cli.workdir.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        // Labels for 8 of the 10 test records, in another column order, with a group file.
+        let labels = (1...8).map { "x,\(Double($0 % 11)),\($0)" }.joined(separator: "\n")
+        let labelsPath = try write("labels.csv", "note,score,ID\n" + labels + "\n")
+        let metaPath = try write("meta.csv", "ID,language,metric_name\n" + (1...10).map { "\($0),\($0 % 2 == 0 ? "en" : "hi"),m" }.joined(separator: "\n"))
+        let scored = try cli.run("score", labelsPath, "--meta", metaPath)
+        #expect(scored.status == 0, "\(scored.err)")
+        #expect(scored.out.contains("checkpoint 2 on 8 labelled test rows") && scored.out.contains("2 test rows have no label")
+                && scored.out.contains("predictions computed now") && scored.out.contains("language"), "\(scored.out)")
+
+        // The printed RMSE is the RMSE of the stored predictions against the labels.
+        let predictions = try cli.run("sql", "--format", "csv", """
+            SELECT s.position + 1 AS id, p.score FROM prediction p JOIN sample s ON s.id = p.sample_id
+             WHERE p.checkpoint_id = 2 ORDER BY s.position
+            """).out.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+        #expect(predictions.count == 10)
+        let squared = predictions.filter { $0[0] <= 8 }.map { row in pow(row[1] - Double(Int(row[0]) % 11), 2) }
+        let rmse = (squared.reduce(0, +) / Double(squared.count)).squareRoot()
+        #expect(scored.out.contains(String(format: "RMSE %.4f", rmse)), "expected RMSE \(rmse): \(scored.out)")
+        let stored = try cli.run("sql", "--format", "csv", "SELECT checkpoint_id, rows, rmse FROM checkpoint_score").out
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+        #expect(stored.count == 1 && stored[0][0] == 2 && stored[0][1] == 8 && abs(stored[0][2] - rmse) < 1e-4, "\(stored)")
+
+        let listed = try cli.run("checkpoints")
+        let lines = listed.out.split(separator: "\n")
+        #expect(listed.status == 0 && lines.count == 4, "header, rule, two checkpoints: \(listed.out)")
+        #expect(lines.last?.contains("(8 rows)") == true && lines[2].contains("(8 rows)") == false, "\(listed.out)")
+        let compared = try cli.run("checkpoints", "--compare", "1", "2")
+        #expect(compared.status == 0 && compared.out.contains("boosting.trees") && compared.out.contains("training rows: the same"), "\(compared.out)")
+
+        // Bad labels: refused with file, line and field; nothing stored.
+        for (name, text, words) in [
+            ("unknown.csv", "ID,score\n1,5\n99,3\n", "line 3: ID 99 is not a test record"),
+            ("duplicate.csv", "ID,score\n1,5\n2,3\n1,4\n", "line 4: ID 1 again (first on line 2)"),
+            ("columns.csv", "ID,value\n1,5\n", "must name an ID and a score column"),
+            ("text.csv", "ID,score\n1,five\n", "line 2: field score: 'five' is not a finite number"),
+            ("ragged.csv", "ID,score\n1,5,7\n", "line 2: has 3 fields where the header has 2"),
+        ] {
+            let bad = try cli.run("score", try write(name, text), "--meta", "none", "--checkpoint", "1")
+            #expect(bad.status != 0 && bad.err.contains(name) && bad.err.contains(words), "\(name): \(bad.err)")
+        }
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint_score").out == "n\n1\n")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM prediction WHERE checkpoint_id = 1").out == "n\n0\n")
+    }
+}

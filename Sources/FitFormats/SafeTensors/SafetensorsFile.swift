@@ -35,11 +35,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public init(path: String) throws {
         func fail(_ message: String) -> SafetensorsError { SafetensorsError(path: path, message: message) }
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw fail("cannot read the file (\(error.localizedDescription))")
-        }
+        data = try Self.map(path: path, fail: fail)
         self.path = path
         guard data.count >= 8 else { throw fail("\(data.count) bytes: too short for a safetensors header") }
         let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
@@ -127,7 +123,43 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard out.allSatisfy(\.isFinite) else {
             throw SafetensorsError(path: path, message: "tensor '\(name)' holds a NaN or infinite value")
         }
+        releasePages(t.range)
         return out
+    }
+
+    /// The file mapped read-only (our own mmap, so that `releasePages` knows it drops pages
+    /// of a file, never of memory that holds the only copy); unmapped with the last reference.
+    static func map(path: String, fail: (String) -> SafetensorsError) throws -> Data {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw fail("cannot open the file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw fail("cannot read the file's size (\(String(cString: strerror(errno))))") }
+        let size = Int(info.st_size)
+        guard size >= 8 else { throw fail("\(size) bytes: too short for a safetensors header") }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw fail("cannot map the file (\(String(cString: strerror(errno))))")
+        }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in _ = munmap(pointer, count) })
+    }
+
+    /// Tells the kernel the mapped pages of `range` are not needed now: the tensor was copied
+    /// (or checked), and a later read faults them in again from the file. Without it every
+    /// weight would count twice in the process's memory, once copied and once mapped.
+    func releasePages(_ range: Range<Int>) {
+        #if os(Linux)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let address = Int(bitPattern: base)
+            // Whole pages only, inside the range: a neighbour's page is left alone.
+            let first = (address + range.lowerBound + page - 1) / page * page
+            let last = (address + range.upperBound) / page * page
+            guard last > first, let start = UnsafeMutableRawPointer(bitPattern: first) else { return }
+            _ = madvise(start, last - first, Int32(MADV_DONTNEED))
+        }
+        #endif
     }
 }
 
@@ -182,6 +214,7 @@ extension SafetensorsFile {
                 throw SafetensorsError(path: path, message: "tensor '\(name)' row \(r) holds a NaN or infinite value")
             }
         }
+        releasePages(t.range)
         return matrix
     }
 }

@@ -15,6 +15,10 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case featureWidthMismatch(checkpoint: Int64, expected: Int, got: Int)
     /// No vector under this encoder at all.
     case noVectors(encoder: String)
+    /// A labels or metadata file for `score` that cannot be used.
+    case badLabels(path: String, line: Int?, reason: String)
+    /// `score` has nothing to compare.
+    case nothingToScore(dataset: String, reason: String)
     /// No checkpoint of the data set was trained on exactly these encoders.
     case noCheckpointForEncoders(dataset: String, encoders: [String])
     /// Some of the rows a step needs have no vector under the encoder.
@@ -61,6 +65,10 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .noCheckpointForEncoders(let dataset, let encoders):
             "data set '\(dataset)' has no checkpoint trained on the vectors of \(encoders.joined(separator: " + ")): "
                 + "run `fitstore train` with that --encoder first, or give --checkpoint"
+        case .badLabels(let path, let line, let reason):
+            "\(path)\(line.map { ", line \($0)" } ?? ""): \(reason); nothing was stored"
+        case .nothingToScore(let dataset, let reason):
+            "cannot score data set '\(dataset)': \(reason)"
         case .noVectors(let encoder):
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):

@@ -46,9 +46,17 @@ public struct Predict {
         return stored
     }
 
-    /// Predicts with checkpoint `checkpoint`, else the newest one trained on `encoderKeys`
-    /// (when given), else the newest.
-    public func run(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil, out: URL) throws -> Report {
+    /// A checkpoint's scores of the data set's test rows, computed (nothing is written).
+    public struct Scores: Sendable {
+        public var checkpointID: Int64
+        public var sampleIDs: [Int64]
+        public var positions: [Int?]
+        public var scores: [Float]
+    }
+
+    /// Scores the test rows with checkpoint `checkpoint`, else the newest one trained on
+    /// `encoderKeys` (when given), else the newest.
+    public func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil) throws -> Scores {
         let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
             let stored = try checkpoint == nil && encoderKeys != nil
                 ? Self.checkpoint(db, dataset: dataset, encoderKeys: encoderKeys ?? [])
@@ -64,6 +72,15 @@ public struct Predict {
             throw PipelineError.featureWidthMismatch(checkpoint: checkpointID, expected: model.inputs, got: features.width)
         }
         let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
+        return Scores(checkpointID: checkpointID, sampleIDs: features.sampleIDs, positions: features.positions, scores: scores)
+    }
+
+    /// Predicts with checkpoint `checkpoint`, else the newest one trained on `encoderKeys`
+    /// (when given), else the newest; writes the submission and stores the predictions.
+    public func run(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil, out: URL) throws -> Report {
+        let computed = try scores(dataset: dataset, checkpoint: checkpoint, encoderKeys: encoderKeys)
+        let (checkpointID, scores) = (computed.checkpointID, computed.scores)
+        let features = (positions: computed.positions, sampleIDs: computed.sampleIDs)
         // ID = 1-based record position in test_data.json.
         var lines = ["ID,score"]
         for (position, score) in zip(features.positions, scores).sorted(by: { ($0.0 ?? 0) < ($1.0 ?? 0) }) {

@@ -18,4 +18,12 @@ public enum Predictions {
                  AND EXISTS (SELECT 1 FROM prediction q WHERE q.checkpoint_id = c.id) ORDER BY c.id DESC LIMIT 1)
             """, arguments: [dataset, checkpoint, checkpoint])
     }
+
+    /// A checkpoint's stored score of each sample it predicted.
+    public static func scores(_ db: Database, checkpoint: Int64) throws -> [Int64: Double] {
+        var out: [Int64: Double] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, score FROM prediction WHERE checkpoint_id = ?", arguments: [checkpoint])
+        while let row = try rows.next() { out[row[0]] = row[1] }
+        return out
+    }
 }

@@ -18,6 +18,33 @@ public enum RealSamples {
         return active
     }
 
+    /// An active real test row as scoring sees it: its record position (ID = position + 1 in
+    /// the `ID,score` layout) and its metric's name.
+    public struct TestRow: Sendable {
+        public let sample: Int64
+        public let position: Int
+        public let metric: String
+    }
+
+    /// The data set's active real test rows, by position.
+    public static func testRows(_ db: Database, dataset: Int64) throws -> [TestRow] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.id, s.position, m.name FROM sample s JOIN metric m ON m.id = s.metric_id
+             WHERE s.dataset_id = ? AND s.split = 'test' AND s.origin = 'real' AND s.retired_run_id IS NULL
+             ORDER BY s.position
+            """, arguments: [dataset]).map { TestRow(sample: $0[0], position: $0[1], metric: $0[2]) }
+    }
+
+    /// The scores of the active real train rows with their metric's name (for the mean
+    /// baselines of a test score).
+    public static func trainScores(_ db: Database, dataset: Int64) throws -> [(metric: String, score: Double)] {
+        try Row.fetchAll(db, sql: """
+            SELECT m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
+             WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
+               AND s.score IS NOT NULL
+            """, arguments: [dataset]).map { ($0[0], $0[1]) }
+    }
+
     /// Writes the rows of one ingest run: new record versions, and retirements.
     public struct Writer {
         let insertStatement: Statement

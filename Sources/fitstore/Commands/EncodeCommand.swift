@@ -64,7 +64,9 @@ struct EncodeCommand: ParsableCommand {
         let embedder = try encoder.makeEmbedder()
         let loaded = Date()
         let progress = TerminalProgress(), phase = "encode \(texts.count) texts"
+        var computed = 0
         let (vectors, tokens) = embedder.embedCountingTokens(texts) { step in
+            computed = step.tokensTotal
             progress.advance(phase: phase, done: step.tokensDone, total: step.tokensTotal, unit: "window tokens")
         }
         progress.finish(phase: phase)
@@ -76,8 +78,8 @@ struct EncodeCommand: ParsableCommand {
             try JSONSerialization.data(withJSONObject: ids).write(to: URL(fileURLWithPath: tokensOut))
         }
         FileHandle.standardError.write(Data(String(
-            format: "encoded %d texts (%d tokens) in %.2f s (%.0f texts/s, %.0f tokens/s; model load %.2f s) -> %@\n",
-            texts.count, tokens, seconds, Double(texts.count) / max(seconds, 1e-9), Double(tokens) / max(seconds, 1e-9),
+            format: "encoded %d texts (%d tokens; %d in the windows computed) in %.2f s (%.0f texts/s, %.0f computed tokens/s; model load %.2f s) -> %@\n",
+            texts.count, tokens, computed, seconds, Double(texts.count) / max(seconds, 1e-9), Double(computed) / max(seconds, 1e-9),
             loaded.timeIntervalSince(start), out).utf8))
     }
 }

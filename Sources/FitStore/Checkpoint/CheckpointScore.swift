@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+
+/// A checkpoint's test predictions scored against a labels file (`fitstore score`): one row
+/// per checkpoint and labels content; scoring the same labels again replaces it.
+public struct CheckpointScore: Sendable {
+    public let id: Int64
+    public let checkpoint: Int64
+    public let run: Int64
+    public let labelsPath: String
+    public let labelsSHA256: String
+    public let rows: Int
+    public let rmse: Double
+    public let mae: Double
+    public let spearman: Double?
+    public let perMetricMeanRMSE: Double
+    public let constantMeanRMSE: Double
+    /// JSON: per metric and per group (see `Score.Breakdown`).
+    public let breakdown: String
+    public let createdAt: String
+
+    static let columns = """
+        id, checkpoint_id, run_id, labels_path, labels_sha256, rows, rmse, mae, spearman, per_metric_mean_rmse, \
+        constant_mean_rmse, breakdown, created_at
+        """
+
+    init(row: Row) {
+        id = row["id"]
+        checkpoint = row["checkpoint_id"]
+        run = row["run_id"]
+        labelsPath = row["labels_path"]
+        labelsSHA256 = row["labels_sha256"]
+        rows = row["rows"]
+        rmse = row["rmse"]
+        mae = row["mae"]
+        spearman = row["spearman"]
+        perMetricMeanRMSE = row["per_metric_mean_rmse"]
+        constantMeanRMSE = row["constant_mean_rmse"]
+        breakdown = row["breakdown"]
+        createdAt = row["created_at"]
+    }
+
+    /// What a new score holds.
+    public struct New: Sendable {
+        public var checkpoint: Int64
+        public var labelsPath: String
+        public var labelsSHA256: String
+        public var rows: Int
+        public var rmse: Double
+        public var mae: Double
+        public var spearman: Double?
+        public var perMetricMeanRMSE: Double
+        public var constantMeanRMSE: Double
+        public var breakdown: String
+
+        public init(checkpoint: Int64, labelsPath: String, labelsSHA256: String, rows: Int, rmse: Double, mae: Double, spearman: Double?,
+                    perMetricMeanRMSE: Double, constantMeanRMSE: Double, breakdown: String) {
+            self.checkpoint = checkpoint
+            self.labelsPath = labelsPath
+            self.labelsSHA256 = labelsSHA256
+            self.rows = rows
+            self.rmse = rmse
+            self.mae = mae
+            self.spearman = spearman
+            self.perMetricMeanRMSE = perMetricMeanRMSE
+            self.constantMeanRMSE = constantMeanRMSE
+            self.breakdown = breakdown
+        }
+    }
+
+    /// Stores a score (replacing the checkpoint's earlier score of the same labels); returns its id.
+    @discardableResult
+    public static func upsert(_ db: Database, _ score: New, run: Int64) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO checkpoint_score (checkpoint_id, run_id, labels_path, labels_sha256, rows, rmse, mae, spearman,
+                                          per_metric_mean_rmse, constant_mean_rmse, breakdown, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (checkpoint_id, labels_sha256) DO UPDATE SET
+                run_id = excluded.run_id, labels_path = excluded.labels_path, rows = excluded.rows, rmse = excluded.rmse,
+                mae = excluded.mae, spearman = excluded.spearman, per_metric_mean_rmse = excluded.per_metric_mean_rmse,
+                constant_mean_rmse = excluded.constant_mean_rmse, breakdown = excluded.breakdown, created_at = excluded.created_at
+            """, arguments: [score.checkpoint, run, score.labelsPath, score.labelsSHA256, score.rows, score.rmse, score.mae,
+                             score.spearman, score.perMetricMeanRMSE, score.constantMeanRMSE, score.breakdown, Timestamp.now()])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM checkpoint_score WHERE checkpoint_id = ? AND labels_sha256 = ?",
+                                  arguments: [score.checkpoint, score.labelsSHA256]) ?? db.lastInsertedRowID
+    }
+
+    /// The newest score of each of a data set's checkpoints, by checkpoint id.
+    public static func latest(_ db: Database, dataset: Int64) throws -> [Int64: CheckpointScore] {
+        var out: [Int64: CheckpointScore] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT \(columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+              FROM checkpoint_score s JOIN checkpoint c ON c.id = s.checkpoint_id
+             WHERE c.dataset_id = ? ORDER BY s.created_at, s.id
+            """, arguments: [dataset]) {
+            let score = CheckpointScore(row: row)
+            out[score.checkpoint] = score
+        }
+        return out
+    }
+}
