@@ -398,4 +398,51 @@ struct CLI {
         #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint_score").out == "n\n1\n")
         #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM prediction WHERE checkpoint_id = 1").out == "n\n0\n")
     }
+
+    @Test func blendWeighsCheckpointsByTheirOutOfFoldPredictions() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "3", "--trees", "20").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "3", "--trees", "60", "--extras", "off").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "0", "--trees", "20").status == 0)
+        let oof = try cli.run("sql", "--format", "csv", "SELECT checkpoint_id, COUNT(*) AS n FROM cv_prediction GROUP BY 1 ORDER BY 1")
+        #expect(oof.out == "checkpoint_id,n\n1,40\n2,40\n", "every real train row once per CV'd checkpoint: \(oof.out)")
+
+        let blended = try cli.run("blend", "1", "2")
+        #expect(blended.status == 0 && blended.out.contains("blend: checkpoint 4") && blended.out.contains("3-fold CV of the blend"), "\(blended.out)\(blended.err)")
+        #expect(try cli.run("blend", "1", "2").out.contains("the same blend exists: checkpoint 4"))
+        #expect(try cli.run("predict", "--out", "b.csv").status == 0)
+        // The blend's test predictions are its members' weighted sum.
+        let rows = try cli.run("sql", "--format", "csv", """
+            SELECT p.sample_id, p.checkpoint_id, p.score FROM prediction p ORDER BY 1, 2
+            """).out
+        let weights = try cli.run("sql", "--format", "csv", "SELECT member_id, weight FROM blend_member WHERE blend_id = 4 ORDER BY position").out
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+        #expect(weights.count == 2 && weights.allSatisfy { $0[1] >= 0 })
+        #expect(rows.split(separator: "\n").count == 1 + 10, "only the blend's predictions are stored by predict: \(rows)")
+        for member in ["1", "2"] { #expect(try cli.run("predict", "--checkpoint", member, "--out", "m\(member).csv").status == 0) }
+        var byCheckpoint: [Int: [Double]] = [:]
+        for line in try cli.run("sql", "--format", "csv", "SELECT checkpoint_id, score FROM prediction ORDER BY checkpoint_id, sample_id").out
+            .split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",").map { Double($0) ?? .nan }
+            byCheckpoint[Int(f[0]), default: []].append(f[1])
+        }
+        let (a, b, blend) = (byCheckpoint[1] ?? [], byCheckpoint[2] ?? [], byCheckpoint[4] ?? [])
+        #expect(a.count == 10 && b.count == 10 && blend.count == 10)
+        for i in blend.indices where i < a.count && i < b.count {
+            let expected = min(10, max(0, weights[0][1] * a[i] + weights[1][1] * b[i]))
+            #expect(abs(blend[i] - expected) < 1e-4, "row \(i): \(blend[i]) vs \(expected)")
+        }
+        #expect(try cli.run("checkpoints").out.contains("blend"))
+
+        // Refusals: one checkpoint twice, an unknown one, one without out-of-fold predictions.
+        let same = try cli.run("blend", "1", "1")
+        #expect(same.status != 0 && same.err.contains("at least two different checkpoints"), "\(same.err)")
+        let unknown = try cli.run("blend", "1", "99")
+        #expect(unknown.status != 0 && unknown.err.contains("99"), "\(unknown.err)")
+        let noCV = try cli.run("blend", "1", "3")
+        #expect(noCV.status != 0 && noCV.err.contains("checkpoint 3 kept no out-of-fold predictions"), "\(noCV.err)")
+    }
 }

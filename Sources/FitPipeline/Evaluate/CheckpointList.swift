@@ -34,16 +34,22 @@ public struct CheckpointList {
             let scores = try CheckpointScore.latest(db, dataset: datasetID)
             return try Checkpoint.listed(db, dataset: datasetID).map { item in
                 let c = item.checkpoint
-                let config: TrainModel.Config
-                do { config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8)) } catch {
-                    throw StoreError.damaged(table: "checkpoint", row: "\(c.id)", reason: "its config is not one fitstore wrote (\(error))")
-                }
                 let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(c.evaluation.utf8))
-                let layout = config.features
                 var settings: [String: String] = [:]
                 if case .object(let object)? = try? JSONDocument.parse(Array(c.config.utf8), file: "checkpoint \(c.id) config") {
                     Self.flatten(.object(object), path: "", into: &settings)
                 }
+                if c.model == "blend" {
+                    return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: nil, encoders: item.encoderName ?? "–",
+                                 featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
+                                 test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
+                                 weightBytes: item.weightBytes, settings: settings)
+                }
+                let config: TrainModel.Config
+                do { config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8)) } catch {
+                    throw StoreError.damaged(table: "checkpoint", row: "\(c.id)", reason: "its config is not one fitstore wrote (\(error))")
+                }
+                let layout = config.features
                 return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: config.profile,
                              encoders: item.encoderName ?? "–",
                              featureColumns: layout.promptDims + layout.responseDims + layout.metricDims + (layout.extras?.count ?? 0),

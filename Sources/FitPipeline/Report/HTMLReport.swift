@@ -287,7 +287,8 @@ public struct HTMLReport {
     /// did in CV, so a change of settings can be judged (the figures above are one checkpoint's).
     func checkpoints(_ html: inout Page, db: Database, datasetID: Int64, shown: Int64) throws {
         let all = try Checkpoint.listed(db, dataset: datasetID)
-        guard all.count > 1 else { return }
+        let scores = try CheckpointScore.latest(db, dataset: datasetID)
+        guard all.count > 1 || !scores.isEmpty else { return }
         struct Settings: Decodable { let origins: [String]?; let profile: String? }
         var rows: [[String]] = [], cvBars: [(String, Double)] = []
         for item in all {
@@ -300,11 +301,13 @@ public struct HTMLReport {
                          synthetic.isEmpty ? "real only" : "real + " + synthetic.joined(separator: ", "),
                          cv.map { String(format: "%.4f (%d folds)", $0.rmse, $0.folds) } ?? "–",
                          cv.map { String(format: "%.4f", $0.perMetricMeanRMSE) } ?? "–",
+                         scores[c.id].map { String(format: "%.4f (%d rows)", $0.rmse, $0.rows) } ?? "–",
                          item.seconds.map { String(format: "%.1f s", $0) } ?? "–", String(format: "%.1f KB", Double(item.weightBytes) / 1024)])
             if let cv { cvBars.append(("\(c.id)", Double(cv.rmse))) }
         }
-        html.table(title: "Every checkpoint of the data set (CV RMSE on real rows; lower is better)",
-                   header: ["checkpoint", "created", "model", "encoder", "training rows", "CV RMSE", "per-metric mean CV RMSE", "training time", "weights"],
+        html.table(title: "Every checkpoint of the data set (CV RMSE on real rows, test RMSE where `fitstore score` scored it; lower is better)",
+                   header: ["checkpoint", "created", "model", "encoder", "training rows", "CV RMSE", "per-metric mean CV RMSE", "test RMSE",
+                            "training time", "weights"],
                    rows: rows)
         if cvBars.count > 1 {
             html.chart(SVGChart.bars(id: "checkpoints-cv", title: "CV RMSE by checkpoint", categories: cvBars.map(\.0),

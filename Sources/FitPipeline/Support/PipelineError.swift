@@ -15,6 +15,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case featureWidthMismatch(checkpoint: Int64, expected: Int, got: Int)
     /// No vector under this encoder at all.
     case noVectors(encoder: String)
+    /// Checkpoints that cannot be blended, and why.
+    case badBlend(reason: String)
     /// A labels or metadata file for `score` that cannot be used.
     case badLabels(path: String, line: Int?, reason: String)
     /// `score` has nothing to compare.
@@ -69,6 +71,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "\(path)\(line.map { ", line \($0)" } ?? ""): \(reason); nothing was stored"
         case .nothingToScore(let dataset, let reason):
             "cannot score data set '\(dataset)': \(reason)"
+        case .badBlend(let reason):
+            "cannot blend: \(reason)"
         case .noVectors(let encoder):
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):

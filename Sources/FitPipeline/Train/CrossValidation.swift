@@ -24,6 +24,13 @@ public struct CrossValidation {
         public var excludedDescendants: Int
         public var grouping: String
         public var perMetric: [MetricResult]
+        /// Each real row's out-of-fold prediction and its fold (kept in `cv_prediction`, not
+        /// in the evaluation JSON).
+        public var heldOut: [(row: Int, fold: Int, score: Float)] = []
+
+        enum CodingKeys: String, CodingKey {
+            case folds, rows, rmse, constantMeanRMSE, perMetricMeanRMSE, foldRMSE, excludedDescendants, grouping, perMetric
+        }
     }
 
     public let folds: Int
@@ -77,7 +84,7 @@ public struct CrossValidation {
         return Result(folds: k, rows: real.count, rmse: Self.rmse(real, predicted, y),
                       constantMeanRMSE: Self.rmse(real, constant, y), perMetricMeanRMSE: Self.rmse(real, perMetricMean, y),
                       foldRMSE: foldRMSE, excludedDescendants: excluded, grouping: "item (prompt and response)",
-                      perMetric: perMetric)
+                      perMetric: perMetric, heldOut: real.map { ($0, foldOfRow[$0], predicted[$0]) })
     }
 
     /// The fold of each row (-1 for synthetic rows) and the number of folds, or nil when there

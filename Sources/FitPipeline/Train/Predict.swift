@@ -57,10 +57,38 @@ public struct Predict {
     /// Scores the test rows with checkpoint `checkpoint`, else the newest one trained on
     /// `encoderKeys` (when given), else the newest.
     public func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil) throws -> Scores {
-        let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
-            let stored = try checkpoint == nil && encoderKeys != nil
+        try scores(dataset: dataset, checkpoint: checkpoint, encoderKeys: encoderKeys, depth: 0)
+    }
+
+    private func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]?, depth: Int) throws -> Scores {
+        let stored = try store.read { db in
+            try checkpoint == nil && encoderKeys != nil
                 ? Self.checkpoint(db, dataset: dataset, encoderKeys: encoderKeys ?? [])
                 : Self.checkpoint(db, dataset: dataset, id: checkpoint)
+        }
+        if stored.model == "blend" {
+            // A blend: the weighted sum of its members' predictions (members may be blends).
+            guard depth < 16 else { throw PipelineError.checkpointDamaged(id: stored.id, reason: "its blend members nest more than 16 deep") }
+            let members = try store.read { try Blend.members($0, blend: stored) }
+            var combined: Scores?
+            for member in members {
+                let s = try scores(dataset: dataset, checkpoint: member.checkpoint, encoderKeys: nil, depth: depth + 1)
+                if var c = combined {
+                    guard c.sampleIDs == s.sampleIDs else {
+                        throw PipelineError.checkpointDamaged(id: stored.id, reason: "its members predict different test rows")
+                    }
+                    for i in c.scores.indices { c.scores[i] += Float(member.weight) * s.scores[i] }
+                    combined = c
+                } else {
+                    combined = Scores(checkpointID: stored.id, sampleIDs: s.sampleIDs, positions: s.positions,
+                                      scores: s.scores.map { Float(member.weight) * $0 })
+                }
+            }
+            guard var result = combined else { throw PipelineError.checkpointDamaged(id: stored.id, reason: "it is a blend without members") }
+            result.scores = result.scores.map { min(10, max(0, $0)) }
+            return result
+        }
+        let (model, config, checkpointID) = try store.read { db -> (TrainedModel, TrainModel.Config, Int64) in
             let (m, c) = try TrainModel.loadModel(db, checkpoint: stored)
             return (m, c, stored.id)
         }

@@ -249,6 +249,11 @@ public struct TrainModel {
                                            config: plan.configText, encoders: encoders, trainingDigest: plan.trainingDigest,
                                            history: try JSONText.encode(fitted.history), evaluation: try JSONText.encode(fitted.evaluation),
                                            weights: fitted.model.flat)
+            if let cv = fitted.evaluation.crossValidation {
+                try OutOfFoldPredictions.insert(db, checkpoint: id, cv.heldOut.map {
+                    .init(sample: plan.features.sampleIDs[$0.row], fold: $0.fold, score: Double($0.score))
+                })
+            }
             struct Counts: Encodable { let train_rows: Int; let synthetic_rows: Int; let epochs: Int; let checkpoint: Int64; let cv_rmse: Float? }
             try RunLedger.finish(db, run: runID, counts: Counts(train_rows: plan.features.rows, synthetic_rows: plan.syntheticRows,
                                                                  epochs: fitted.history.count, checkpoint: id,

@@ -45,6 +45,22 @@ public enum RealSamples {
             """, arguments: [dataset]).map { ($0[0], $0[1]) }
     }
 
+    /// The label and metric name of each of these real train rows (others are left out).
+    public static func trainLabels(_ db: Database, ids: [Int64]) throws -> [Int64: (metric: String, score: Double)] {
+        var out: [Int64: (String, Double)] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: """
+                SELECT s.id, m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
+                 WHERE s.id IN (\(placeholders)) AND s.split = 'train' AND s.origin = 'real' AND s.score IS NOT NULL
+                """, arguments: StatementArguments(chunk)) {
+                out[row[0]] = (row[1], row[2])
+            }
+        }
+        return out
+    }
+
     /// Writes the rows of one ingest run: new record versions, and retirements.
     public struct Writer {
         let insertStatement: Statement

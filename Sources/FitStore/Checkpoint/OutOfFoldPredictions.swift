@@ -1,0 +1,47 @@
+import GRDB
+
+/// What a checkpoint's cross-validation predicted for each real training row, from the model
+/// of the fold that held the row out: the material of a blend's weights and its honest CV.
+public enum OutOfFoldPredictions {
+    public struct Entry: Sendable {
+        public let sample: Int64
+        public let fold: Int
+        public let score: Double
+        public init(sample: Int64, fold: Int, score: Double) {
+            self.sample = sample
+            self.fold = fold
+            self.score = score
+        }
+    }
+
+    public static func insert(_ db: Database, checkpoint: Int64, _ entries: [Entry]) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO cv_prediction (checkpoint_id, sample_id, fold, score) VALUES (?, ?, ?, ?)")
+        for e in entries { try statement.execute(arguments: [checkpoint, e.sample, e.fold, e.score]) }
+    }
+
+    /// A checkpoint's out-of-fold predictions, by sample (empty: it kept none).
+    public static func fetch(_ db: Database, checkpoint: Int64) throws -> [Int64: Entry] {
+        var out: [Int64: Entry] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, fold, score FROM cv_prediction WHERE checkpoint_id = ?", arguments: [checkpoint])
+        while let row = try rows.next() {
+            let e = Entry(sample: row[0], fold: row[1], score: row[2])
+            out[e.sample] = e
+        }
+        return out
+    }
+}
+
+/// The members of a blend checkpoint and their weights, in order.
+public enum BlendMembers {
+    public static func insert(_ db: Database, blend: Int64, _ members: [(checkpoint: Int64, weight: Double)]) throws {
+        for (position, m) in members.enumerated() {
+            try db.execute(sql: "INSERT INTO blend_member (blend_id, position, member_id, weight) VALUES (?, ?, ?, ?)",
+                           arguments: [blend, position, m.checkpoint, m.weight])
+        }
+    }
+
+    public static func fetch(_ db: Database, blend: Int64) throws -> [(checkpoint: Int64, weight: Double)] {
+        try Row.fetchAll(db, sql: "SELECT member_id, weight FROM blend_member WHERE blend_id = ? ORDER BY position", arguments: [blend])
+            .map { ($0[0], $0[1]) }
+    }
+}
