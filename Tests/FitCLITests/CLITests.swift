@@ -445,4 +445,39 @@ struct CLI {
         let noCV = try cli.run("blend", "1", "3")
         #expect(noCV.status != 0 && noCV.err.contains("checkpoint 3 kept no out-of-fold predictions"), "\(noCV.err)")
     }
+
+    @Test func predictOnAFileOfRecordsOutsideTheStore() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        #expect(try cli.run("train", "--cv-folds", "2", "--trees", "20").status == 0)
+        #expect(try cli.run("predict", "--out", "stored.csv").status == 0)
+        let testFile = cli.workdir.appendingPathComponent("fitstore-demo/test_data.json").path
+        let counts = "SELECT (SELECT COUNT(*) FROM text) AS texts, (SELECT COUNT(*) FROM run) AS runs, (SELECT COUNT(*) FROM text_embedding) AS vectors"
+        let before = try cli.run("sql", "--format", "csv", counts).out
+
+        // One test text loses its stored vector: the file's records are embedded here instead,
+        // and come out with the same bytes (a text's vector depends on the text alone).
+        let store = try Store(path: cli.workdir.appendingPathComponent("fitstore.sqlite").path)
+        try store.write { db in
+            try db.execute(sql: "DELETE FROM text_embedding WHERE text_id = (SELECT response_text_id FROM sample WHERE split = 'test' ORDER BY id LIMIT 1)")
+        }
+        let fromFile = try cli.run("predict", "--input", testFile, "--out", "input.csv")
+        #expect(fromFile.status == 0 && fromFile.out.contains("the store is unchanged"), "\(fromFile.out)\(fromFile.err)")
+        let stored = try String(contentsOf: cli.workdir.appendingPathComponent("stored.csv"), encoding: .utf8)
+        let computed = try String(contentsOf: cli.workdir.appendingPathComponent("input.csv"), encoding: .utf8)
+        #expect(computed == stored, "the file's records get the same scores as the same records in the store")
+        let after = try cli.run("sql", "--format", "csv", counts).out
+        #expect(after.split(separator: "\n").last.map { $0.split(separator: ",").prefix(2) } == before.split(separator: "\n").last.map { $0.split(separator: ",").prefix(2) },
+                "no text and no run added: \(before) -> \(after)")
+
+        // A metric the data set does not have is refused with the file, record and field.
+        let bad = cli.workdir.appendingPathComponent("bad.json")
+        try Data(#"[{"metric_name": "no/such_metric", "user_prompt": "Hi", "response": "Hello"}]"#.utf8).write(to: bad)
+        let refused = try cli.run("predict", "--input", bad.path, "--out", "bad.csv")
+        #expect(refused.status != 0 && refused.err.contains("bad.json") && refused.err.contains("metric_name") && refused.err.contains("no/such_metric"),
+                "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("bad.csv").path))
+    }
 }

@@ -45,25 +45,7 @@ public struct FeatureReader {
             }
         }
         let metricIDs = try samples.metricIDs(db, dataset: datasetID)
-        // Metric vectors: a data set's given vectors once (they do not depend on the encoder),
-        // otherwise each encoder's vector of the metric, concatenated in encoder order.
-        var vectors: [Int64: [Float]] = [:]
-        var source = ""
-        for encoder in encoders {
-            let (byMetric, from) = try MetricVectors.load(db, dataset: datasetID, encoder: encoder.id)
-            if let absent = metricIDs.first(where: { byMetric[$0] == nil }) {
-                let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) })
-                throw PipelineError.missingVectors(count: metricIDs.filter { byMetric[$0] == nil }.count, encoder: encoder.displayName,
-                                                   example: "metric '\(names[absent] ?? "#\(absent)")'")
-            }
-            if from.hasPrefix("given:") {
-                vectors = byMetric
-                source = from
-                break
-            }
-            source = from
-            for (metric, vector) in byMetric { vectors[metric, default: []] += vector }
-        }
+        let (vectors, source) = try Self.metricVectors(db, dataset: datasetID, encoders: encoders, metrics: metricIDs)
         rows = try samples.count(db, dataset: datasetID)
         // The text vectors' dimension is the encoder's: every stored vector must have it.
         textDims = try encoders.map { $0.kind == .model ? $0.dims : (try TextVectors(encoder: $0.id).dims(db) ?? $0.dims) }
@@ -80,6 +62,39 @@ public struct FeatureReader {
                                       promptDims: p, responseDims: r, metricDims: m, metricSource: source,
                                       extras: selection.extras ? FeatureMatrix.extraNames : nil)
         metricVectors = vectors
+    }
+
+    /// Each metric's vector for features: a data set's given vectors once (they do not depend
+    /// on the encoder), otherwise each encoder's vector of the metric, concatenated in encoder
+    /// order. Every metric of `metrics` must have one.
+    static func metricVectors(_ db: Database, dataset datasetID: Int64, encoders: [Encoder], metrics metricIDs: [Int64]) throws
+        -> (vectors: [Int64: [Float]], source: String) {
+        var vectors: [Int64: [Float]] = [:]
+        var source = ""
+        for encoder in encoders {
+            let (byMetric, from) = try MetricVectors.load(db, dataset: datasetID, encoder: encoder.id)
+            if let absent = metricIDs.first(where: { byMetric[$0] == nil }) {
+                let names = Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) })
+                throw PipelineError.missingVectors(count: metricIDs.filter { byMetric[$0] == nil }.count, encoder: encoder.displayName,
+                                                   example: "metric '\(names[absent] ?? "#\(absent)")'")
+            }
+            if from.hasPrefix("given:") { return (byMetric, from) }
+            source = from
+            for (metric, vector) in byMetric { vectors[metric, default: []] += vector }
+        }
+        return (vectors, source)
+    }
+
+    /// Appends one feature row, as `layout` says: the vector blocks present, then the extras.
+    static func appendRow(_ values: inout [Float], layout: FeatureMatrix.Layout, prompt: [Float], response: [Float], metric: [Float],
+                          promptChars: Int, responseChars: Int) {
+        if layout.promptDims > 0 { values += prompt }
+        if layout.responseDims > 0 { values += response }
+        if layout.metricDims > 0 { values += metric }
+        if !(layout.extras ?? []).isEmpty {
+            values += [cosine(prompt, response), cosine(prompt, metric), cosine(response, metric),
+                       Float(log1p(Double(promptChars))), Float(log1p(Double(responseChars)))]
+        }
     }
 
     /// Calls `body` with consecutive batches of at most `batchRows` rows, in sample id order.
@@ -119,13 +134,8 @@ public struct FeatureReader {
             guard let metric = metricVectors[row.metric] else {
                 throw PipelineError.missingVectors(count: 1, encoder: encoders[0].displayName, example: "metric #\(row.metric)")
             }
-            if layout.promptDims > 0 { batch.values += prompt }
-            if layout.responseDims > 0 { batch.values += response }
-            if layout.metricDims > 0 { batch.values += metric }
-            if selection.extras {
-                batch.values += [Self.cosine(prompt, response), Self.cosine(prompt, metric), Self.cosine(response, metric),
-                                 Float(log1p(Double(row.promptChars))), Float(log1p(Double(row.responseChars)))]
-            }
+            Self.appendRow(&batch.values, layout: layout, prompt: prompt, response: response, metric: metric,
+                           promptChars: row.promptChars, responseChars: row.responseChars)
             if batch.rows == batchRows {
                 try body(batch)
                 batch = emptyBatch(capacity: batchRows)

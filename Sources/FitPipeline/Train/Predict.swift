@@ -16,6 +16,8 @@ public struct Predict {
         public var outPath: String
         /// False when the store was opened read-only: the file is written, the store is not.
         public var stored = true
+        /// The records came from a file (`--input`), not from the store: nothing is stored.
+        public var fromInput = false
     }
 
     let store: Store
@@ -56,11 +58,12 @@ public struct Predict {
 
     /// Scores the test rows with checkpoint `checkpoint`, else the newest one trained on
     /// `encoderKeys` (when given), else the newest.
-    public func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil) throws -> Scores {
-        try scores(dataset: dataset, checkpoint: checkpoint, encoderKeys: encoderKeys, depth: 0)
+    /// With `input`, the records of that file (not in the store) instead of the test rows.
+    public func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil, input: URL? = nil) throws -> Scores {
+        try scores(dataset: dataset, checkpoint: checkpoint, encoderKeys: encoderKeys, input: input, depth: 0)
     }
 
-    private func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]?, depth: Int) throws -> Scores {
+    private func scores(dataset: String, checkpoint: Int64?, encoderKeys: [String]?, input: URL?, depth: Int) throws -> Scores {
         let stored = try store.read { db in
             try checkpoint == nil && encoderKeys != nil
                 ? Self.checkpoint(db, dataset: dataset, encoderKeys: encoderKeys ?? [])
@@ -72,7 +75,7 @@ public struct Predict {
             let members = try store.read { try Blend.members($0, blend: stored) }
             var combined: Scores?
             for member in members {
-                let s = try scores(dataset: dataset, checkpoint: member.checkpoint, encoderKeys: nil, depth: depth + 1)
+                let s = try scores(dataset: dataset, checkpoint: member.checkpoint, encoderKeys: nil, input: input, depth: depth + 1)
                 if var c = combined {
                     guard c.sampleIDs == s.sampleIDs else {
                         throw PipelineError.checkpointDamaged(id: stored.id, reason: "its members predict different test rows")
@@ -92,15 +95,37 @@ public struct Predict {
             let (m, c) = try TrainModel.loadModel(db, checkpoint: stored)
             return (m, c, stored.id)
         }
-        let features = try store.read {
-            try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKeys: config.features.encoderKeys,
-                                   extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
+        let features: FeatureMatrix
+        if let input {
+            features = try InputFeatures(store: store, threads: ProcessInfo.processInfo.activeProcessorCount)
+                .load(dataset: dataset, layout: config.features, url: input).matrix
+        } else {
+            features = try store.read {
+                try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKeys: config.features.encoderKeys,
+                                       extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
+            }
         }
         guard features.width == model.inputs else {
             throw PipelineError.featureWidthMismatch(checkpoint: checkpointID, expected: model.inputs, got: features.width)
         }
         let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
         return Scores(checkpointID: checkpointID, sampleIDs: features.sampleIDs, positions: features.positions, scores: scores)
+    }
+
+    /// Scores the records of `input` (a DA5401 test-layout file, not in the store) and writes
+    /// `ID,score` with ID = 1-based record position in that file. Nothing is stored.
+    public func run(dataset: String, checkpoint: Int64?, encoderKeys: [String]? = nil, input: URL, out: URL) throws -> Report {
+        let computed = try scores(dataset: dataset, checkpoint: checkpoint, encoderKeys: encoderKeys, input: input)
+        var lines = ["ID,score"]
+        for (position, score) in zip(computed.positions, computed.scores) {
+            lines.append("\((position ?? 0) + 1),\(String(format: "%.4f", min(10, max(0, score))))")
+        }
+        let staged = try OutputFile(out)
+        try staged.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        try staged.commit()
+        var report = Self.report(checkpoint: computed.checkpointID, scores: computed.scores, out: out, stored: false)
+        report.fromInput = true
+        return report
     }
 
     /// Predicts with checkpoint `checkpoint`, else the newest one trained on `encoderKeys`
@@ -128,11 +153,15 @@ public struct Predict {
             stored = true
         }
         try staged.commit()
+        return Self.report(checkpoint: checkpointID, scores: scores, out: out, stored: stored)
+    }
+
+    static func report(checkpoint: Int64, scores: [Float], out: URL, stored: Bool) -> Report {
         let mean = scores.reduce(0, +) / Float(max(1, scores.count))
         let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(max(1, scores.count))).squareRoot()
         var histogram = [Int](repeating: 0, count: 11)
         for s in scores { histogram[min(10, max(0, Int(s.rounded())))] += 1 }
-        return Report(checkpointID: checkpointID, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram,
+        return Report(checkpointID: checkpoint, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram,
                       outPath: out.path, stored: stored)
     }
 }

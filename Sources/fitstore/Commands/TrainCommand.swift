@@ -172,6 +172,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
     @Option(help: "Checkpoint id (default: the data set's newest, or with --encoder the newest trained on those encoders).") var checkpoint: Int64?
     @Option(help: ArgumentHelp("Where to write the submission.", valueName: "path")) var out: String = "submission.csv"
+    @Option(help: ArgumentHelp("Score the records of this file instead of the store's test rows: a JSON array in the test_data.json layout (metric_name, user_prompt, response, system_prompt). Texts the store has no vector for are embedded with the checkpoint's encoder; nothing is added to the store. IDs in the output are 1-based positions in this file.", valueName: "file.json"))
+    var input: String?
     @Option(help: ArgumentHelp("Use the newest checkpoint trained on this encoder's vectors (a,b: on these, concatenated in this order). The vectors of every test text must be in the store under each.", valueName: "name"))
     var encoder: String?
 
@@ -183,7 +185,10 @@ struct PredictCommand: ParsableCommand {
             // The built-in model under its default settings, or the store's encoders by name.
             keys = try EncoderOptions.parse(["--encoder", encoder]).encoderKeys(in: store)
         }
-        let report = try Predict(store: store).run(dataset: dataset, checkpoint: checkpoint, encoderKeys: keys, out: URL(fileURLWithPath: out))
+        let predict = Predict(store: store)
+        let report = try input.map { try predict.run(dataset: dataset, checkpoint: checkpoint, encoderKeys: keys, input: URL(fileURLWithPath: $0),
+                                                     out: URL(fileURLWithPath: out)) }
+            ?? predict.run(dataset: dataset, checkpoint: checkpoint, encoderKeys: keys, out: URL(fileURLWithPath: out))
         PredictPrinter.print(report)
     }
 }
@@ -191,7 +196,11 @@ struct PredictCommand: ParsableCommand {
 enum PredictPrinter {
     static func print(_ r: Predict.Report) {
         Swift.print(String(format: "wrote %d predictions of checkpoint %lld to %@: mean %.3f, sd %.3f", r.rows, r.checkpointID, r.outPath, r.mean, r.standardDeviation))
-        if !r.stored { Swift.print("  (the store cannot be written here: the predictions are in the file only)") }
+        if r.fromInput {
+            Swift.print("  (records from the input file: their predictions are in the file only, the store is unchanged)")
+        } else if !r.stored {
+            Swift.print("  (the store cannot be written here: the predictions are in the file only)")
+        }
         let peak = max(1, r.histogram.max() ?? 1)
         for (bin, n) in r.histogram.enumerated() {
             Swift.print(String(format: "  %2d %6d %@", bin, n, String(repeating: "█", count: n * 40 / peak)))
