@@ -173,9 +173,14 @@ public struct TrainModel {
 
     /// Training is deterministic: the same rows and settings give the same checkpoint, so an
     /// identical one already in the store is reused instead of recomputed.
+    /// One trained before checkpoints kept their out-of-fold predictions is trained again, so
+    /// that it can be blended.
     func reusable(_ plan: Plan) throws -> Checkpoint? {
         try store.read { db in
-            try Checkpoint.identical(db, dataset: plan.datasetID, trainingDigest: plan.trainingDigest, config: plan.configText)
+            guard let same = try Checkpoint.identical(db, dataset: plan.datasetID, trainingDigest: plan.trainingDigest, config: plan.configText)
+            else { return nil }
+            let kept = try OutOfFoldPredictions.exist(db, checkpoint: same.id)
+            return plan.options.cvFolds > 0 && !kept ? nil : same
         }
     }
 

@@ -19,6 +19,11 @@ public enum OutOfFoldPredictions {
         for e in entries { try statement.execute(arguments: [checkpoint, e.sample, e.fold, e.score]) }
     }
 
+    /// Whether a checkpoint kept any.
+    public static func exist(_ db: Database, checkpoint: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM cv_prediction WHERE checkpoint_id = ?)", arguments: [checkpoint]) ?? false
+    }
+
     /// A checkpoint's out-of-fold predictions, by sample (empty: it kept none).
     public static func fetch(_ db: Database, checkpoint: Int64) throws -> [Int64: Entry] {
         var out: [Int64: Entry] = [:]
