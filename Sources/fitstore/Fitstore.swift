@@ -20,7 +20,7 @@ struct Fitstore: ParsableCommand {
               fitstore export --out DIR         the training matrix as .npy and safetensors
             """,
         version: FitstoreVersion.string,
-        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ScoreCommand.self, CheckpointsCommand.self, BlendCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
+        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ScoreCommand.self, CheckpointsCommand.self, BlendCommand.self, TuneCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
 
     /// Parses and runs the command; an error is said in words (`ErrorWords`), and a store
     /// this process created for a command that failed is removed.

@@ -480,4 +480,28 @@ struct CLI {
                 "\(refused.err)")
         #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("bad.csv").path))
     }
+
+    @Test func tuneSearchesByCrossValidationAndResumes() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        let tuned = try cli.run("tune", "--trials", "3", "--budget", "1h", "--cv-folds", "2", "--trees", "20")
+        #expect(tuned.status == 0, "\(tuned.err)")
+        let trialLines = tuned.out.split(separator: "\n").filter { $0.contains("  trial ") }
+        #expect(trialLines.count == 3 && tuned.out.contains("stopped by 3 trials"), "\(tuned.out)")
+        // The best is the trial checkpoint with the lowest CV RMSE, and the run says so.
+        let best = try cli.run("sql", "--format", "csv", """
+            SELECT c.id FROM checkpoint c ORDER BY json_extract(c.evaluation, '$.crossValidation.rmse'), c.id LIMIT 1
+            """).out.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(tuned.out.contains("checkpoint \(best), CV RMSE"), "best \(best): \(tuned.out)")
+        let ledger = try cli.run("sql", "--format", "csv", "SELECT json_extract(counts, '$.best_checkpoint') AS b FROM run WHERE kind = 'tune'")
+        #expect(ledger.out == "b\n\(best)\n", "\(ledger.out)")
+        // Run again (as after a kill): the same trials, found again.
+        let again = try cli.run("tune", "--trials", "3", "--budget", "1h", "--cv-folds", "2", "--trees", "20")
+        #expect(again.out.components(separatedBy: "(trained before: reused)").count - 1 == 3, "\(again.out)")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint").out == "n\n3\n")
+        let bad = try cli.run("tune", "--budget", "ten")
+        #expect(bad.status != 0 && bad.err.contains("--budget takes a time"), "\(bad.err)")
+    }
 }

@@ -15,6 +15,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case featureWidthMismatch(checkpoint: Int64, expected: Int, got: Int)
     /// No vector under this encoder at all.
     case noVectors(encoder: String)
+    /// `tune` cannot run with these settings.
+    case badTune(reason: String)
     /// `predict --input`: texts of the file have no stored vector and cannot be embedded here.
     case inputCannotBeEmbedded(file: String, texts: Int, encoder: String, reason: String)
     /// Checkpoints that cannot be blended, and why.
@@ -78,6 +80,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .inputCannotBeEmbedded(let file, let texts, let encoder, let reason):
             "\(file): \(texts) text(s) have no vector under encoder '\(encoder)' and cannot be embedded here: \(reason). "
                 + "Ingest the records as a data set's test_data.json and bring their vectors in, or predict with a checkpoint of another encoder"
+        case .badTune(let reason):
+            "cannot tune: \(reason)"
         case .noVectors(let encoder):
             "no vectors under encoder \(encoder): run `fitstore embed` first"
         case .missingVectors(let count, let encoder, let example):
