@@ -504,4 +504,31 @@ struct CLI {
         let bad = try cli.run("tune", "--budget", "ten")
         #expect(bad.status != 0 && bad.err.contains("--budget takes a time"), "\(bad.err)")
     }
+
+    @Test func theSystemPromptIsAFeatureBlockThatCVCanChoose() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        let on = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "on")
+        #expect(on.status == 0 && on.out.contains("features: 1542 columns"), "384 x 4 + 6 extras: \(on.out)\(on.err)")
+        let layout = try cli.run("sql", "--format", "csv", """
+            SELECT json_extract(config, '$.features.systemDims') AS s, json_extract(config, '$.features.extras[5]') AS e FROM checkpoint
+            """)
+        #expect(layout.out == "s,e\n384,cos_system_response\n", "\(layout.out)")
+        #expect(try cli.run("predict", "--out", "s.csv").status == 0)
+        let exported = try cli.run("export", "--system-prompt", "--out", "x")
+        let manifest = try String(contentsOf: cli.workdir.appendingPathComponent("x/manifest.json"), encoding: .utf8)
+        #expect(exported.status == 0 && manifest.contains("\"system\""), "\(exported.err)")
+
+        let cv = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv")
+        #expect(cv.status == 0 && cv.out.contains("system prompt block: CV RMSE"), "\(cv.out)\(cv.err)")
+        // Whichever lost is not the newest checkpoint: predict's default is the chosen one.
+        let chosen = cv.out.contains(": kept") ? "1542" : "1157"
+        #expect(cv.out.contains("features: \(chosen) columns"), "\(cv.out)")
+        let newest = try cli.run("sql", "--format", "csv", "SELECT json_extract(config, '$.features.systemDims') AS s FROM checkpoint ORDER BY id DESC LIMIT 1")
+        #expect(newest.out == (chosen == "1542" ? "s\n384\n" : "s\n\n"), "\(newest.out)")
+        let bad = try cli.run("train", "--system-prompt", "maybe")
+        #expect(bad.status != 0 && bad.err.contains("--system-prompt takes on, off or cv"))
+    }
 }

@@ -52,7 +52,7 @@ public struct CheckpointList {
                 let layout = config.features
                 return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: config.profile,
                              encoders: item.encoderName ?? "–",
-                             featureColumns: layout.promptDims + layout.responseDims + layout.metricDims + (layout.extras?.count ?? 0),
+                             featureColumns: layout.width,
                              synthetic: config.origins.filter { $0 != "real" }, trainingDigest: c.trainingDigest,
                              cv: evaluation?.crossValidation, test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) },
                              seconds: item.seconds, weightBytes: item.weightBytes, settings: settings)

@@ -31,6 +31,8 @@ public struct FeatureMatrix: Sendable {
         public var encoders: [String]?
         public var promptDims: Int
         public var responseDims: Int
+        /// The system prompt's block (absent: none).
+        public var systemDims: Int?
         public var metricDims: Int
         /// "given:<encoder key>" or "encoder:definition" / "encoder:name".
         public var metricSource: String
@@ -44,7 +46,8 @@ public struct FeatureMatrix: Sendable {
         public var blocks: [(name: String, start: Int, end: Int, source: String)] {
             var out: [(String, Int, Int, String)] = []
             var c = 0
-            for (name, dims, source) in [("prompt", promptDims, "encoder"), ("response", responseDims, "encoder"), ("metric", metricDims, metricSource)] where dims > 0 {
+            for (name, dims, source) in [("prompt", promptDims, "encoder"), ("response", responseDims, "encoder"),
+                                         ("system", systemDims ?? 0, "encoder"), ("metric", metricDims, metricSource)] where dims > 0 {
                 out.append((name, c, c + dims, source))
                 c += dims
             }
@@ -54,6 +57,9 @@ public struct FeatureMatrix: Sendable {
             }
             return out
         }
+
+        /// All the columns.
+        public var width: Int { promptDims + responseDims + (systemDims ?? 0) + metricDims + (extras?.count ?? 0) }
 
         /// The vector blocks an ablation left out (0 columns).
         public var omitted: Set<FeatureSelection.VectorBlock> {
@@ -65,6 +71,8 @@ public struct FeatureMatrix: Sendable {
     /// log(1 + characters) of the prompt and the response.
     public static let extraNames = ["cos_prompt_response", "cos_prompt_metric", "cos_response_metric",
                                     "log_prompt_chars", "log_response_chars"]
+    /// The extra column a system prompt block adds.
+    public static let systemExtraName = "cos_system_response"
 
     public var rows: Int { sampleIDs.count }
 
@@ -88,12 +96,13 @@ public struct FeatureMatrix: Sendable {
 
     /// The same, with the vectors of several encoders concatenated in each block.
     public static func load(_ db: Database, dataset: String, selection: Selection, encoderKeys: [String],
-                            syntheticGenerators: Set<String> = [], extras: Bool = false,
+                            syntheticGenerators: Set<String> = [], extras: Bool = false, system: Bool = false,
                             omitted: Set<FeatureSelection.VectorBlock> = [], subset: SampleSelection.Subset? = nil) throws -> FeatureMatrix {
         let generators: FeatureSelection.Generators = selection == .train && !syntheticGenerators.isEmpty ? .only(syntheticGenerators.sorted()) : .none
         var features = FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
                                         encoderKeys: encoderKeys, generators: generators, extras: extras, omitted: omitted)
         features.subset = subset
+        features.system = system
         return try load(db, features)
     }
 

@@ -43,6 +43,13 @@ public struct FeatureReader {
             if missing.count > 0 {
                 throw PipelineError.missingVectors(count: missing.count, encoder: encoder.displayName, example: "sample \(missing.first ?? "?")")
             }
+            if selection.system {
+                let missing = try samples.missingSystemVectors(db, dataset: datasetID, encoder: encoder.id)
+                if missing.count > 0 {
+                    throw PipelineError.missingVectors(count: missing.count, encoder: encoder.displayName,
+                                                       example: "the system prompt of sample \(missing.first ?? "?")")
+                }
+            }
         }
         let metricIDs = try samples.metricIDs(db, dataset: datasetID)
         let (vectors, source) = try Self.metricVectors(db, dataset: datasetID, encoders: encoders, metrics: metricIDs)
@@ -57,10 +64,11 @@ public struct FeatureReader {
         }
         let omitted = selection.omitted
         let (p, r, m) = (omitted.contains(.prompt) ? 0 : textWidth, omitted.contains(.response) ? 0 : textWidth, omitted.contains(.metric) ? 0 : metricDims)
-        width = p + r + m + (selection.extras ? FeatureMatrix.extraNames.count : 0)
+        let extraNames = FeatureMatrix.extraNames + (selection.system ? [FeatureMatrix.systemExtraName] : [])
         layout = FeatureMatrix.Layout(encoder: selection.encoderKey, encoders: encoders.count > 1 ? selection.encoderKeys : nil,
-                                      promptDims: p, responseDims: r, metricDims: m, metricSource: source,
-                                      extras: selection.extras ? FeatureMatrix.extraNames : nil)
+                                      promptDims: p, responseDims: r, systemDims: selection.system ? textWidth : nil, metricDims: m,
+                                      metricSource: source, extras: selection.extras ? extraNames : nil)
+        width = layout.width
         metricVectors = vectors
     }
 
@@ -85,15 +93,24 @@ public struct FeatureReader {
         return (vectors, source)
     }
 
-    /// Appends one feature row, as `layout` says: the vector blocks present, then the extras.
-    static func appendRow(_ values: inout [Float], layout: FeatureMatrix.Layout, prompt: [Float], response: [Float], metric: [Float],
-                          promptChars: Int, responseChars: Int) {
+    /// Appends one feature row, as `layout` says: the vector blocks present, then the extras
+    /// it names, in its order.
+    static func appendRow(_ values: inout [Float], layout: FeatureMatrix.Layout, prompt: [Float], response: [Float], system: [Float],
+                          metric: [Float], promptChars: Int, responseChars: Int) {
         if layout.promptDims > 0 { values += prompt }
         if layout.responseDims > 0 { values += response }
+        if (layout.systemDims ?? 0) > 0 { values += system }
         if layout.metricDims > 0 { values += metric }
-        if !(layout.extras ?? []).isEmpty {
-            values += [cosine(prompt, response), cosine(prompt, metric), cosine(response, metric),
-                       Float(log1p(Double(promptChars))), Float(log1p(Double(responseChars)))]
+        for name in layout.extras ?? [] {
+            switch name {
+            case "cos_prompt_response": values.append(cosine(prompt, response))
+            case "cos_prompt_metric": values.append(cosine(prompt, metric))
+            case "cos_response_metric": values.append(cosine(response, metric))
+            case "log_prompt_chars": values.append(Float(log1p(Double(promptChars))))
+            case "log_response_chars": values.append(Float(log1p(Double(responseChars))))
+            case FeatureMatrix.systemExtraName: values.append(cosine(system, response))
+            default: values.append(0)
+            }
         }
     }
 
@@ -103,10 +120,10 @@ public struct FeatureReader {
         let table = "text_embedding"
         let textWidth = textDims.reduce(0, +)
         var batch = emptyBatch(capacity: min(batchRows, rows))
-        var prompt = [Float](), response = [Float]()
+        var prompt = [Float](), response = [Float](), system = [Float]()
         prompt.reserveCapacity(textWidth)
         response.reserveCapacity(textWidth)
-        try selection.samples.forEachFeatureRow(db, dataset: datasetID, encoders: encoders.map(\.id)) { row in
+        try selection.samples.forEachFeatureRow(db, dataset: datasetID, encoders: encoders.map(\.id), system: selection.system) { row in
             let generator = row.generator ?? "real"
             batch.generators.append(generator)
             batch.splits.append(row.split)
@@ -116,6 +133,7 @@ public struct FeatureReader {
             batch.targets.append(row.score.map { Float($0) })
             prompt.removeAll(keepingCapacity: true)
             response.removeAll(keepingCapacity: true)
+            system.removeAll(keepingCapacity: true)
             for (i, encoder) in encoders.enumerated() {
                 let name = "encoder \(encoder.key)"
                 prompt += try StoredVector.decode(row.prompts[i], table: table, row: "text \(row.promptText ?? 0), \(name)", dims: textDims[i])
@@ -123,6 +141,13 @@ public struct FeatureReader {
                     response += try StoredVector.decode(blob, table: table, row: "text \(row.responseText ?? 0), \(name)", dims: textDims[i])
                 } else {
                     response += repeatElement(0, count: textDims[i])
+                }
+                if selection.system {
+                    if let blob = row.systems[i] {
+                        system += try StoredVector.decode(blob, table: table, row: "text \(row.systemText ?? 0), \(name)", dims: textDims[i])
+                    } else {
+                        system += repeatElement(0, count: textDims[i])
+                    }
                 }
             }
             if generator == noise {
@@ -134,7 +159,7 @@ public struct FeatureReader {
             guard let metric = metricVectors[row.metric] else {
                 throw PipelineError.missingVectors(count: 1, encoder: encoders[0].displayName, example: "metric #\(row.metric)")
             }
-            Self.appendRow(&batch.values, layout: layout, prompt: prompt, response: response, metric: metric,
+            Self.appendRow(&batch.values, layout: layout, prompt: prompt, response: response, system: system, metric: metric,
                            promptChars: row.promptChars, responseChars: row.responseChars)
             if batch.rows == batchRows {
                 try body(batch)

@@ -17,6 +17,9 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
     public var asOfRun: Int64?
     /// Append the cheap extra features (`FeatureMatrix.extraNames`) after the vectors.
     public var extras = false
+    /// Add the system prompt's vector block (after the response's), and its cosine with the
+    /// response among the extras. A sample without a system prompt gets zeros.
+    public var system = false
     /// Vector blocks left out (for ablations); the layout then gives them 0 columns.
     public var omitted: Set<VectorBlock> = []
     /// Only a seeded random subset of the rows.

@@ -42,7 +42,10 @@ struct InputFeatures {
             return (ids, encoders, vectors)
         }
         // Each distinct text once, under every encoder: stored vectors first, then the rest embedded.
-        let texts = Array(Set(records.flatMap { [$0.userPrompt] + ($0.response.map { [$0] } ?? []) })).sorted()
+        let withSystem = (layout.systemDims ?? 0) > 0
+        let texts = Array(Set(records.flatMap { r in
+            [r.userPrompt] + (r.response.map { [$0] } ?? []) + (withSystem ? (r.systemPrompt.map { [$0] } ?? []) : [])
+        })).sorted()
         var vectors: [[String: [Float]]] = []
         var embedded = 0
         for encoder in encoders {
@@ -65,14 +68,15 @@ struct InputFeatures {
             vectors.append(byText)
         }
         var matrix = FeatureMatrix(sampleIDs: [], positions: [], metricIDs: [], targets: [], values: [],
-                                   width: layout.blocks.last.map(\.end) ?? 0, layout: layout)
+                                   width: layout.width, layout: layout)
         for (index, record) in records.enumerated() {
-            var prompt: [Float] = [], response: [Float] = []
+            var prompt: [Float] = [], response: [Float] = [], system: [Float] = []
             for (e, encoder) in encoders.enumerated() {
                 prompt += vectors[e][record.userPrompt] ?? []
                 response += record.response.flatMap { vectors[e][$0] } ?? [Float](repeating: 0, count: encoder.dims)
+                if withSystem { system += record.systemPrompt.flatMap { vectors[e][$0] } ?? [Float](repeating: 0, count: encoder.dims) }
             }
-            FeatureReader.appendRow(&matrix.values, layout: layout, prompt: prompt, response: response,
+            FeatureReader.appendRow(&matrix.values, layout: layout, prompt: prompt, response: response, system: system,
                                     metric: metricVectors[metricIDs[index]] ?? [],
                                     promptChars: record.userPrompt.unicodeScalars.count, responseChars: record.response?.unicodeScalars.count ?? 0)
             matrix.sampleIDs.append(-Int64(index + 1))

@@ -102,7 +102,8 @@ public struct Predict {
         } else {
             features = try store.read {
                 try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKeys: config.features.encoderKeys,
-                                       extras: !(config.features.extras ?? []).isEmpty, omitted: config.features.omitted)
+                                       extras: !(config.features.extras ?? []).isEmpty, system: (config.features.systemDims ?? 0) > 0,
+                                       omitted: config.features.omitted)
             }
         }
         guard features.width == model.inputs else {

@@ -24,6 +24,8 @@ public struct TrainModel {
         /// The extra features (cosines, lengths); nil: on for boosted trees, off for the seed's
         /// model (whose input is the three vectors).
         public var extras: Bool?
+        /// The system prompt's vector block (and its cosine with the response).
+        public var system = false
         /// Vector blocks left out, for ablations.
         public var omitted: Set<FeatureSelection.VectorBlock> = []
         /// Folds of the cross-validation on real rows (0: none).
@@ -141,13 +143,35 @@ public struct TrainModel {
         return report(plan, run: runID, checkpoint: checkpointID, evaluation: evaluation, started: started, reused: false)
     }
 
+    /// Trains `options`; with `byCV`, trains it without and with the system prompt block and
+    /// returns the one with the lower CV RMSE (both stay checkpoints; `said` hears the choice).
+    public static func trainChoosingSystemPrompt(store: Store, options: Options, byCV: Bool, progress: any ProgressSink,
+                                                 said: (String) -> Void) throws -> Report {
+        let trainer = TrainModel(store: store, progress: progress)
+        guard byCV, options.cvFolds >= 2 else { return try trainer.run(options) }
+        var without = options, with = options
+        without.system = false
+        with.system = true
+        let a = try trainer.run(without), b = try trainer.run(with)
+        let (ra, rb) = (a.evaluation.crossValidation?.rmse ?? .infinity, b.evaluation.crossValidation?.rmse ?? .infinity)
+        let keep = rb < ra
+        said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: %@", ra, rb, keep ? "kept" : "left out"))
+        // The newest checkpoint is what predict takes by default: a variant trained just now
+        // that lost is not left in that place.
+        let (winner, loser) = keep ? (b, a) : (a, b)
+        if !loser.reused, loser.checkpointID > winner.checkpointID {
+            try store.write { try Checkpoint.delete($0, id: loser.checkpointID) }
+        }
+        return winner
+    }
+
     /// Reads the training rows and fixes the settings and their digest.
     func plan(_ options: Options) throws -> Plan {
         let (datasetID, features, lineage, metricNames, encoderNames) = try store.read { db in
             let datasetID = try DatasetResolver.require(db, options.dataset).id
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKeys: options.encoderKeys,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
-                                           omitted: options.omitted,
+                                           system: options.system, omitted: options.omitted,
                                            subset: options.sampleRows.map { .init(rows: $0, seed: options.training.seed) })
             return (datasetID, f, try Lineage.load(db, dataset: datasetID, sampleIDs: f.sampleIDs),
                     Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }),
@@ -344,8 +368,7 @@ public struct TrainModel {
         } catch let error as StoreError {
             throw PipelineError.checkpointDamaged(id: id, reason: "\(error)")
         }
-        let l = config.features
-        let inputs = l.promptDims + l.responseDims + l.metricDims + (l.extras?.count ?? 0)
+        let inputs = config.features.width
         switch ModelKind(rawValue: config.model) {
         case .boosted:
             do {

@@ -122,6 +122,13 @@ public struct Checkpoint: Sendable {
         return id
     }
 
+    /// Deletes a checkpoint that nothing refers to (no blend lists it); its encoders, scores,
+    /// predictions and out-of-fold predictions go with it.
+    public static func delete(_ db: Database, id: Int64) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM blend_member WHERE member_id = ?)", arguments: [id]) != true else { return }
+        try db.execute(sql: "DELETE FROM checkpoint WHERE id = ?", arguments: [id])
+    }
+
     /// The encoders this checkpoint's features came from, in column order.
     public func encoders(_ db: Database) throws -> [Encoder] {
         try Row.fetchAll(db, sql: """

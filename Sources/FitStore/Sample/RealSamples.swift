@@ -61,6 +61,14 @@ public enum RealSamples {
         return out
     }
 
+    /// Whether some active real train row of the data set has a system prompt.
+    public static func hasSystemPrompts(_ db: Database, dataset: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM sample WHERE dataset_id = ? AND split = 'train' AND origin = 'real'
+                                                  AND retired_run_id IS NULL AND system_text_id IS NOT NULL)
+            """, arguments: [dataset]) ?? false
+    }
+
     /// Writes the rows of one ingest run: new record versions, and retirements.
     public struct Writer {
         let insertStatement: Statement

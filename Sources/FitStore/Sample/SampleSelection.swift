@@ -109,6 +109,18 @@ public struct SampleSelection: Sendable, Codable, Equatable {
         return (row?[0] ?? 0, row?[1])
     }
 
+    /// Samples whose system prompt lacks a vector under `encoder` (samples without a system
+    /// prompt need none): how many, and the first one's key.
+    public func missingSystemVectors(_ db: Database, dataset: Int64, encoder: Int64) throws -> (count: Int, first: String?) {
+        let (condition, arguments) = condition(dataset: dataset)
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*), MIN(s.key) FROM sample s
+              LEFT JOIN text_embedding se ON se.text_id = s.system_text_id AND se.encoder_id = ?
+             WHERE \(condition) AND s.system_text_id IS NOT NULL AND se.text_id IS NULL
+            """, arguments: [encoder] + arguments)
+        return (row?[0] ?? 0, row?[1])
+    }
+
     /// A stored feature row, before its vectors are decoded.
     public struct FeatureRow {
         public let sample: Int64
@@ -125,41 +137,49 @@ public struct SampleSelection: Sendable, Codable, Equatable {
         public let prompts: [Data]
         /// The response's vector blob under each encoder (nil: the sample has no response).
         public let responses: [Data?]
+        /// The system prompt's vector blob under each encoder, when asked for (nil: none).
+        public let systems: [Data?]
         public let promptText: Int64?
         public let responseText: Int64?
         public let promptChars: Int
         public let responseChars: Int
+        public let systemText: Int64?
     }
 
     /// The selection's samples in id order with their prompt and response vectors under each
     /// of `encoders`, one at a time (a cursor: memory does not grow with the row count). A
     /// sample whose prompt lacks a vector under any of them is left out (`missingVectors`
     /// finds those first).
-    public func forEachFeatureRow(_ db: Database, dataset: Int64, encoders: [Int64], _ body: (FeatureRow) throws -> Void) throws {
+    public func forEachFeatureRow(_ db: Database, dataset: Int64, encoders: [Int64], system: Bool = false,
+                                  _ body: (FeatureRow) throws -> Void) throws {
         let (condition, arguments) = condition(dataset: dataset)
         let joins = encoders.indices.map { i in """
               JOIN text_embedding pe\(i) ON pe\(i).text_id = s.prompt_text_id AND pe\(i).encoder_id = ?
               LEFT JOIN text_embedding re\(i) ON re\(i).text_id = s.response_text_id AND re\(i).encoder_id = ?
-            """ }.joined(separator: "\n")
-        let vectors = encoders.indices.map { "pe\($0).vector, re\($0).vector" }.joined(separator: ", ")
+            """ + (system ? "\n  LEFT JOIN text_embedding se\(i) ON se\(i).text_id = s.system_text_id AND se\(i).encoder_id = ?" : "")
+        }.joined(separator: "\n")
+        let perEncoder = system ? 3 : 2
+        let vectors = encoders.indices.map { "pe\($0).vector, re\($0).vector" + (system ? ", se\($0).vector" : "") }.joined(separator: ", ")
         let cursor = try Row.fetchCursor(db, sql: """
             SELECT s.id, s.position, s.metric_id, s.score, s.split,
                    s.generator, s.seed, json_extract(s.parameters, '$.sigma') AS sigma,
                    s.prompt_text_id, s.response_text_id,
                    COALESCE((SELECT chars FROM text WHERE id = s.prompt_text_id), 0) AS pc,
                    COALESCE((SELECT chars FROM text WHERE id = s.response_text_id), 0) AS rc,
+                   s.system_text_id,
                    \(vectors)
               FROM sample s
             \(joins)
              WHERE \(condition)
              ORDER BY s.id
-            """, arguments: StatementArguments(encoders.flatMap { [$0, $0] }) + arguments)
+            """, arguments: StatementArguments(encoders.flatMap { Array(repeating: $0, count: perEncoder) }) + arguments)
         while let row = try cursor.next() {
-            let prompts: [Data] = encoders.indices.map { row[12 + 2 * $0] }
-            let responses: [Data?] = encoders.indices.map { row[13 + 2 * $0] }
+            let prompts: [Data] = encoders.indices.map { row[13 + perEncoder * $0] }
+            let responses: [Data?] = encoders.indices.map { row[14 + perEncoder * $0] }
+            let systems: [Data?] = system ? encoders.indices.map { row[15 + perEncoder * $0] } : []
             try body(FeatureRow(sample: row[0], position: row[1], metric: row[2], score: row[3], split: row[4], generator: row[5],
-                                seed: row[6], sigma: row[7], prompts: prompts, responses: responses, promptText: row[8],
-                                responseText: row[9], promptChars: row[10], responseChars: row[11]))
+                                seed: row[6], sigma: row[7], prompts: prompts, responses: responses, systems: systems, promptText: row[8],
+                                responseText: row[9], promptChars: row[10], responseChars: row[11], systemText: row[12]))
         }
     }
 }

@@ -47,6 +47,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Append the five extra columns the boosted model uses (three cosines, two log lengths).")
     var extras = false
 
+    @Flag(name: .customLong("system-prompt"), help: "Add the system prompt's vectors as a block after the response's (zeros where a sample has none).")
+    var systemPrompt = false
+
     func validate() throws {
         guard FeatureSelection.Split(rawValue: split) != nil else { throw ValidationError("--split must be train, test or all, not '\(split)'") }
         guard batchRows >= 1 else { throw ValidationError("--batch-rows must be >= 1") }
@@ -59,6 +62,7 @@ struct ExportCommand: ParsableCommand {
         let parts = origin.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKeys: keys,
                                          includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun, extras: extras)
+        selection.system = systemPrompt
         let generators = parts.filter { !["real", "synthetic", "all"].contains($0) }
         if parts.contains("synthetic") || parts.contains("all") {
             selection.generators = .all

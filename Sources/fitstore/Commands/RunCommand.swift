@@ -78,7 +78,10 @@ struct RunCommand: ParsableCommand {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: ingest.dataset) }
         }
         options.profile = training.synthetic.isEmpty ? chosen.rawValue : "custom"
-        let report = try TrainModel(store: store, progress: progress).run(options)
+        // The system prompt block: as asked, else CV decides when the data set has system prompts.
+        let hasSystem = try store.read { try RealSamples.hasSystemPrompts($0, dataset: try DatasetResolver.require($0, ingest.dataset).id) }
+        let byCV = training.systemPrompt == "cv" || (training.systemPrompt == nil && hasSystem)
+        let report = try TrainModel.trainChoosingSystemPrompt(store: store, options: options, byCV: byCV, progress: progress) { print("  " + $0) }
         TrainPrinter.print(report, dataset: ingest.dataset)
         print("[5/5] predict")
         let predicted = try Predict(store: store).run(dataset: ingest.dataset, checkpoint: report.checkpointID, out: URL(fileURLWithPath: out))

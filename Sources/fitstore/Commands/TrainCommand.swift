@@ -24,6 +24,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Extra features after the vectors: cosines between prompt, response and metric vectors, and log lengths. on, off or auto (on for boosted, off for seed).", valueName: "on|off|auto"))
     var extras: String = "auto"
 
+    @Option(name: .customLong("system-prompt"), help: ArgumentHelp("The system prompt's vectors as a feature block (after the response's) and its cosine with the response: on, off, or cv (train both, keep the lower CV RMSE). Default: off for train, cv for run when the data set has system prompts.", valueName: "on|off|cv"))
+    var systemPrompt: String?
+
     @Option(help: ArgumentHelp("Vector blocks to leave out, comma-separated (prompt, response, metric): for ablations.", valueName: "blocks"))
     var omit: String = ""
 
@@ -60,6 +63,7 @@ struct TrainingArguments: ParsableArguments {
             throw ValidationError("--omit takes prompt, response and metric, not '\(b)'")
         }
         guard ["on", "off", "auto"].contains(extras) else { throw ValidationError("--extras takes on, off or auto") }
+        if let systemPrompt, !["on", "off", "cv"].contains(systemPrompt) { throw ValidationError("--system-prompt takes on, off or cv") }
         guard cvFolds == 0 || cvFolds >= 2 else { throw ValidationError("--cv-folds must be 0 (none) or at least 2") }
         if let sampleRows, sampleRows < 10 { throw ValidationError("--sample-rows must be at least 10") }
         guard trees >= 1, treeLearningRate > 0, leaves >= 2, leaves <= 4096, (0...1).contains(featureFraction), featureFraction > 0,
@@ -81,6 +85,7 @@ struct TrainingArguments: ParsableArguments {
         o.sampleRows = sampleRows
         o.omitted = Set(omit.split(separator: ",").compactMap { FeatureSelection.VectorBlock(rawValue: String($0)) })
         o.extras = extras == "auto" ? nil : extras == "on"
+        o.system = systemPrompt == "on"
         o.boosting.trees = trees
         o.boosting.learningRate = treeLearningRate
         o.boosting.leaves = leaves
@@ -127,7 +132,8 @@ struct TrainCommand: ParsableCommand {
         if options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: dataset) }
         }
-        let report = try TrainModel(store: store, progress: TerminalProgress()).run(options)
+        let report = try TrainModel.trainChoosingSystemPrompt(store: store, options: options, byCV: training.systemPrompt == "cv",
+                                                             progress: TerminalProgress()) { print($0) }
         TrainPrinter.print(report, dataset: dataset)
     }
 }
