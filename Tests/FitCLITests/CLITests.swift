@@ -530,5 +530,10 @@ struct CLI {
         #expect(newest.out == (chosen == "1542" ? "s\n384\n" : "s\n\n"), "\(newest.out)")
         let bad = try cli.run("train", "--system-prompt", "maybe")
         #expect(bad.status != 0 && bad.err.contains("--system-prompt takes on, off or cv"))
+
+        // Interaction blocks: response x metric and |prompt - response|, 384 columns each.
+        let interactions = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--interactions")
+        #expect(interactions.status == 0 && interactions.out.contains("features: 1925 columns"), "\(interactions.out)\(interactions.err)")
+        #expect(try cli.run("predict", "--out", "i.csv").status == 0)
     }
 }

@@ -38,6 +38,9 @@ public struct FeatureMatrix: Sendable {
         public var metricSource: String
         /// Names of the extra columns after the vectors (absent or empty: none).
         public var extras: [String]?
+        /// Interaction blocks after the vectors, each `interactionDims` wide (absent: none).
+        public var interactions: [String]?
+        public var interactionDims: Int?
 
         /// Every encoder, in column order.
         public var encoderKeys: [String] { encoders ?? [encoder] }
@@ -51,6 +54,10 @@ public struct FeatureMatrix: Sendable {
                 out.append((name, c, c + dims, source))
                 c += dims
             }
+            for name in interactions ?? [] {
+                out.append((name, c, c + (interactionDims ?? 0), "interaction"))
+                c += interactionDims ?? 0
+            }
             for name in extras ?? [] {
                 out.append((name, c, c + 1, "extra"))
                 c += 1
@@ -59,7 +66,9 @@ public struct FeatureMatrix: Sendable {
         }
 
         /// All the columns.
-        public var width: Int { promptDims + responseDims + (systemDims ?? 0) + metricDims + (extras?.count ?? 0) }
+        public var width: Int {
+            promptDims + responseDims + (systemDims ?? 0) + metricDims + (interactions?.count ?? 0) * (interactionDims ?? 0) + (extras?.count ?? 0)
+        }
 
         /// The vector blocks an ablation left out (0 columns).
         public var omitted: Set<FeatureSelection.VectorBlock> {
@@ -71,6 +80,10 @@ public struct FeatureMatrix: Sendable {
     /// log(1 + characters) of the prompt and the response.
     public static let extraNames = ["cos_prompt_response", "cos_prompt_metric", "cos_response_metric",
                                     "log_prompt_chars", "log_response_chars"]
+    /// The interaction blocks, in column order.
+    public static let responseTimesMetric = "response_x_metric"
+    public static let promptResponseDistance = "abs_prompt_minus_response"
+
     /// The extra column a system prompt block adds.
     public static let systemExtraName = "cos_system_response"
 
@@ -96,13 +109,14 @@ public struct FeatureMatrix: Sendable {
 
     /// The same, with the vectors of several encoders concatenated in each block.
     public static func load(_ db: Database, dataset: String, selection: Selection, encoderKeys: [String],
-                            syntheticGenerators: Set<String> = [], extras: Bool = false, system: Bool = false,
+                            syntheticGenerators: Set<String> = [], extras: Bool = false, system: Bool = false, interactions: Bool = false,
                             omitted: Set<FeatureSelection.VectorBlock> = [], subset: SampleSelection.Subset? = nil) throws -> FeatureMatrix {
         let generators: FeatureSelection.Generators = selection == .train && !syntheticGenerators.isEmpty ? .only(syntheticGenerators.sorted()) : .none
         var features = FeatureSelection(dataset: dataset, split: selection == .train ? .train : .test,
                                         encoderKeys: encoderKeys, generators: generators, extras: extras, omitted: omitted)
         features.subset = subset
         features.system = system
+        features.interactions = interactions
         return try load(db, features)
     }
 

@@ -65,9 +65,15 @@ public struct FeatureReader {
         let omitted = selection.omitted
         let (p, r, m) = (omitted.contains(.prompt) ? 0 : textWidth, omitted.contains(.response) ? 0 : textWidth, omitted.contains(.metric) ? 0 : metricDims)
         let extraNames = FeatureMatrix.extraNames + (selection.system ? [FeatureMatrix.systemExtraName] : [])
+        var interactions: [String] = []
+        if selection.interactions {
+            if metricDims == textWidth { interactions.append(FeatureMatrix.responseTimesMetric) }
+            interactions.append(FeatureMatrix.promptResponseDistance)
+        }
         layout = FeatureMatrix.Layout(encoder: selection.encoderKey, encoders: encoders.count > 1 ? selection.encoderKeys : nil,
                                       promptDims: p, responseDims: r, systemDims: selection.system ? textWidth : nil, metricDims: m,
-                                      metricSource: source, extras: selection.extras ? extraNames : nil)
+                                      metricSource: source, extras: selection.extras ? extraNames : nil,
+                                      interactions: interactions.isEmpty ? nil : interactions, interactionDims: interactions.isEmpty ? nil : textWidth)
         width = layout.width
         metricVectors = vectors
     }
@@ -101,6 +107,16 @@ public struct FeatureReader {
         if layout.responseDims > 0 { values += response }
         if (layout.systemDims ?? 0) > 0 { values += system }
         if layout.metricDims > 0 { values += metric }
+        for name in layout.interactions ?? [] {
+            switch name {
+            case FeatureMatrix.responseTimesMetric where response.count == metric.count:
+                for i in response.indices { values.append(response[i] * metric[i]) }
+            case FeatureMatrix.promptResponseDistance where response.count == prompt.count:
+                for i in response.indices { values.append(abs(prompt[i] - response[i])) }
+            default:
+                values += repeatElement(0, count: layout.interactionDims ?? 0)
+            }
+        }
         for name in layout.extras ?? [] {
             switch name {
             case "cos_prompt_response": values.append(cosine(prompt, response))

@@ -20,6 +20,9 @@ public struct FeatureSelection: Sendable, Codable, Equatable {
     /// Add the system prompt's vector block (after the response's), and its cosine with the
     /// response among the extras. A sample without a system prompt gets zeros.
     public var system = false
+    /// Add interaction blocks after the vectors: the response times the metric, element by
+    /// element (when both have the same width), and |prompt - response|.
+    public var interactions = false
     /// Vector blocks left out (for ablations); the layout then gives them 0 columns.
     public var omitted: Set<VectorBlock> = []
     /// Only a seeded random subset of the rows.

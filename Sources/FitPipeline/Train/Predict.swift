@@ -103,6 +103,7 @@ public struct Predict {
             features = try store.read {
                 try FeatureMatrix.load($0, dataset: dataset, selection: .test, encoderKeys: config.features.encoderKeys,
                                        extras: !(config.features.extras ?? []).isEmpty, system: (config.features.systemDims ?? 0) > 0,
+                                       interactions: !(config.features.interactions ?? []).isEmpty,
                                        omitted: config.features.omitted)
             }
         }

@@ -26,6 +26,8 @@ public struct TrainModel {
         public var extras: Bool?
         /// The system prompt's vector block (and its cosine with the response).
         public var system = false
+        /// The interaction blocks (response x metric, |prompt - response|).
+        public var interactions = false
         /// Vector blocks left out, for ablations.
         public var omitted: Set<FeatureSelection.VectorBlock> = []
         /// Folds of the cross-validation on real rows (0: none).
@@ -171,7 +173,7 @@ public struct TrainModel {
             let datasetID = try DatasetResolver.require(db, options.dataset).id
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKeys: options.encoderKeys,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
-                                           system: options.system, omitted: options.omitted,
+                                           system: options.system, interactions: options.interactions, omitted: options.omitted,
                                            subset: options.sampleRows.map { .init(rows: $0, seed: options.training.seed) })
             return (datasetID, f, try Lineage.load(db, dataset: datasetID, sampleIDs: f.sampleIDs),
                     Dictionary(uniqueKeysWithValues: try Metric.all(db, dataset: datasetID).map { ($0.id, $0.name) }),

@@ -27,6 +27,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("system-prompt"), help: ArgumentHelp("The system prompt's vectors as a feature block (after the response's) and its cosine with the response: on, off, or cv (train both, keep the lower CV RMSE). Default: off for train, cv for run when the data set has system prompts.", valueName: "on|off|cv"))
     var systemPrompt: String?
 
+    @Flag(help: "Add interaction blocks: the response vector times the metric vector element by element (when they have the same width), and |prompt - response|.")
+    var interactions = false
+
     @Option(help: ArgumentHelp("Vector blocks to leave out, comma-separated (prompt, response, metric): for ablations.", valueName: "blocks"))
     var omit: String = ""
 
@@ -86,6 +89,7 @@ struct TrainingArguments: ParsableArguments {
         o.omitted = Set(omit.split(separator: ",").compactMap { FeatureSelection.VectorBlock(rawValue: String($0)) })
         o.extras = extras == "auto" ? nil : extras == "on"
         o.system = systemPrompt == "on"
+        o.interactions = interactions
         o.boosting.trees = trees
         o.boosting.learningRate = treeLearningRate
         o.boosting.leaves = leaves
