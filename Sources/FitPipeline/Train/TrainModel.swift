@@ -59,6 +59,16 @@ public struct TrainModel {
         public var bestEpoch: Int?
         /// K-fold CV on real rows: the honest number.
         public var crossValidation: CrossValidation.Result?
+        /// Variants that CV compared with this checkpoint and left out (their checkpoints
+        /// were not kept), so that the same comparison is not trained again.
+        public var leftOut: [LeftOut]?
+    }
+
+    /// A variant a choice by CV left out: what it was, the digest of its settings and rows, its CV RMSE.
+    public struct LeftOut: Codable, Sendable {
+        public var variant: String
+        public var key: String
+        public var cvRMSE: Float
     }
 
     public struct Report: Sendable {
@@ -146,7 +156,9 @@ public struct TrainModel {
     }
 
     /// Trains `options`; with `byCV`, trains it without and with the system prompt block and
-    /// returns the one with the lower CV RMSE (both stay checkpoints; `said` hears the choice).
+    /// returns the one with the lower CV RMSE. A variant that lost and was trained just now is
+    /// not kept (the newest checkpoint is what predict takes by default); the winner records
+    /// it, so a rerun with nothing new does not train it again.
     public static func trainChoosingSystemPrompt(store: Store, options: Options, byCV: Bool, progress: any ProgressSink,
                                                  said: (String) -> Void) throws -> Report {
         let trainer = TrainModel(store: store, progress: progress)
@@ -154,15 +166,41 @@ public struct TrainModel {
         var without = options, with = options
         without.system = false
         with.system = true
+        // Compared before: the recorded CV decides, and the loser is not trained again.
+        let (planA, planB) = (try trainer.plan(without), try trainer.plan(with))
+        let key = { (plan: Plan) in SHA256.digest(plan.configText + "\n" + plan.trainingDigest).hexString }
+        let (keyA, keyB) = (key(planA), key(planB))
+        func recorded(_ plan: Plan, beats other: String) throws -> Float? {
+            guard let same = try trainer.reusable(plan),
+                  let evaluation = try? JSONDecoder().decode(Evaluation.self, from: Data(same.evaluation.utf8)) else { return nil }
+            return evaluation.leftOut?.first(where: { $0.key == other })?.cvRMSE
+        }
+        if let lost = try recorded(planA, beats: keyB) {
+            let a = try trainer.run(without)
+            said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: left out (compared before)",
+                        a.evaluation.crossValidation?.rmse ?? .nan, lost))
+            return a
+        }
+        if let lost = try recorded(planB, beats: keyA) {
+            let b = try trainer.run(with)
+            said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: kept (compared before)",
+                        lost, b.evaluation.crossValidation?.rmse ?? .nan))
+            return b
+        }
         let a = try trainer.run(without), b = try trainer.run(with)
         let (ra, rb) = (a.evaluation.crossValidation?.rmse ?? .infinity, b.evaluation.crossValidation?.rmse ?? .infinity)
         let keep = rb < ra
         said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: %@", ra, rb, keep ? "kept" : "left out"))
-        // The newest checkpoint is what predict takes by default: a variant trained just now
-        // that lost is not left in that place.
         let (winner, loser) = keep ? (b, a) : (a, b)
         if !loser.reused, loser.checkpointID > winner.checkpointID {
-            try store.write { try Checkpoint.delete($0, id: loser.checkpointID) }
+            var evaluation = winner.evaluation
+            evaluation.leftOut = (evaluation.leftOut ?? []) + [LeftOut(variant: keep ? "without the system prompt block" : "system prompt block",
+                                                                       key: keep ? keyA : keyB, cvRMSE: keep ? ra : rb)]
+            let text = try JSONText.encode(evaluation)
+            try store.write { db in
+                try Checkpoint.delete(db, id: loser.checkpointID)
+                try Checkpoint.updateEvaluation(db, id: winner.checkpointID, text)
+            }
         }
         return winner
     }

@@ -129,6 +129,11 @@ public struct Checkpoint: Sendable {
         try db.execute(sql: "DELETE FROM checkpoint WHERE id = ?", arguments: [id])
     }
 
+    /// Replaces a checkpoint's evaluation (JSON): what later comparisons learned about it.
+    public static func updateEvaluation(_ db: Database, id: Int64, _ evaluation: String) throws {
+        try db.execute(sql: "UPDATE checkpoint SET evaluation = ? WHERE id = ?", arguments: [evaluation, id])
+    }
+
     /// The encoders this checkpoint's features came from, in column order.
     public func encoders(_ db: Database) throws -> [Encoder] {
         try Row.fetchAll(db, sql: """
