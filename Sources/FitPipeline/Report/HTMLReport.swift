@@ -240,7 +240,11 @@ public struct HTMLReport {
         }
         let id = ck.id, model = ck.model
         let history = (try? JSONDecoder().decode([EpochLine].self, from: Data(ck.history.utf8))) ?? []
-        if history.isEmpty {
+        if model == "blend" {
+            let members = try BlendMembers.fetch(db, blend: id)
+            html.finding("Checkpoint \(id) is a blend of checkpoints " + members.map { String(format: "%lld (weight %.3f)", $0.checkpoint, $0.weight) }
+                .joined(separator: ", ") + ": it has no training history of its own; its CV below comes from its members' out-of-fold predictions.")
+        } else if history.isEmpty {
             html.empty("Checkpoint \(id) has no history.")
         } else {
             let unit = model == "boosted" ? "boosting round (CV fold 1; validation = its held-out tenth)" : "epoch"
