@@ -67,10 +67,8 @@ public struct Score {
             computed = fresh
         }
         // Baselines from the train rows.
-        let globalMean = train.isEmpty ? 0 : train.map(\.score).reduce(0, +) / Double(train.count)
-        var sums: [String: (Double, Int)] = [:]
-        for t in train { let s = sums[t.metric] ?? (0, 0); sums[t.metric] = (s.0 + t.score, s.1 + 1) }
-        let metricMean = sums.mapValues { $0.0 / Double($0.1) }
+        let baselines = MeanBaselines(y: train.map(\.score), metrics: train.map(\.metric), rows: Array(train.indices))
+        let globalMean = baselines.mean
 
         var truth: [Double] = [], predicted: [Double] = [], perMetricBaseline: [Double] = []
         var ids: [Int] = [], metrics: [String] = []
@@ -78,7 +76,7 @@ public struct Score {
             guard let row = byID[id], let p = predictions[row.sample], let label = labels.scores[id] else { continue }
             truth.append(label.score)
             predicted.append(p)
-            perMetricBaseline.append(metricMean[row.metric] ?? globalMean)
+            perMetricBaseline.append(baselines.perMetric(row.metric))
             ids.append(id)
             metrics.append(row.metric)
         }

@@ -82,12 +82,10 @@ public struct Blend {
             guard !test.isEmpty else { continue }
             let w = Self.weights(p, y, rows: train, weighting: weighting)
             for r in test { blended[r] = min(10, max(0, zip(w, p).reduce(0) { $0 + $1.0 * $1.1[r] })) }
-            let mean = train.map { y[$0] }.reduce(0, +) / Double(max(1, train.count))
-            var sums: [String: (Double, Int)] = [:]
-            for r in train { let s = sums[metric[r]] ?? (0, 0); sums[metric[r]] = (s.0 + y[r], s.1 + 1) }
+            let baselines = MeanBaselines(y: y, metrics: metric, rows: train)
             for r in test {
-                constant[r] = mean
-                perMetricMean[r] = sums[metric[r]].map { $0.0 / Double($0.1) } ?? mean
+                constant[r] = baselines.mean
+                perMetricMean[r] = baselines.perMetric(metric[r])
             }
             foldRMSE.append(Float(Self.rmse(blended, y, test)))
         }

@@ -1,15 +1,16 @@
 /// The two baselines every evaluation is compared with, fitted on some training rows: the
 /// mean label, and each metric's mean label (the overall mean for a metric with no rows).
-struct MeanBaselines {
-    let mean: Float
-    let perMetric: [Int64: Float]
+/// Metrics are keyed by id (training) or name (scoring against a labels file).
+struct MeanBaselines<Metric: Hashable, Value: BinaryFloatingPoint> {
+    let mean: Value
+    let perMetric: [Metric: Value]
 
-    init(y: [Float], metrics: [Int64], rows: [Int]) {
-        mean = rows.map { y[$0] }.reduce(0, +) / Float(max(1, rows.count))
-        var sums: [Int64: (Float, Int)] = [:]
+    init(y: [Value], metrics: [Metric], rows: [Int]) {
+        mean = rows.map { y[$0] }.reduce(0, +) / Value(max(1, rows.count))
+        var sums: [Metric: (Value, Int)] = [:]
         for r in rows { let s = sums[metrics[r]] ?? (0, 0); sums[metrics[r]] = (s.0 + y[r], s.1 + 1) }
-        perMetric = sums.mapValues { $0.0 / Float($0.1) }
+        perMetric = sums.mapValues { $0.0 / Value($0.1) }
     }
 
-    func perMetric(_ metric: Int64) -> Float { perMetric[metric] ?? mean }
+    func perMetric(_ metric: Metric) -> Value { perMetric[metric] ?? mean }
 }
