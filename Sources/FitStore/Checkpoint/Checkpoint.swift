@@ -65,8 +65,7 @@ public struct Checkpoint: Sendable {
     /// Every checkpoint of a data set, oldest first (weights left in the store).
     public static func listed(_ db: Database, dataset: Int64) throws -> [Listed] {
         try Row.fetchAll(db, sql: """
-            SELECT c.id, c.run_id, c.dataset_id, c.model, c.config, c.encoder_id, c.training_digest, c.history, c.evaluation,
-                   c.created_at, LENGTH(c.weights) AS weight_bytes,
+            SELECT \(ColumnList.qualified(columns, alias: "c")), LENGTH(c.weights) AS weight_bytes,
                    (SELECT group_concat(name, ' + ') FROM (SELECT COALESCE(e.name, e.key) AS name FROM checkpoint_encoder ce
                       JOIN encoder e ON e.id = ce.encoder_id WHERE ce.checkpoint_id = c.id ORDER BY ce.position)) AS encoder_name,
                    (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS seconds

@@ -89,7 +89,7 @@ public struct CheckpointScore: Sendable {
     public static func latest(_ db: Database, dataset: Int64) throws -> [Int64: CheckpointScore] {
         var out: [Int64: CheckpointScore] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT \(columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            SELECT \(ColumnList.qualified(columns, alias: "s"))
               FROM checkpoint_score s JOIN checkpoint c ON c.id = s.checkpoint_id
              WHERE c.dataset_id = ? ORDER BY s.created_at, s.id
             """, arguments: [dataset]) {

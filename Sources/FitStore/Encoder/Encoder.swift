@@ -38,9 +38,7 @@ public struct Encoder: Sendable, Equatable {
     public var displayName: String { name ?? key }
 
     /// The columns, each prefixed with a table alias.
-    static func qualifiedColumns(_ alias: String) -> String {
-        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-    }
+    static func qualifiedColumns(_ alias: String) -> String { ColumnList.qualified(columns, alias: alias) }
 
     /// The encoder the user calls `name`.
     public static func named(_ db: Database, _ name: String) throws -> Encoder? {
