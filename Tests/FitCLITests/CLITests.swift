@@ -343,6 +343,24 @@ struct CLI {
 
 /// The experiment loop: `score` against held-out labels, `checkpoints` to list and compare.
 @Suite struct ScoreCommandTests {
+    /// --bag-folds: cv prints the nested comparison, on keeps the bag, `checkpoints` marks it;
+    /// bad values are refused before anything runs.
+    @Test func bagFoldsIsPrintedAndListed() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        let nested = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--bag-folds", "cv")
+        #expect(nested.status == 0 && nested.out.contains("bag of fold models: nested CV RMSE"), "\(nested.out)\(nested.err)")
+        let bagged = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--bag-folds", "on")
+        #expect(bagged.status == 0 && bagged.out.contains("the model is the bag of the CV fold models"), "\(bagged.out)")
+        let stopped = try cli.run("train", "--cv-folds", "2", "--trees", "200", "--early-stopping", "5")
+        #expect(stopped.status == 0 && stopped.out.contains("early stopping: the CV folds kept"), "\(stopped.out)")
+        #expect(try cli.run("checkpoints").out.contains("boosted (bag)"))
+        #expect(try cli.run("train", "--bag-folds", "maybe").status != 0)
+        #expect(try cli.run("train", "--early-stopping", "-1").status != 0)
+    }
+
     @Test func scoreComparesPredictionsWithLabelsAndCheckpointsListsThem() throws {
         let cli = try CLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }

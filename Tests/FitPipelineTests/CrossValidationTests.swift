@@ -53,3 +53,27 @@ import Testing
         #expect(result == nil)
     }
 }
+
+@Suite struct SubFoldTests {
+    /// The sub-folds of one fold's rows: every real row held out exactly once, items never
+    /// split between held and train, synthetic descendants of held rows never trained on.
+    @Test func subFoldsKeepItemsTogetherAndDescendantsOut() throws {
+        var items: [String?] = [], ancestors: [[Int]] = []
+        for item in 0..<30 { for _ in 0..<3 { items.append("i\(item)"); ancestors.append([]) } }
+        for s in 0..<40 { items.append(nil); ancestors.append([s % 90, (s * 13) % 90]) }
+        let rows = Array(stride(from: 0, to: 130, by: 1)).filter { $0 % 7 != 0 }  // a fold's rows: not all of them
+        let parts = try #require(CrossValidation(folds: 5, seed: 3).subFolds(rows: rows, items: items, ancestors: ancestors))
+        #expect(parts.count == 5)
+        let real = rows.filter { items[$0] != nil }
+        #expect(parts.flatMap(\.held).sorted() == real, "each real row is held out once")
+        for p in parts {
+            let heldItems = Set(p.held.map { items[$0]! })
+            let heldRows = Set(p.held)
+            for r in p.train {
+                #expect(rows.contains(r))
+                if let item = items[r] { #expect(!heldItems.contains(item)) } else { #expect(!ancestors[r].contains(where: heldRows.contains)) }
+            }
+        }
+        #expect(CrossValidation(folds: 5, seed: 3).subFolds(rows: [0, 1, 2], items: items, ancestors: ancestors) == nil, "one item: no folds")
+    }
+}

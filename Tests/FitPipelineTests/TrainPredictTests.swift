@@ -78,6 +78,51 @@ import Testing
         #expect(cv.rmse < cv.constantMeanRMSE, "CV RMSE \(cv.rmse) vs constant \(cv.constantMeanRMSE)")
     }
 
+    /// --bag-folds on keeps the mean of the CV fold models: the same CV and out-of-fold
+    /// predictions as one final fit (CV is the fold models' either way), five times the trees.
+    /// cv decides by the nested comparison and keeps exactly the model of on or of off.
+    /// Early stopping: each fold keeps its own best round; the final fit their mean.
+    @Test func baggingTheFoldModelsAndEarlyStopping() throws {
+        let fx = try Fixture()
+        let store = try fx.demoStore(train: 200, test: 30)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.boosting.trees = 30
+        func trained(_ bagging: TrainModel.Bagging) throws -> (TrainModel.Report, [Float], [Int64: Double]) {
+            var o = options
+            o.bagging = bagging
+            let r = try TrainModel(store: store).run(o)
+            return try store.read { db in
+                let c = try #require(try Checkpoint.fetch(db, id: r.checkpointID))
+                return (r, try c.weights(db), try OutOfFoldPredictions.fetch(db, checkpoint: r.checkpointID).mapValues(\.score))
+            }
+        }
+        let (off, offWeights, offHeld) = try trained(.off)
+        let (on, onWeights, onHeld) = try trained(.on)
+        #expect(off.evaluation.bagged == nil && on.evaluation.bagged == true)
+        #expect(on.evaluation.crossValidation?.rmse == off.evaluation.crossValidation?.rmse && onHeld == offHeld)
+        let bag = try BoostedTrees(flat: onWeights, inputs: on.featureColumns)
+        #expect(bag.trees.count == 5 * 30 && on.evaluation.rounds == 150)
+        let (cv, cvWeights, _) = try trained(.cv)
+        let nested = try #require(cv.evaluation.nestedBagging)
+        #expect(nested.singleRMSE == off.evaluation.crossValidation?.rmse && nested.bagRMSE.isFinite)
+        #expect(nested.kept == (nested.bagRMSE < nested.singleRMSE) && cv.evaluation.bagged == (nested.kept ? true : nil))
+        #expect(cvWeights == (nested.kept ? onWeights : offWeights), "cv keeps the bag or the final fit, bit for bit")
+        #expect(Set([off.checkpointID, on.checkpointID, cv.checkpointID]).count == 3, "three settings, three checkpoints")
+
+        options.boosting.trees = 400
+        options.boosting.earlyStoppingRounds = 10
+        options.boosting.learningRate = 0.3
+        let stopped = try TrainModel(store: store).run(options)
+        let rounds = try #require(stopped.evaluation.foldRounds)
+        #expect(rounds.count == 5 && rounds.allSatisfy { $0 >= 1 && $0 < 400 }, "\(rounds)")
+        let mean = Int((Float(rounds.reduce(0, +)) / 5).rounded())
+        #expect(stopped.evaluation.rounds == mean)
+        let final = try store.read { db in try BoostedTrees(flat: try #require(try Checkpoint.fetch(db, id: stopped.checkpointID)).weights(db),
+                                                            inputs: stopped.featureColumns) }
+        #expect(final.trees.count == mean)
+    }
+
     @Test func trainingNeedsVectors() throws {
         let fx = try Fixture()
         let store = try fx.demoStore(train: 30, test: 5)

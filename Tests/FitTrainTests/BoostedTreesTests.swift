@@ -100,3 +100,61 @@ import Testing
         #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: bad, inputs: width) }
     }
 }
+
+@Suite struct BoostedTreesEnsembleTests {
+    static func problem() -> (x: [Float], y: [Float], width: Int) {
+        let n = 1200, width = 5
+        let x = BoostedTreesTests.data(rows: n, width: width, seed: 11)
+        var rng = SplitMix64(seed: 12)
+        let y = (0..<n).map { r in 5 + 3 * x[r * width] - 2 * x[r * width + 3] + Float(rng.nextGaussian()) }
+        return (x, y, width)
+    }
+
+    /// The bag's raw score is the mean of its members' raw scores; what differs is float
+    /// rounding of sums of a few hundred terms of size <= 10 (bound: terms x 2^-23 x 10).
+    @Test func aBagScoresTheMeanOfItsMembers() throws {
+        let (x, y, width) = Self.problem()
+        var options = BoostingOptions()
+        options.trees = 40
+        let members = (0..<3).map { k -> BoostedTrees in
+            var o = options
+            o.seed = UInt64(k + 1)
+            return BoostedTreesTrainer(options: o).fit(x: x, width: width, y: y, train: Array((k * 300)..<(k * 300 + 600))).model
+        }
+        let bag = try #require(BoostedTrees.bagged(members))
+        #expect(bag.trees.count == 120)
+        let bound: Float = Float(bag.trees.count + 3) * 10 * Float.ulpOfOne
+        x.withUnsafeBufferPointer { p in
+            for r in stride(from: 0, to: 1200, by: 37) {
+                let row = UnsafeBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])
+                let mean = members.map { $0.score(row) }.reduce(0, +) / 3
+                #expect(abs(bag.score(row) - mean) <= bound, "row \(r): \(bag.score(row)) vs \(mean)")
+            }
+        }
+        // It is a model like any other: its flat buffer rebuilds it.
+        #expect(try BoostedTrees(flat: bag.flat, inputs: width) == bag)
+        #expect(BoostedTrees.bagged([]) == nil)
+    }
+
+    /// With validation rows and a patience, the fit stops `patience` rounds after the best
+    /// validation round and keeps exactly the trees up to it.
+    @Test func earlyStoppingKeepsTheBestRound() {
+        let (x, y, width) = Self.problem()
+        var options = BoostingOptions()
+        options.trees = 3000
+        options.learningRate = 0.3
+        options.minRowsPerLeaf = 2
+        options.leaves = 31
+        options.earlyStoppingRounds = 20
+        let train = Array(0..<300), validation = Array(300..<1200)
+        let (model, history) = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: train, validation: validation)
+        let rmse = history.map(\.validationRMSE)
+        let best = rmse.indices.min { rmse[$0] < rmse[$1] }!
+        #expect(history.count < 3000, "noise this strong overfits long before 3000 rounds")
+        #expect(history.count == best + 1 + 20)
+        #expect(model.trees.count == best + 1)
+        // Without validation rows there is nothing to stop on: every round is kept.
+        options.trees = 50
+        #expect(BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: train).model.trees.count == 50)
+    }
+}

@@ -22,6 +22,8 @@ public struct CheckpointList {
         public var weightBytes: Int
         /// The settings, flattened to "path = value" (for comparisons).
         public var settings: [String: String]
+        /// True when the model is the bag of its CV fold models.
+        public var bagged = false
     }
 
     let store: Store
@@ -55,7 +57,8 @@ public struct CheckpointList {
                              featureColumns: layout.width,
                              synthetic: config.origins.filter { $0 != "real" }, trainingDigest: c.trainingDigest,
                              cv: evaluation?.crossValidation, test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) },
-                             seconds: item.seconds, weightBytes: item.weightBytes, settings: settings)
+                             seconds: item.seconds, weightBytes: item.weightBytes, settings: settings,
+                             bagged: evaluation?.bagged == true)
             }
         }
     }

@@ -100,6 +100,22 @@ public struct CrossValidation {
         return (k, items.map { $0.map { foldOfItem[$0]! } ?? -1 })
     }
 
+    /// The folds of `rows` alone, grouped like the outer folds (seeded by this value's seed):
+    /// per part, the real rows of its items held out, and the rest to train on, without the
+    /// synthetic rows that descend from a held-out row. nil when the rows hold fewer than two
+    /// items. Serves early stopping inside a fold (part 0 of 10) and the nested bag of folds.
+    public func subFolds(rows: [Int], items: [String?], ancestors: [[Int]]) -> [(train: [Int], held: [Int])]? {
+        guard let (k, foldOfRow) = assign(items: rows.map { items[$0] }) else { return nil }
+        return (0..<k).map { part in
+            let held = rows.indices.filter { items[rows[$0]] != nil && foldOfRow[$0] == part }.map { rows[$0] }
+            let heldSet = Set(held)
+            let train = rows.filter { r in
+                items[r] != nil ? !heldSet.contains(r) : !ancestors[r].contains(where: heldSet.contains)
+            }
+            return (train, held)
+        }
+    }
+
     static func rmse(_ rows: [Int], _ predicted: [Float], _ y: [Float]) -> Float {
         guard !rows.isEmpty else { return .nan }
         var s: Float = 0

@@ -36,6 +36,11 @@ public struct TrainModel {
         public var profile = "custom"
         /// Train on a seeded random subset of this many rows (nil: all).
         public var sampleRows: Int?
+        /// Boosted trees: whether the model kept is the mean of the CV fold models (a bag)
+        /// instead of a final fit on every row. CV alone cannot tell them apart (it is the
+        /// fold models' either way), so `cv` measures it nested: inside each fold, a bag of
+        /// that fold's own sub-folds against the fold's single model, on the held-out rows.
+        public var bagging: Bagging = .off
 
         public init(dataset: String, encoderKey: String) {
             self.init(dataset: dataset, encoderKeys: [encoderKey])
@@ -62,6 +67,27 @@ public struct TrainModel {
         /// Variants that CV compared with this checkpoint and left out (their checkpoints
         /// were not kept), so that the same comparison is not trained again.
         public var leftOut: [LeftOut]?
+        /// Boosted trees with early stopping: the rounds each CV fold's model kept, and the
+        /// rounds of the model stored (a bag: the sum of its members').
+        public var foldRounds: [Int]?
+        public var rounds: Int?
+        /// `--bag-folds cv`: what the nested comparison found.
+        public var nestedBagging: NestedBagging?
+        /// True when the stored model is the bag of the CV fold models.
+        public var bagged: Bool?
+    }
+
+    /// Whether a boosted checkpoint keeps the bag of its CV fold models.
+    public enum Bagging: String, Codable, Sendable, CaseIterable {
+        case off, on, cv
+    }
+
+    /// The nested comparison of `Bagging.cv`: out-of-fold RMSE of a bag of each fold's
+    /// sub-fold models and of the fold's single model (the CV RMSE), and which was kept.
+    public struct NestedBagging: Codable, Sendable {
+        public var bagRMSE: Float
+        public var singleRMSE: Float
+        public var kept: Bool
     }
 
     /// A variant a choice by CV left out: what it was, the digest of its settings and rows, its CV RMSE.
@@ -103,6 +129,9 @@ public struct TrainModel {
         let state_layout: ParameterLayout?
         // boosted trees
         let boosting: BoostingOptions?
+        /// on or cv (absent: off): whether the stored model may be the bag of the CV fold
+        /// models; the evaluation says whether it is.
+        let bag_folds: String?
     }
 
     let store: Store
@@ -229,7 +258,9 @@ public struct TrainModel {
                             network: layouts.map { _ in mlpConfig }, training: layouts.map { _ in options.training },
                             parameter_count: layouts?.parameters.count, state_count: layouts?.state.count,
                             parameter_layout: layouts?.layout, state_layout: layouts?.stateLayout,
-                            boosting: options.model == .boosted ? options.boosting : nil)
+                            boosting: options.model == .boosted ? options.boosting : nil,
+                            bag_folds: options.model == .boosted && options.bagging != .off && options.cvFolds >= 2
+                                ? options.bagging.rawValue : nil)
         return Plan(options: options, datasetID: datasetID, features: features, y: features.targets.map { $0 ?? 0 },
                     lineage: lineage, metricNames: metricNames, encoderNames: encoderNames, trainingDigest: hasher.finalize().hexString,
                     config: config, configText: try JSONText.encode(config))
@@ -259,12 +290,12 @@ public struct TrainModel {
         private(set) var fitsDone = 0
         private let total: Int
 
-        init(progress: any ProgressSink, folds: Int, perFit: Int, unit: String) {
+        init(progress: any ProgressSink, folds: Int, perFit: Int, unit: String, nestedFits: Int = 0) {
             self.progress = progress
             self.perFit = perFit
             self.unit = unit
-            total = (folds + 1) * perFit
-            phase = folds > 0 ? "train (\(folds) CV folds + final fit)" : "train"
+            total = (folds + 1 + nestedFits) * perFit
+            phase = folds > 0 ? "train (\(folds) CV folds\(nestedFits > 0 ? " with \(nestedFits) nested fits" : "") + final fit)" : "train"
         }
 
         func step(_ done: Int) { progress.advance(phase: phase, done: fitsDone * perFit + done, total: total, unit: unit) }
@@ -272,22 +303,47 @@ public struct TrainModel {
         func finish() { progress.finish(phase: phase) }
     }
 
-    /// Cross-validation on real rows, then the model on every row.
+    /// Cross-validation on real rows, then the model on every row (or, with `bagFolds`, the
+    /// mean of the fold models). With early stopping, every boosted fit holds out a tenth of
+    /// its own rows' items to stop on (grouped like the folds, so the held-out fold is never
+    /// seen), and the final fit runs the mean of the rounds the folds kept.
     func fit(_ plan: Plan) throws -> Fitted {
         let options = plan.options, features = plan.features, y = plan.y
+        let nested = options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2
         let meter = options.model == .boosted
-            ? Meter(progress: progress, folds: options.cvFolds, perFit: options.boosting.trees, unit: "rounds")
+            ? Meter(progress: progress, folds: options.cvFolds, perFit: options.boosting.trees, unit: "rounds",
+                    nestedFits: nested ? options.cvFolds * options.cvFolds : 0)
             : Meter(progress: progress, folds: options.cvFolds, perFit: options.training.maxEpochs, unit: "epochs")
         defer { meter.finish() }
+        let items = plan.lineage.items(features), ancestors = plan.lineage.ancestors(features)
+        let earlyStopping = options.model == .boosted && options.boosting.earlyStoppingRounds != nil
+        func stoppingSplit(_ rows: [Int], salt: UInt64) -> (train: [Int], held: [Int])? {
+            guard earlyStopping else { return nil }
+            return CrossValidation(folds: 10, seed: options.training.seed &+ salt).subFolds(rows: rows, items: items, ancestors: ancestors)?.first
+        }
         var foldHistory: [EpochRecord]?
+        var foldModels: [BoostedTrees] = []
+        var nestedBags: [Int: BoostedTrees] = [:]
         let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
-            y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: plan.lineage.items(features),
-            ancestors: plan.lineage.ancestors(features),
+            y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: items, ancestors: ancestors,
             fit: { fold, rows in
-                let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [], quiet: true,
-                                           meter: meter)
+                let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [],
+                                           stopping: stoppingSplit(rows, salt: UInt64(fold) + 1), quiet: true, meter: meter)
                 meter.fitFinished()
                 if fold == 0 { foldHistory = history }
+                if case .boosted(let trees) = model { foldModels.append(trees) }
+                if nested, let parts = CrossValidation(folds: options.cvFolds, seed: options.training.seed &+ 1000 &+ UInt64(fold))
+                    .subFolds(rows: rows, items: items, ancestors: ancestors) {
+                    var members: [BoostedTrees] = []
+                    for (part, split) in parts.enumerated() {
+                        let (m, _) = fit(options, features: features, y: y, rows: split.train, validation: [],
+                                         stopping: stoppingSplit(split.train, salt: 100 &* UInt64(fold + 1) &+ UInt64(part)),
+                                         quiet: true, meter: meter)
+                        meter.fitFinished()
+                        if case .boosted(let trees) = m { members.append(trees) }
+                    }
+                    nestedBags[fold] = BoostedTrees.bagged(members)
+                }
                 return { model.predict(x: features.values, rows: $0) }
             },
             foldDone: { fold, rmse in progress.note(String(format: "CV fold %d of %d: RMSE %.4f", fold + 1, options.cvFolds, rmse)) })
@@ -304,7 +360,38 @@ public struct TrainModel {
             evaluation.bestEpoch = fitted.result.bestEpoch
             return Fitted(model: .seed(fitted.model), history: fitted.result.history, evaluation: evaluation)
         case .boosted:
-            let (fitted, finalHistory) = fit(options, features: features, y: y, rows: all, validation: [], quiet: false, meter: meter)
+            if earlyStopping, !foldModels.isEmpty { evaluation.foldRounds = foldModels.map(\.trees.count) }
+            var keepBag = options.bagging == .on
+            if nested, let cv, nestedBags.count == cv.folds {
+                var s: Float = 0
+                for h in cv.heldOut {
+                    let p = nestedBags[h.fold]?.predict(x: features.values, rows: [h.row]).first ?? h.score
+                    s += (p - y[h.row]) * (p - y[h.row])
+                }
+                let bagRMSE = (s / Float(max(1, cv.heldOut.count))).squareRoot()
+                keepBag = bagRMSE < cv.rmse
+                evaluation.nestedBagging = NestedBagging(bagRMSE: bagRMSE, singleRMSE: cv.rmse, kept: keepBag)
+                progress.note(String(format: "bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",
+                                     bagRMSE, cv.rmse, keepBag ? "kept" : "left out"))
+            }
+            if keepBag, cv != nil, let bag = BoostedTrees.bagged(foldModels) {
+                meter.fitFinished()  // the final fit's share of the bar: not needed
+                evaluation.rounds = bag.trees.count
+                evaluation.bagged = true
+                return Fitted(model: .boosted(bag), history: foldHistory ?? [], evaluation: evaluation)
+            }
+            var final = options
+            var stopping: (train: [Int], held: [Int])?
+            if let rounds = evaluation.foldRounds {
+                // The folds chose the rounds; the final fit runs their mean on every row.
+                final.boosting.trees = max(1, Int((Float(rounds.reduce(0, +)) / Float(rounds.count)).rounded()))
+                final.boosting.earlyStoppingRounds = nil
+            } else {
+                stopping = stoppingSplit(all, salt: 0)
+            }
+            let (fitted, finalHistory) = fit(final, features: features, y: y, rows: all, validation: [], stopping: stopping,
+                                             quiet: false, meter: meter)
+            if earlyStopping, case .boosted(let trees) = fitted { evaluation.rounds = trees.trees.count }
             // The stored history is CV fold 1's: its rounds carry a held-out RMSE.
             return Fitted(model: fitted, history: foldHistory ?? finalHistory, evaluation: evaluation)
         }
@@ -339,9 +426,11 @@ public struct TrainModel {
     }
 
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random
-    /// split of `rows` for early stopping; boosted trees then hold out nothing.
+    /// split of `rows` for early stopping; boosted trees hold out every tenth row for the
+    /// history's validation curve. `stopping`: boosted trees train on its `train` rows and
+    /// stop early on its `held` ones.
     private func fit(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], validation: [Int]?,
-                     quiet: Bool, meter: Meter) -> (TrainedModel, [EpochRecord]) {
+                     stopping: (train: [Int], held: [Int])? = nil, quiet: Bool, meter: Meter) -> (TrainedModel, [EpochRecord]) {
         switch options.model {
         case .seed:
             let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet, meter: meter)
@@ -349,7 +438,9 @@ public struct TrainModel {
         case .boosted:
             // Fold 1 of CV keeps a held-out tenth for the history chart's validation curve.
             var train = rows, held: [Int] = []
-            if validation == nil {
+            if let stopping {
+                (train, held) = stopping
+            } else if validation == nil {
                 held = stride(from: 0, to: rows.count, by: 10).map { rows[$0] }
                 let heldSet = Set(held)
                 train = rows.filter { !heldSet.contains($0) }

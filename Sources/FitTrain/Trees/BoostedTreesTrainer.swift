@@ -13,7 +13,9 @@ public struct BoostedTreesTrainer {
     public init(options: BoostingOptions) { self.options = options }
 
     /// Fits on rows `train` of x (row-major, `width` columns) and y. When `validation` rows
-    /// are given, each round's record carries their RMSE (else NaN).
+    /// are given, each round's record carries their RMSE (else NaN), and with
+    /// `earlyStoppingRounds` set the fit stops that many rounds after the best one and returns
+    /// the trees up to it (the history keeps every round it ran).
     public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [],
                     roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
         precondition(!train.isEmpty && x.count == y.count * width)
@@ -33,6 +35,8 @@ public struct BoostedTreesTrainer {
         var history: [EpochRecord] = []
         let featureCount = max(1, min(width, Int((options.featureFraction * Float(width)).rounded())))
         var grower = _TreeGrower(binned: binned, rows: n, bins: bins, featureSlots: featureCount, options: options)
+        let patience = validation.isEmpty ? nil : options.earlyStoppingRounds.map { max(1, $0) }
+        var best = (rmse: Float.infinity, rounds: 0)
         for round in 0..<options.trees {
             for i in 0..<n { residual[i] = targets[i] - prediction[i] }
             var bag: [Int32] = []
@@ -72,7 +76,12 @@ public struct BoostedTreesTrainer {
             let record = EpochRecord(epoch: round, trainLoss: mse / Float(n), validationRMSE: validationRMSE, learningRate: options.learningRate)
             history.append(record)
             roundDone(record)
+            if let patience {
+                if validationRMSE < best.rmse { best = (validationRMSE, round + 1) }
+                if round + 1 - best.rounds >= patience { break }
+            }
         }
+        if patience != nil, best.rounds > 0 { trees.removeSubrange(best.rounds...) }
         return (BoostedTrees(base: base, trees: trees, inputs: width), history)
     }
 }

@@ -15,6 +15,10 @@ public struct BoostingOptions: Codable, Sendable, Equatable {
     /// L2 penalty on leaf values.
     public var l2: Float = 0
     public var seed: UInt64 = 5401
+    /// Early stopping: when validation rows are given, stop after this many rounds without a
+    /// lower validation RMSE and keep the trees up to the best round (`trees` is then the cap).
+    /// nil: every round is kept. (An optional, so settings without it encode as before.)
+    public var earlyStoppingRounds: Int?
     public var threads = 2
 
     public init() {}

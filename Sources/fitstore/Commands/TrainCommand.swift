@@ -6,6 +6,7 @@ import FitTrain
 import Foundation
 
 extension ModelKind: ExpressibleByArgument {}
+extension TrainModel.Bagging: ExpressibleByArgument {}
 
 /// Options of the seed's regressor and its training.
 struct TrainingArguments: ParsableArguments {
@@ -39,6 +40,10 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Boosted trees: fraction of features per tree.") var featureFraction: Float = 0.3
     @Option(help: "Boosted trees: fraction of rows per tree.") var rowFraction: Float = 0.8
     @Option(help: "Boosted trees: fewest rows in a leaf.") var minLeafRows: Int = 20
+    @Option(help: ArgumentHelp("Boosted trees: stop each fit after this many rounds without a lower RMSE on a tenth of its own training items held out (grouped like the CV folds), keeping the best round; --trees is then the cap, and the final fit runs the mean of the rounds the CV folds kept. 0: off.", valueName: "rounds"))
+    var earlyStopping: Int = 0
+    @Option(help: ArgumentHelp("Boosted trees: keep the mean of the CV fold models (a bag) as the model instead of a final fit on every row: on, off, or cv. CV is the fold models' either way, so cv measures it nested (inside each fold, a bag of its own sub-folds against one model on the fold's rows; K x K more fits) and keeps the bag when its nested CV RMSE is lower. Default: off for train, cv for run.", valueName: "on|off|cv"))
+    var bagFolds: TrainModel.Bagging?
 
     @Option(help: "Seed model: hidden widths of the MLP, comma-separated.")
     var widths: String = "1024,512,256"
@@ -70,8 +75,8 @@ struct TrainingArguments: ParsableArguments {
         guard cvFolds == 0 || cvFolds >= 2 else { throw ValidationError("--cv-folds must be 0 (none) or at least 2") }
         if let sampleRows, sampleRows < 10 { throw ValidationError("--sample-rows must be at least 10") }
         guard trees >= 1, treeLearningRate > 0, leaves >= 2, leaves <= 4096, (0...1).contains(featureFraction), featureFraction > 0,
-              (0...1).contains(rowFraction), rowFraction > 0, minLeafRows >= 1 else {
-            throw ValidationError("need --trees >= 1, --tree-learning-rate > 0, 2 <= --leaves <= 4096, 0 < --feature-fraction <= 1, 0 < --row-fraction <= 1, --min-leaf-rows >= 1")
+              (0...1).contains(rowFraction), rowFraction > 0, minLeafRows >= 1, earlyStopping >= 0 else {
+            throw ValidationError("need --trees >= 1, --tree-learning-rate > 0, 2 <= --leaves <= 4096, 0 < --feature-fraction <= 1, 0 < --row-fraction <= 1, --min-leaf-rows >= 1, --early-stopping >= 0")
         }
     }
 
@@ -97,6 +102,8 @@ struct TrainingArguments: ParsableArguments {
         o.boosting.rowFraction = rowFraction
         o.boosting.minRowsPerLeaf = minLeafRows
         o.boosting.seed = seed
+        o.boosting.earlyStoppingRounds = earlyStopping > 0 ? earlyStopping : nil
+        o.bagging = bagFolds ?? .off
         o.network = parsedWidths!
         o.dropout = dropout
         o.training.maxEpochs = epochs
@@ -163,6 +170,15 @@ enum TrainPrinter {
                 let name = m.metric.count > 44 ? String(m.metric.prefix(43)) + "…" : m.metric.padding(toLength: 44, withPad: " ", startingAt: 0)
                 Swift.print(String(format: "      %@ %5d rows  RMSE %.3f  per-metric mean %.3f", name, m.rows, m.rmse, m.perMetricMeanRMSE))
             }
+        }
+        if let nested = e.nestedBagging {
+            Swift.print(String(format: "  bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",
+                               nested.bagRMSE, nested.singleRMSE, nested.kept ? "kept" : "left out"))
+        } else if e.bagged == true {
+            Swift.print("  the model is the bag of the CV fold models (--bag-folds on)")
+        }
+        if let rounds = e.foldRounds {
+            Swift.print("  early stopping: the CV folds kept \(rounds.map(String.init).joined(separator: ", ")) rounds; the model has \(e.rounds ?? 0)")
         }
         if let v = e.validationRMSE, let rows = e.validationRows, let c = e.constantMeanRMSE, let p = e.perMetricMeanRMSE {
             Swift.print(String(format: "  seed validation split: RMSE %.4f on %d random rows, best epoch %d (constant mean %.4f, per-metric mean %.4f)",
