@@ -11,7 +11,8 @@ labels, and blended with that checkpoint by out-of-fold predictions.
 
 - Rows, texts, folds and the checkpoint's out-of-fold and test predictions are read from the
   store (read-only): every real train row's fold is the fold `fitstore train` gave it.
-- Input: "query: <metric name>: <definition>" as the first segment; the response, then the
+- Input: "query: <metric name>" (with --metric-text definition: ": <definition>" too) as the
+  first segment; the response, then the
   system prompt (with --system on), then the prompt as the second, truncated from the end at
   --max-length tokens (the metric segment is short and never cut).
 - Frozen bottom: the embeddings and the bottom 12 - max(K) layers run once per row (no
@@ -49,6 +50,8 @@ def parse():
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--system", choices=["on", "off"], default="off")
+    p.add_argument("--metric-text", choices=["name", "definition"], default="name",
+                   help="the first segment: the metric's name, or its name and definition (longer inputs, slower)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -86,9 +89,9 @@ def load(store, checkpoint, task_dir):
     return train, test, y_test
 
 
-def segments(r, system):
+def segments(r, system, definition_too):
     name, definition, prompt, response, sys_prompt = r[4], r[5], r[6] or "", r[7] or "", r[8] or ""
-    first = f"query: {name}" + (f": {definition}" if definition else "")
+    first = f"query: {name}" + (f": {definition}" if definition and definition_too else "")
     # The response first (never cut); a system prompt (usr_topicalchat's knowledge passage)
     # before the prompt, which is the longest part and is cut first.
     second = response + ("\n\n" + sys_prompt if system and sys_prompt else "") + "\n\n" + prompt
@@ -180,7 +183,7 @@ def main():
     frozen_top = n_layers - max(ks)
 
     # Frozen bottom, once per row.
-    firsts, seconds = zip(*(segments(r, a.system == "on") for r in rows))
+    firsts, seconds = zip(*(segments(r, a.system == "on", a.metric_text == "definition") for r in rows))
     enc = tok(list(firsts), list(seconds), truncation="only_second", max_length=a.max_length)
     lengths = [len(ids) for ids in enc["input_ids"]]
     t0 = time.time()
@@ -207,7 +210,7 @@ def main():
     state0 = {k: v.clone() for k, v in model.state_dict().items()}
     results = {"task": os.path.basename(a.task_dir.rstrip("/")), "checkpoint": a.checkpoint, "train_rows": len(train),
                "test_rows": len(test), "folds": k_folds, "max_length": a.max_length, "epochs": a.epochs,
-               "system": a.system, "lr": a.lr, "batch": a.batch, "threads": a.threads,
+               "system": a.system, "metric_text": a.metric_text, "lr": a.lr, "batch": a.batch, "threads": a.threads,
                "tokens_mean": float(np.mean(lengths)), "bottom_seconds": bottom_seconds,
                "default": {"cv": rmse(oof_default, y), "test": rmse(test_default, y_test)},
                "per_metric_mean_cv": None, "settings": []}

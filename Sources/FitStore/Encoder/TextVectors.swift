@@ -65,15 +65,9 @@ public struct TextVectors {
     /// one are absent; read 500 ids a statement).
     public func blobs(_ db: Database, texts ids: [Int64]) throws -> [Int64: Data] {
         var out: [Int64: Data] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: """
-                SELECT text_id, vector FROM text_embedding WHERE encoder_id = ? AND text_id IN (\(placeholders))
-                """, arguments: [encoder] + StatementArguments(chunk)) {
-                out[row[0]] = row[1]
-            }
-        }
+        try _KeyChunks.forEachRow(db, keys: ids, leading: [encoder], sql: {
+            "SELECT text_id, vector FROM text_embedding WHERE encoder_id = ? AND text_id IN (\($0))"
+        }) { out[$0[0]] = $0[1] }
         return out
     }
 

@@ -48,16 +48,10 @@ public enum RealSamples {
     /// The label and metric name of each of these real train rows (others are left out).
     public static func trainLabels(_ db: Database, ids: [Int64]) throws -> [Int64: (metric: String, score: Double)] {
         var out: [Int64: (String, Double)] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: """
-                SELECT s.id, m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
-                 WHERE s.id IN (\(placeholders)) AND s.split = 'train' AND s.origin = 'real' AND s.score IS NOT NULL
-                """, arguments: StatementArguments(chunk)) {
-                out[row[0]] = (row[1], row[2])
-            }
-        }
+        try _KeyChunks.forEachRow(db, keys: ids, sql: { """
+            SELECT s.id, m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
+             WHERE s.id IN (\($0)) AND s.split = 'train' AND s.origin = 'real' AND s.score IS NOT NULL
+            """ }) { out[$0[0]] = ($0[1], $0[2]) }
         return out
     }
 
@@ -105,16 +99,10 @@ public enum RealSamples {
     /// follows the selection, not the data set.
     public static func trainItems(_ db: Database, ids: [Int64]) throws -> [Int64: String] {
         var items: [Int64: String] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: """
-                SELECT id, prompt_text_id, response_text_id FROM sample
-                 WHERE id IN (\(placeholders)) AND split = 'train' AND origin = 'real'
-                """, arguments: StatementArguments(chunk)) {
-                items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)"
-            }
-        }
+        try _KeyChunks.forEachRow(db, keys: ids, sql: { """
+            SELECT id, prompt_text_id, response_text_id FROM sample
+             WHERE id IN (\($0)) AND split = 'train' AND origin = 'real'
+            """ }) { row in items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)" }
         return items
     }
 

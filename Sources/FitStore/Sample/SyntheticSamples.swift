@@ -168,15 +168,9 @@ public enum SyntheticSamples {
     /// statement.
     public static func parentLinks(_ db: Database, children ids: [Int64]) throws -> [Int64: [Int64]] {
         var parents: [Int64: [Int64]] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: """
-                SELECT sample_id, parent_id FROM sample_parent WHERE sample_id IN (\(placeholders)) ORDER BY sample_id, ordinal
-                """, arguments: StatementArguments(chunk)) {
-                parents[row[0], default: []].append(row[1])
-            }
-        }
+        try _KeyChunks.forEachRow(db, keys: ids, sql: {
+            "SELECT sample_id, parent_id FROM sample_parent WHERE sample_id IN (\($0)) ORDER BY sample_id, ordinal"
+        }) { parents[$0[0], default: []].append($0[1]) }
         return parents
     }
 }
