@@ -303,8 +303,8 @@ public struct TrainModel {
         func finish() { progress.finish(phase: phase) }
     }
 
-    /// Cross-validation on real rows, then the model on every row (or, with `bagFolds`, the
-    /// mean of the fold models). With early stopping, every boosted fit holds out a tenth of
+    /// Cross-validation on real rows, then the model on every row (or, with `bagging` on or
+    /// chosen by the nested comparison, the mean of the fold models). With early stopping, every boosted fit holds out a tenth of
     /// its own rows' items to stop on (grouped like the folds, so the held-out fold is never
     /// seen), and the final fit runs the mean of the rounds the folds kept.
     func fit(_ plan: Plan) throws -> Fitted {
