@@ -27,13 +27,8 @@ public struct Score {
     }
 
     public struct Report: Sendable {
-        public var checkpointID: Int64
-        public var rows: Int
-        public var rmse: Double
-        public var mae: Double
-        public var spearman: Double?
-        public var perMetricMeanRMSE: Double
-        public var constantMeanRMSE: Double
+        /// The numbers, as `checkpoint_score` keeps them.
+        public var score: CheckpointScore.New
         public var breakdown: Breakdown
         /// Whether the predictions had to be computed (the checkpoint had none stored).
         public var predicted: Bool
@@ -95,11 +90,13 @@ public struct Score {
             }
         }
         let breakdown = Breakdown(perMetric: perMetric, groups: groupRows, unlabelledTestRows: testRows.count - truth.count)
-        var report = Report(checkpointID: stored.id, rows: truth.count, rmse: Self.rmse(truth, predicted, all),
-                            mae: all.map { abs(truth[$0] - predicted[$0]) }.reduce(0, +) / Double(max(1, all.count)),
-                            spearman: Self.spearman(truth, predicted), perMetricMeanRMSE: Self.rmse(truth, perMetricBaseline, all),
-                            constantMeanRMSE: Self.rmse(truth, [Double](repeating: globalMean, count: truth.count), all),
-                            breakdown: breakdown, predicted: computed != nil, stored: false)
+        let score = CheckpointScore.New(
+            checkpoint: stored.id, labelsPath: labels.path, labelsSHA256: labels.sha256, rows: truth.count,
+            rmse: Self.rmse(truth, predicted, all), mae: all.map { abs(truth[$0] - predicted[$0]) }.reduce(0, +) / Double(max(1, all.count)),
+            spearman: Self.spearman(truth, predicted), perMetricMeanRMSE: Self.rmse(truth, perMetricBaseline, all),
+            constantMeanRMSE: Self.rmse(truth, [Double](repeating: globalMean, count: truth.count), all),
+            breakdown: try JSONText.encode(breakdown))
+        var report = Report(score: score, breakdown: breakdown, predicted: computed != nil, stored: false)
         guard store.access == .readWrite else { return report }
         // The computed predictions and the score land together, or neither does.
         try store.write { db in
@@ -107,11 +104,8 @@ public struct Score {
             if let computed {
                 try Predictions.upsert(db, checkpoint: stored.id, Array(zip(computed.sampleIDs, computed.scores)), run: runID)
             }
-            try CheckpointScore.upsert(db, .init(checkpoint: stored.id, labelsPath: labels.path, labelsSHA256: labels.sha256, rows: report.rows,
-                                                 rmse: report.rmse, mae: report.mae, spearman: report.spearman,
-                                                 perMetricMeanRMSE: report.perMetricMeanRMSE, constantMeanRMSE: report.constantMeanRMSE,
-                                                 breakdown: try JSONText.encode(breakdown)), run: runID)
-            try RunLedger.finish(db, run: runID, counts: ["rows": report.rows])
+            try CheckpointScore.upsert(db, score, run: runID)
+            try RunLedger.finish(db, run: runID, counts: ["rows": score.rows])
         }
         report.stored = true
         return report

@@ -33,27 +33,28 @@ struct ScoreCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: beside) { metaPath = beside }
         }
         let groups = try metaPath.flatMap { $0 == "none" ? nil : try LabelGroups(path: $0) }
-        let r = try Score(store: store).run(dataset: dataset, checkpoint: checkpoint, labels: labelsFile, groups: groups)
-        print("checkpoint \(r.checkpointID) on \(r.rows) labelled test rows of \(dataset)"
-              + (r.breakdown.unlabelledTestRows > 0 ? " (\(r.breakdown.unlabelledTestRows) test rows have no label)" : "")
-              + (r.predicted ? "; predictions computed now" : ""))
+        let report = try Score(store: store).run(dataset: dataset, checkpoint: checkpoint, labels: labelsFile, groups: groups)
+        let r = report.score
+        print("checkpoint \(r.checkpoint) on \(r.rows) labelled test rows of \(dataset)"
+              + (report.breakdown.unlabelledTestRows > 0 ? " (\(report.breakdown.unlabelledTestRows) test rows have no label)" : "")
+              + (report.predicted ? "; predictions computed now" : ""))
         print(String(format: "  RMSE %.4f   MAE %.4f   Spearman %@", r.rmse, r.mae, r.spearman.map { String(format: "%.4f", $0) } ?? "–"))
         print(String(format: "  baselines: per-metric train mean RMSE %.4f, constant train mean RMSE %.4f (%@ the per-metric mean)",
                      r.perMetricMeanRMSE, r.constantMeanRMSE, r.rmse < r.perMetricMeanRMSE ? "beats" : "does NOT beat"))
-        let shown = metrics == 0 ? r.breakdown.perMetric : Array(r.breakdown.perMetric.prefix(metrics))
+        let shown = metrics == 0 ? report.breakdown.perMetric : Array(report.breakdown.perMetric.prefix(metrics))
         print("")
-        print("per metric (\(shown.count) of \(r.breakdown.perMetric.count), worst first):")
+        print("per metric (\(shown.count) of \(report.breakdown.perMetric.count), worst first):")
         TableFormatter.printTable(columns: ["metric", "rows", "RMSE", "per-metric mean"],
                                   rows: shown.map { [$0.metric, "\($0.rows)", String(format: "%.4f", $0.rmse), String(format: "%.4f", $0.perMetricMeanRMSE)] },
                                   rightAligned: [1, 2, 3])
-        if !r.breakdown.groups.isEmpty {
+        if !report.breakdown.groups.isEmpty {
             print("")
             print("per group (\(metaPath ?? "")):")
             TableFormatter.printTable(columns: ["column", "value", "rows", "RMSE"],
-                                      rows: r.breakdown.groups.map { [$0.column, $0.value, "\($0.rows)", String(format: "%.4f", $0.rmse)] },
+                                      rows: report.breakdown.groups.map { [$0.column, $0.value, "\($0.rows)", String(format: "%.4f", $0.rmse)] },
                                       rightAligned: [2, 3])
         }
         print("")
-        print(r.stored ? "stored with checkpoint \(r.checkpointID) (SELECT * FROM checkpoint_score)" : "(the store cannot be written here: the score is not stored)")
+        print(report.stored ? "stored with checkpoint \(r.checkpoint) (SELECT * FROM checkpoint_score)" : "(the store cannot be written here: the score is not stored)")
     }
 }
