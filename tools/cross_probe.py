@@ -38,6 +38,9 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, XLMRobertaModel
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from learner_probe import nnls, rmse  # noqa: E402  (the same NNLS and RMSE as the learner probe)
+
 
 def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,26 +99,6 @@ def segments(r, system, definition_too):
     # before the prompt, which is the longest part and is cut first.
     second = response + ("\n\n" + sys_prompt if system and sys_prompt else "") + "\n\n" + prompt
     return first, second
-
-
-def rmse(a, b):
-    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
-
-
-def nnls2(x, y):
-    """Non-negative least squares for two columns (no intercept), by trying every active set."""
-    best, best_w = None, None
-    for active in ([0, 1], [0], [1]):
-        a = x[:, active]
-        w, *_ = np.linalg.lstsq(a, y, rcond=None)
-        if np.any(w < 0):
-            continue
-        full = np.zeros(2)
-        full[active] = w
-        err = float(np.sum((x @ full - y) ** 2))
-        if best is None or err < best:
-            best, best_w = err, full
-    return best_w
 
 
 class Head(torch.nn.Module):
@@ -311,10 +294,10 @@ def main():
         # Blend with the checkpoint by out-of-fold predictions: weights on all rows for the test
         # predictions; nested CV for the blend's own CV.
         x = np.stack([oof_default, oof], 1)
-        w = nnls2(x, y)
+        w = nnls(x, y)
         nested = np.zeros(len(train))
         for f in range(k_folds):
-            wf = nnls2(x[fold != f], y[fold != f])
+            wf = nnls(x[fold != f], y[fold != f])
             nested[fold == f] = x[fold == f] @ wf
         blend_test = np.clip(np.stack([test_default, test_pred], 1) @ w, 0, 10)
         setting = {"layers": k, "cv": rmse(oof, y), "test": rmse(test_pred, y_test),
