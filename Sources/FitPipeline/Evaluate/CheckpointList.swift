@@ -24,6 +24,8 @@ public struct CheckpointList {
         public var settings: [String: String]
         /// True when the model is the bag of its CV fold models.
         public var bagged = false
+        /// The model as listings show it: "boosted (bag)" for a bag.
+        public var modelLabel: String { model + (bagged ? " (bag)" : "") }
     }
 
     let store: Store

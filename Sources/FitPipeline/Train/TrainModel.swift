@@ -363,12 +363,13 @@ public struct TrainModel {
             if earlyStopping, !foldModels.isEmpty { evaluation.foldRounds = foldModels.map(\.trees.count) }
             var keepBag = options.bagging == .on
             if nested, let cv, nestedBags.count == cv.folds {
-                var s: Float = 0
-                for h in cv.heldOut {
-                    let p = nestedBags[h.fold]?.predict(x: features.values, rows: [h.row]).first ?? h.score
-                    s += (p - y[h.row]) * (p - y[h.row])
+                // Each fold's held-out rows as its nested bag predicts them.
+                var bagPredicted = [Float](repeating: 0, count: y.count)
+                for (fold, bag) in nestedBags {
+                    let held = cv.heldOut.filter { $0.fold == fold }.map(\.row)
+                    for (r, p) in zip(held, bag.predict(x: features.values, rows: held)) { bagPredicted[r] = p }
                 }
-                let bagRMSE = (s / Float(max(1, cv.heldOut.count))).squareRoot()
+                let bagRMSE = CrossValidation.rmse(cv.heldOut.map(\.row), bagPredicted, y)
                 keepBag = bagRMSE < cv.rmse
                 evaluation.nestedBagging = NestedBagging(bagRMSE: bagRMSE, singleRMSE: cv.rmse, kept: keepBag)
                 progress.note(String(format: "bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",

@@ -36,7 +36,7 @@ struct CheckpointsCommand: ParsableCommand {
             print("checkpoint \(c.a.id) vs \(c.b.id) (\(dataset))")
             TableFormatter.printTable(
                 columns: ["", "\(c.a.id)", "\(c.b.id)"],
-                rows: [["model", c.a.model + (c.a.bagged ? " (bag)" : ""), c.b.model + (c.b.bagged ? " (bag)" : "")], ["encoders", c.a.encoders, c.b.encoders],
+                rows: [["model", c.a.modelLabel, c.b.modelLabel], ["encoders", c.a.encoders, c.b.encoders],
                        ["feature columns", "\(c.a.featureColumns)", "\(c.b.featureColumns)"],
                        ["synthetic", c.a.synthetic.joined(separator: ",").ifEmpty("none"), c.b.synthetic.joined(separator: ",").ifEmpty("none")],
                        ["CV RMSE", f4(c.a.cv?.rmse), f4(c.b.cv?.rmse)],
@@ -73,7 +73,7 @@ struct CheckpointsCommand: ParsableCommand {
         TableFormatter.printTable(
             columns: ["id", "created", "model", "profile", "encoders", "columns", "synthetic", "CV RMSE", "CV per-metric mean", "test RMSE", "train s", "weights"],
             rows: entries.map { e in
-                [ "\(e.id)", String(e.createdAt.prefix(19)), e.model + (e.bagged ? " (bag)" : ""), e.profile ?? "–", e.encoders, e.featureColumns > 0 ? "\(e.featureColumns)" : "–",
+                [ "\(e.id)", String(e.createdAt.prefix(19)), e.modelLabel, e.profile ?? "–", e.encoders, e.featureColumns > 0 ? "\(e.featureColumns)" : "–",
                   e.synthetic.isEmpty ? "none" : e.synthetic.joined(separator: ","), f4(e.cv?.rmse), f4(e.cv?.perMetricMeanRMSE),
                   e.test.map { String(format: "%.4f (%d rows)", $0.rmse, $0.rows) } ?? "–",
                   e.seconds.map { String(format: "%.1f", $0) } ?? "–", ByteCountFormatter.string(fromByteCount: Int64(e.weightBytes), countStyle: .file) ]
