@@ -123,6 +123,62 @@ import Testing
         #expect(final.trees.count == mean)
     }
 
+    @Test func nearestNeighboursTrainPredictBlendAndAreChosenByCV() throws {
+        let fx = try Fixture()
+        let store = try fx.demoStore(train: 200, test: 30)
+        let embed = try Embed(store: store).run(EmbedTests.options())
+        var options = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        options.model = .knn
+        options.extras = false
+        let knn = try TrainModel(store: store).run(options)
+        let choice = try #require(knn.evaluation.neighbours)
+        let cv = try #require(knn.evaluation.crossValidation)
+        #expect(choice.foldK.count == 5 && choice.candidates.contains(choice.k) && choice.innerRMSE.count == 5 && cv.rmse.isFinite)
+        // The checkpoint rebuilds the same model: the stored out-of-fold predictions are the CV's,
+        // and a retrain of the same rows and settings reuses it.
+        #expect(try TrainModel(store: store).run(options).reused)
+        let (model, _) = try store.read { db in
+            try TrainModel.loadModel(db, checkpoint: try #require(try Checkpoint.fetch(db, id: knn.checkpointID)))
+        }
+        guard case .knn(let neighbours) = model else { Issue.record("not a kNN model"); return }
+        #expect(neighbours.k == choice.k && neighbours.rows == 200)
+        let predicted = try Predict(store: store).run(dataset: "demo", checkpoint: knn.checkpointID,
+                                                      out: fx.root.appendingPathComponent("knn.csv"))
+        #expect(predicted.rows == 30)
+
+        // run's choice: the blend is kept exactly when its CV is lower; a left-out blend leaves
+        // no checkpoint behind and is not trained again.
+        var boosted = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
+        boosted.boosting.trees = 30
+        let trees = try TrainModel(store: store).run(boosted)
+        let outcome = try #require(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .cv, progress: SilentProgress()))
+        #expect(outcome.kept == (outcome.blendCV < outcome.modelCV) && outcome.weights.count == 2 && !outcome.comparedBefore)
+        let newest = try store.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM checkpoint") }
+        if outcome.kept {
+            #expect(outcome.checkpointID == newest && outcome.checkpointID != trees.checkpointID)
+        } else {
+            #expect(outcome.checkpointID == trees.checkpointID && newest == trees.checkpointID)
+            let again = try TrainModel(store: store).run(boosted)
+            let second = try #require(try NeighbourBlend.choose(store: store, model: again, options: boosted, choice: .cv, progress: SilentProgress()))
+            #expect(second.comparedBefore && !second.kept && second.blendCV == outcome.blendCV)
+        }
+        let forced = try #require(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .on, progress: SilentProgress()))
+        #expect(forced.kept && forced.blendCV == outcome.blendCV)
+        #expect(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .off, progress: SilentProgress()) == nil)
+
+        // Damaged weights of a kNN checkpoint: refused, named, never a crash.
+        try store.write { db in
+            let flat = try #require(try Checkpoint.fetch(db, id: knn.checkpointID)).weights(db)
+            var damaged = flat
+            damaged[1] = 2.5  // k, not a whole number
+            try db.execute(sql: "UPDATE checkpoint SET weights = ? WHERE id = ?",
+                           arguments: [try VectorCodec.encode(damaged, as: .lossless), knn.checkpointID])
+        }
+        #expect {
+            try Predict(store: store).run(dataset: "demo", checkpoint: knn.checkpointID, out: fx.root.appendingPathComponent("bad.csv"))
+        } throws: { "\($0)".contains("checkpoint \(knn.checkpointID) is damaged") && "\($0)".contains("k is") }
+    }
+
     @Test func trainingNeedsVectors() throws {
         let fx = try Fixture()
         let store = try fx.demoStore(train: 30, test: 5)

@@ -94,7 +94,9 @@ import Testing
             INSERT INTO checkpoint (run_id, dataset_id, model, config, training_digest, weights, created_at)
             VALUES (1, 1, ?, '{}', printf('%064d', 0), x'00', 't')
             """
-        try store.write { try $0.execute(sql: insert, arguments: ["boosted"]) }
+        for model in ["boosted", "seed", "blend", "knn"] {
+            try store.write { try $0.execute(sql: insert, arguments: [model]) }
+        }
         #expect(throws: DatabaseError.self) { try store.write { try $0.execute(sql: insert, arguments: ["gpt"]) } }
     }
 }

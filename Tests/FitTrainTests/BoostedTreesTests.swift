@@ -98,6 +98,13 @@ import Testing
         var bad = a.flat
         bad[3 + 2] = 1e6  // first tree, root node, left child
         #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: bad, inputs: width) }
+        // Values Int(Float) would trap on (NaN, out of Int's range, not whole), and a child
+        // pointing back at its own node (predict would loop): refused, named.
+        for (index, value) in [(0, Float.nan), (0, 1e30), (2, 2.5), (3, -1e30), (3 + 2, 0)] {
+            var damaged = a.flat
+            damaged[index] = value
+            #expect(throws: BoostedTrees.Malformed.self) { try BoostedTrees(flat: damaged, inputs: width) }
+        }
     }
 }
 

@@ -19,6 +19,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case badTune(reason: String)
     /// `predict --input`: texts of the file have no stored vector and cannot be embedded here.
     case inputCannotBeEmbedded(file: String, texts: Int, encoder: String, reason: String)
+    /// The model cannot be trained on these features, and why.
+    case badModel(model: String, reason: String)
     /// Checkpoints that cannot be blended, and why.
     case badBlend(reason: String)
     /// A labels or metadata file for `score` that cannot be used.
@@ -75,6 +77,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "\(path)\(line.map { ", line \($0)" } ?? ""): \(reason); nothing was stored"
         case .nothingToScore(let dataset, let reason):
             "cannot score data set '\(dataset)': \(reason)"
+        case .badModel(let model, let reason):
+            "cannot train model \(model): \(reason)"
         case .badBlend(let reason):
             "cannot blend: \(reason)"
         case .inputCannotBeEmbedded(let file, let texts, let encoder, let reason):

@@ -19,6 +19,7 @@ public struct TrainModel {
         public var dropout: Float = 0.2
         public var training = TrainingOptions()
         public var boosting = BoostingOptions()
+        public var neighbours = NeighbourOptions()
         /// Synthetic generators whose rows join the real ones in training (none: real only).
         public var syntheticGenerators: Set<String> = []
         /// The extra features (cosines, lengths); nil: on for boosted trees, off for the seed's
@@ -75,6 +76,17 @@ public struct TrainModel {
         public var nestedBagging: NestedBagging?
         /// True when the stored model is the bag of the CV fold models.
         public var bagged: Bool?
+        /// Nearest neighbours: the k each CV fold's model chose, and the stored model's.
+        public var neighbours: NeighbourChoice?
+    }
+
+    /// The k of a nearest-neighbours checkpoint: per CV fold, and of the model on every row,
+    /// with the inner CV RMSE of each candidate for the latter.
+    public struct NeighbourChoice: Codable, Sendable {
+        public var candidates: [Int]
+        public var foldK: [Int]
+        public var k: Int
+        public var innerRMSE: [Float?]
     }
 
     /// Whether a boosted checkpoint keeps the bag of its CV fold models.
@@ -132,6 +144,8 @@ public struct TrainModel {
         /// on or cv (absent: off): whether the stored model may be the bag of the CV fold
         /// models; the evaluation says whether it is.
         let bag_folds: String?
+        // nearest neighbours (absent for other models, so their settings encode as before)
+        var neighbours: NeighbourOptions? = nil
     }
 
     let store: Store
@@ -260,7 +274,11 @@ public struct TrainModel {
                             parameter_layout: layouts?.layout, state_layout: layouts?.stateLayout,
                             boosting: options.model == .boosted ? options.boosting : nil,
                             bag_folds: options.model == .boosted && options.bagging != .off && options.cvFolds >= 2
-                                ? options.bagging.rawValue : nil)
+                                ? options.bagging.rawValue : nil,
+                            neighbours: options.model == .knn ? options.neighbours : nil)
+        if options.model == .knn, Self.neighbourColumns(features.layout).blocks.isEmpty {
+            throw PipelineError.badModel(model: "knn", reason: "it finds neighbours by the prompt and response vectors, and --omit left both out")
+        }
         return Plan(options: options, datasetID: datasetID, features: features, y: features.targets.map { $0 ?? 0 },
                     lineage: lineage, metricNames: metricNames, encoderNames: encoderNames, trainingDigest: hasher.finalize().hexString,
                     config: config, configText: try JSONText.encode(config))
@@ -310,10 +328,12 @@ public struct TrainModel {
     func fit(_ plan: Plan) throws -> Fitted {
         let options = plan.options, features = plan.features, y = plan.y
         let nested = options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2
-        let meter = options.model == .boosted
-            ? Meter(progress: progress, folds: options.cvFolds, perFit: options.boosting.trees, unit: "rounds",
-                    nestedFits: nested ? options.cvFolds * options.cvFolds : 0)
-            : Meter(progress: progress, folds: options.cvFolds, perFit: options.training.maxEpochs, unit: "epochs")
+        let meter = switch options.model {
+        case .boosted: Meter(progress: progress, folds: options.cvFolds, perFit: options.boosting.trees, unit: "rounds",
+                             nestedFits: nested ? options.cvFolds * options.cvFolds : 0)
+        case .seed: Meter(progress: progress, folds: options.cvFolds, perFit: options.training.maxEpochs, unit: "epochs")
+        case .knn: Meter(progress: progress, folds: options.cvFolds, perFit: options.neighbours.innerFolds + 1, unit: "searches")
+        }
         defer { meter.finish() }
         let items = plan.lineage.items(features), ancestors = plan.lineage.ancestors(features)
         let earlyStopping = options.model == .boosted && options.boosting.earlyStoppingRounds != nil
@@ -323,15 +343,18 @@ public struct TrainModel {
         }
         var foldHistory: [EpochRecord]?
         var foldModels: [BoostedTrees] = []
+        var foldK: [Int] = []
         var nestedBags: [Int: BoostedTrees] = [:]
         let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
             y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: items, ancestors: ancestors,
             fit: { fold, rows in
                 let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [],
-                                           stopping: stoppingSplit(rows, salt: UInt64(fold) + 1), quiet: true, meter: meter)
+                                           stopping: stoppingSplit(rows, salt: UInt64(fold) + 1), quiet: true, meter: meter,
+                                           lineage: (items, ancestors, UInt64(fold) + 1))
                 meter.fitFinished()
                 if fold == 0 { foldHistory = history }
                 if case .boosted(let trees) = model { foldModels.append(trees) }
+                if case .knn(let knn) = model { foldK.append(knn.k) }
                 if nested, let parts = CrossValidation(folds: options.cvFolds, seed: options.training.seed &+ 1000 &+ UInt64(fold))
                     .subFolds(rows: rows, items: items, ancestors: ancestors) {
                     var members: [BoostedTrees] = []
@@ -350,6 +373,13 @@ public struct TrainModel {
         let all = Array(0..<features.rows)
         var evaluation = Evaluation(crossValidation: cv)
         switch options.model {
+        case .knn:
+            let (model, choice) = fitNeighbours(options, features: features, y: y, rows: all, items: items, ancestors: ancestors,
+                                                salt: 0, meter: meter)
+            progress.note("nearest neighbours: k " + zip(options.neighbours.candidates, choice.rmse).map { k, r in
+                r.map { String(format: "%d: inner CV RMSE %.4f", k, $0) } ?? "\(k): -" }.joined(separator: ", ") + "; kept k \(model.k)")
+            evaluation.neighbours = NeighbourChoice(candidates: options.neighbours.candidates, foldK: foldK, k: model.k, innerRMSE: choice.rmse)
+            return Fitted(model: .knn(model), history: [], evaluation: evaluation)
         case .seed:
             let fitted = fitSeed(options, features: features, y: y, rows: all, quiet: false, meter: meter)
             let baselines = Self.baselines(y: y, metrics: features.metricIDs, train: fitted.train, validation: fitted.validation)
@@ -431,8 +461,13 @@ public struct TrainModel {
     /// history's validation curve. `stopping`: boosted trees train on its `train` rows and
     /// stop early on its `held` ones.
     private func fit(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], validation: [Int]?,
-                     stopping: (train: [Int], held: [Int])? = nil, quiet: Bool, meter: Meter) -> (TrainedModel, [EpochRecord]) {
+                     stopping: (train: [Int], held: [Int])? = nil, quiet: Bool, meter: Meter,
+                     lineage: (items: [String?], ancestors: [[Int]], salt: UInt64)? = nil) -> (TrainedModel, [EpochRecord]) {
         switch options.model {
+        case .knn:
+            let (model, _) = fitNeighbours(options, features: features, y: y, rows: rows, items: lineage?.items ?? [],
+                                           ancestors: lineage?.ancestors ?? [], salt: lineage?.salt ?? 0, meter: meter)
+            return (.knn(model), [])
         case .seed:
             let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet, meter: meter)
             return (.seed(fitted.model), fitted.result.history)
@@ -455,6 +490,29 @@ public struct TrainModel {
             }
             return (.boosted(trees), history)
         }
+    }
+
+    /// The nearest-neighbours model of `rows`, with k chosen by an inner grouped CV of those
+    /// rows alone (the folds of their items, seeded by `salt`; synthetic descendants of an
+    /// inner held-out row kept out of that part's training).
+    func fitNeighbours(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], items: [String?], ancestors: [[Int]],
+                       salt: UInt64, meter: Meter) -> (NearestNeighbours, (k: Int, rmse: [Float?])) {
+        let columns = Self.neighbourColumns(features.layout)
+        let splits = items.isEmpty ? nil : CrossValidation(folds: options.neighbours.innerFolds, seed: options.training.seed &+ 2000 &+ salt)
+            .subFolds(rows: rows, items: items, ancestors: ancestors)
+        let choice = NearestNeighbours.chooseK(x: features.values, width: features.width, y: y, columns: columns, splits: splits ?? [],
+                                               candidates: options.neighbours.candidates, threads: options.neighbours.threads,
+                                               splitDone: { meter.step($0 + 1) })
+        meter.step(options.neighbours.innerFolds + 1)
+        return (NearestNeighbours.fit(x: features.values, width: features.width, y: y, rows: rows, columns: columns, k: choice.k), choice)
+    }
+
+    /// The columns a nearest-neighbours model reads: the prompt and response vector blocks
+    /// make the point, the metric block the group.
+    static func neighbourColumns(_ layout: FeatureMatrix.Layout) -> NearestNeighbours.Columns {
+        let blocks = layout.blocks
+        return .init(blocks: blocks.filter { ["prompt", "response"].contains($0.name) && $0.end > $0.start }.map { $0.start..<$0.end },
+                     group: blocks.first { $0.name == "metric" && $0.end > $0.start }.map { $0.start..<$0.end })
     }
 
     /// The seed's MLP on `rows`, with the seed's own random validation split of them for
@@ -521,6 +579,12 @@ public struct TrainModel {
             model.parameters = Array(weights[0..<parameters])
             model.state = Array(weights[parameters...])
             return (.seed(model), config)
+        case .knn:
+            do {
+                return (.knn(try NearestNeighbours(flat: weights, inputs: inputs)), config)
+            } catch {
+                throw PipelineError.checkpointDamaged(id: id, reason: "\(error)")
+            }
         case nil:
             throw PipelineError.checkpointDamaged(id: id, reason: "it is of an unknown model '\(config.model)'")
         }

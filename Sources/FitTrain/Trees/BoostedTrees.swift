@@ -45,31 +45,40 @@ public struct BoostedTrees: Sendable, Equatable {
         public var description: String { "not a boosted-trees buffer: \(reason)" }
     }
 
-    /// Rebuilds a model from `flat`, checking every index.
+    /// Rebuilds a model from `flat`, checking every count and index (a value that is not a
+    /// whole number in range is refused, never converted).
     public init(flat: [Float], inputs: Int) throws {
-        var i = 0
-        func next() throws -> Float {
-            guard i < flat.count else { throw Malformed(reason: "truncated at value \(i)") }
-            defer { i += 1 }
-            return flat[i]
-        }
-        let count = Int(try next())
-        base = try next()
-        trees = []
-        for _ in 0..<count {
-            var t = RegressionTree()
-            let nodes = Int(try next())
-            guard nodes >= 1 else { throw Malformed(reason: "empty tree") }
-            for _ in 0..<nodes {
-                let f = Int32(try next()), th = try next(), l = Int32(try next()), r = Int32(try next()), v = try next()
-                guard f < Int32(inputs), f < 0 || (l > 0 && r > 0 && Int(l) < nodes && Int(r) < nodes) else {
-                    throw Malformed(reason: "node \(t.nodeCount) of tree \(trees.count) points outside its tree or inputs")
+        var f = _FlatReader(flat)
+        do {
+            let count = try f.integer("tree count", in: 0...(flat.count / 2))
+            base = try f.value("base")
+            trees = []
+            for tree in 0..<count {
+                var t = RegressionTree()
+                let nodes = try f.integer("tree \(tree)'s node count", in: 1...max(1, f.remaining / 5))
+                for node in 0..<nodes {
+                    let where_ = "node \(node) of tree \(tree)"
+                    let feature = try f.integer("\(where_)'s feature", in: -1...(inputs - 1))
+                    let threshold = try f.value("\(where_)'s threshold")
+                    // A leaf (feature -1) keeps whatever children it was stored with; a split's
+                    // point forward inside its tree (children are made after their parent), so
+                    // no stored tree can send predict round a cycle.
+                    guard feature < 0 || node + 1 <= nodes - 1 else {
+                        throw _FlatReaderError(reason: "\(where_) splits but is its tree's last node")
+                    }
+                    let children = feature < 0 ? -(1 << 24)...(1 << 24) : (node + 1)...(nodes - 1)
+                    let left = try f.integer("\(where_)'s left child", in: children)
+                    let right = try f.integer("\(where_)'s right child", in: children)
+                    let value = try f.value("\(where_)'s value")
+                    t.feature.append(Int32(feature)); t.threshold.append(threshold)
+                    t.left.append(Int32(left)); t.right.append(Int32(right)); t.value.append(value)
                 }
-                t.feature.append(f); t.threshold.append(th); t.left.append(l); t.right.append(r); t.value.append(v)
+                trees.append(t)
             }
-            trees.append(t)
+            guard f.remaining == 0 else { throw _FlatReaderError(reason: "\(f.remaining) values left over") }
+        } catch let error as _FlatReaderError {
+            throw Malformed(reason: error.reason)
         }
-        guard i == flat.count else { throw Malformed(reason: "\(flat.count - i) values left over") }
         self.inputs = inputs
     }
 }

@@ -13,7 +13,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Data set to train on (default: the one ingested last).")
     var dataset: String?
 
-    @Option(help: ArgumentHelp("boosted (gradient-boosted trees on vectors, cosines and lengths: the default) or seed (the write-up's residual MLP, exactly).", valueName: "model"))
+    @Option(help: ArgumentHelp("boosted (gradient-boosted trees on vectors, cosines and lengths: the default), seed (the write-up's residual MLP, exactly) or knn (the mean score of the k training rows of the same metric nearest by cosine on the prompt and response vectors; k chosen by an inner grouped CV: a learner to blend with the trees).", valueName: "model"))
     var model: ModelKind = .boosted
 
     @Option(help: "Folds of the cross-validation on real rows, grouped by item (0: none).")
@@ -127,6 +127,8 @@ struct TrainCommand: ParsableCommand {
             Model boosted (the default): gradient-boosted regression trees (400 rounds, 15 leaves, shrinkage 0.03, 80% rows and 30% features per tree), chosen because it beats the per-metric mean in CV where the seed's MLP does not (docs/results.md).
 
             Model seed: the write-up's residual MLP, exactly: widths 1024-512-256, BatchNorm, ReLU, dropout 0.2, a residual projection, LayerNorm head, AdamW (lr 1e-3, weight decay 1e-5), plateau LR (x0.5 after 4 epochs), early stopping (12 epochs) restoring the best weights, label noise 0.05, validation on min(3000, 20%) random rows.
+
+            Model knn: k nearest neighbours. A row's point is its prompt and response vectors, each scaled to unit length (so the dot product of two points is the mean of two cosines); its score is the mean score of the k training rows nearest to it among those of the same metric (all rows when the metric has fewer than k). k is chosen among 5, 10, 20, 50 and 100 by a 4-part grouped CV of each fit's own rows, so the CV below never sees a held-out row through that choice. Alone it rarely beats the trees; `fitstore blend A B` (or `run`, which tries it) combines them.
 
             Evaluation is K-fold cross-validation on the REAL rows: rows of one item (same prompt and response) share a fold, and synthetic rows descended from a held-out row stay out of that fold's training. The result, overall and per metric, against the constant-mean and per-metric-mean baselines, is printed and kept in the checkpoint (`SELECT evaluation FROM checkpoint`), with the weights, settings, encoder, a digest of the training rows and the per-epoch (per-round) history.
             """)
