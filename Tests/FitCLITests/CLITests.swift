@@ -401,6 +401,14 @@ struct CLI {
         #expect(lines.last?.contains("(8 rows)") == true && lines[2].contains("(8 rows)") == false, "\(listed.out)")
         let compared = try cli.run("checkpoints", "--compare", "1", "2")
         #expect(compared.status == 0 && compared.out.contains("boosting.trees") && compared.out.contains("training rows: the same"), "\(compared.out)")
+        // A checkpoint whose config cannot be read is listed as damaged, named; the others still show.
+        let store = try Store(path: cli.workdir.appendingPathComponent("fitstore.sqlite").path)
+        let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM checkpoint WHERE id = 1") }
+        try store.write { try $0.execute(sql: "UPDATE checkpoint SET config = '{\"model\": 3}' WHERE id = 1") }
+        let damaged = try cli.run("checkpoints")
+        #expect(damaged.status == 0 && damaged.out.contains("boosted (damaged)") && damaged.out.contains("damaged: checkpoint 1's config")
+                && damaged.out.split(separator: "\n").count == 5, "\(damaged.out)")
+        try store.write { try $0.execute(sql: "UPDATE checkpoint SET config = ? WHERE id = 1", arguments: [config]) }
 
         // Bad labels: refused with file, line and field; nothing stored.
         for (name, text, words) in [

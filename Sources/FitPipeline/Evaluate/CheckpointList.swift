@@ -24,8 +24,12 @@ public struct CheckpointList {
         public var settings: [String: String]
         /// True when the model is the bag of its CV fold models.
         public var bagged = false
-        /// The model as listings show it: "boosted (bag)" for a bag.
-        public var modelLabel: String { model + (bagged ? " (bag)" : "") }
+        /// Why the checkpoint cannot be used, when its settings cannot be read (it is listed
+        /// anyway, so that one damaged row does not hide the others).
+        public var damage: String?
+        /// The model as listings show it: "boosted (bag)" for a bag, "(damaged)" after a model
+        /// whose settings cannot be read.
+        public var modelLabel: String { model + (bagged ? " (bag)" : "") + (damage != nil ? " (damaged)" : "") }
     }
 
     let store: Store
@@ -51,7 +55,12 @@ public struct CheckpointList {
                 }
                 let config: TrainModel.Config
                 do { config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8)) } catch {
-                    throw StoreError.damaged(table: "checkpoint", row: "\(c.id)", reason: "its config is not one fitstore wrote (\(error))")
+                    var entry = Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: nil, encoders: item.encoderName ?? "–",
+                                      featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
+                                      test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
+                                      weightBytes: item.weightBytes, settings: settings)
+                    entry.damage = "checkpoint \(c.id)'s config is not one fitstore wrote (\(error))"
+                    return entry
                 }
                 let layout = config.features
                 return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: config.profile,

@@ -79,6 +79,7 @@ struct CheckpointsCommand: ParsableCommand {
                   e.seconds.map { String(format: "%.1f", $0) } ?? "–", ByteCountFormatter.string(fromByteCount: Int64(e.weightBytes), countStyle: .file) ]
             },
             rightAligned: [0, 5, 7, 8, 9, 10, 11])
+        for e in entries { if let damage = e.damage { print("damaged: \(damage)") } }
     }
 }
 
