@@ -76,6 +76,8 @@ struct CLI {
         let second = try cli.run("run")
         #expect(second.status == 0 && second.out.contains("every text already has a vector") && second.out.contains("reusing checkpoint"))
         #expect(Date().timeIntervalSince(started) < 30, "a rerun with nothing new is quick")
+        #expect(first.out.contains("nearest neighbours (k ") && first.out.contains("for the model: "), "\(first.out)")
+        #expect(second.out.contains("(compared before)") || second.out.contains("kept: predicting with blend checkpoint"), "\(second.out)")
 
         let export = try cli.run("export", "--out", "x", "--split", "all", "--folds", "5")
         #expect(export.status == 0 && export.out.contains("exported 800 rows x 1152 columns"), "\(export.out)\(export.err)")
@@ -556,6 +558,24 @@ struct CLI {
         #expect(newest.out == (chosen == "1542" ? "s\n384\n" : "s\n\n"), "\(newest.out)")
         let bad = try cli.run("train", "--system-prompt", "maybe")
         #expect(bad.status != 0 && bad.err.contains("--system-prompt takes on, off or cv"))
+
+        // With the nested bag too, the variants are compared without it and only the winner
+        // pays for it: one checkpoint more, the winner's, which records the loser; a rerun
+        // trains nothing.
+        func count() throws -> String { try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint").out }
+        let before = try count()
+        let bagged = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv", "--bag-folds", "cv")
+        #expect(bagged.status == 0 && bagged.out.contains("system prompt block: CV RMSE") && bagged.out.contains("bag of fold models: nested CV"),
+                "\(bagged.out)\(bagged.err)")
+        #expect(bagged.out.contains(cv.out.contains(": kept") ? ": kept" : ": left out"), "the same choice as without the bag: \(bagged.out)")
+        let after = try count()
+        #expect(Int(after.dropFirst(2).dropLast()) == Int(before.dropFirst(2).dropLast()).map { $0 + 1 }, "\(before) -> \(after)")
+        let leftOut = try cli.run("sql", "--format", "csv", "SELECT json_extract(evaluation, '$.leftOut[0].variant') AS v FROM checkpoint ORDER BY id DESC LIMIT 1")
+        #expect(leftOut.out.contains("system prompt block"), "\(leftOut.out)")
+        let again = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv", "--bag-folds", "cv")
+        let afterRerun = try count()
+        #expect(again.status == 0 && again.out.contains("(compared before)") && again.out.contains("reusing checkpoint") && afterRerun == after,
+                "\(again.out)")
 
         // Interaction blocks: response x metric and |prompt - response|, 384 columns each.
         let interactions = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--interactions")
