@@ -252,10 +252,11 @@ public struct TrainModel {
         } else if !loser.reused, loser.checkpointID > winner.checkpointID {
             comparisonOnly = [loser]
         }
+        // The winner records the comparison, so that a rerun trains neither variant again
+        // (without the bag: only when the loser was trained now, as before).
         let loserKey = keep ? keyA : keyB
-        guard !comparisonOnly.isEmpty || (bagAfter && winner.evaluation.leftOut?.contains(where: { $0.key == loserKey }) != true) else {
-            return winner
-        }
+        let recorded = winner.evaluation.leftOut?.contains(where: { $0.key == loserKey }) == true
+        if comparisonOnly.isEmpty && (recorded || !bagAfter) { return winner }
         var evaluation = winner.evaluation
         evaluation.leftOut = (evaluation.leftOut ?? []).filter { $0.key != loserKey }
             + [LeftOut(variant: keep ? "without the system prompt block" : "system prompt block", key: loserKey, cvRMSE: keep ? ra : rb)]
