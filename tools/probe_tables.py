@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Markdown tables of the probes' result files (tools/cross_probe.py, tools/learner_probe.py),
-as docs/results.md quotes them.
+"""Markdown tables of the probes' result files (tools/cross_probe.py, tools/learner_probe.py,
+tools/knn_feature_probe.py), as docs/results.md quotes them.
 
     tools/probe_tables.py cross RESULT.json...
     tools/probe_tables.py learners RESULT.json...
+    tools/probe_tables.py knncolumn RESULT.json...
 """
 import json
 import os
@@ -54,7 +55,18 @@ def learners(paths):
               f"| {f(t.get('default'))} | {f(t.get(best))} ({best}) |")
 
 
+def knncolumn(paths):
+    header = ["task", "default CV", "LightGBM CV", "+ kNN column CV", "change", "k per fold", "LightGBM test", "+ kNN column test"]
+    for p, r in table(header, ["---"] + ["---:"] * 4 + ["---", "---:", "---:"], paths):
+        task = os.path.basename(p).removeprefix("kf-").removesuffix(".json")
+        t = r.get("test", {})
+        print(f"| {task} | {f(r['default_cv'])} | {f(r['lightgbm_cv'])} | {f(r['lightgbm_knn_column_cv'])} "
+              f"| {pct(r['lightgbm_knn_column_cv'], r['lightgbm_cv'])} | {','.join(map(str, r['k']))} "
+              f"| {f(t.get('lightgbm'))} | {f(t.get('lightgbm_knn_column'))} |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("cross", "learners"):
+    modes = {"cross": cross, "learners": learners, "knncolumn": knncolumn}
+    if len(sys.argv) < 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    (cross if sys.argv[1] == "cross" else learners)(sys.argv[2:])
+    modes[sys.argv[1]](sys.argv[2:])

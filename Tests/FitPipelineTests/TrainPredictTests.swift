@@ -103,8 +103,18 @@ import Testing
         #expect(on.evaluation.crossValidation?.rmse == off.evaluation.crossValidation?.rmse && onHeld == offHeld)
         let bag = try BoostedTrees(flat: onWeights, inputs: on.featureColumns)
         #expect(bag.trees.count == 5 * 30 && on.evaluation.rounds == 150)
-        let (cv, cvWeights, _) = try trained(.cv)
+        let (cv, cvWeights, cvHeld) = try trained(.cv)
         let nested = try #require(cv.evaluation.nestedBagging)
+        // A kept bag's stored out-of-fold predictions are its nested bags' (what a blend fits
+        // its weights on): their RMSE is the nested bag RMSE; a bag left out keeps the folds'.
+        let labels = try store.read { try RealSamples.trainLabels($0, ids: Array(cvHeld.keys)) }
+        let heldRMSE = (cvHeld.map { id, p in let e = p - (labels[id]?.score ?? .nan); return e * e }.reduce(0, +) / Double(cvHeld.count)).squareRoot()
+        if nested.kept {
+            #expect(cv.evaluation.outOfFold == "nested bag" && abs(Float(heldRMSE) - nested.bagRMSE) < 1e-5 && cvHeld != offHeld)
+            #expect(cv.evaluation.outOfFoldRMSE == nested.bagRMSE)
+        } else {
+            #expect(cv.evaluation.outOfFold == nil && cvHeld == offHeld && cv.evaluation.outOfFoldRMSE == off.evaluation.crossValidation?.rmse)
+        }
         #expect(nested.singleRMSE == off.evaluation.crossValidation?.rmse && nested.bagRMSE.isFinite)
         #expect(nested.kept == (nested.bagRMSE < nested.singleRMSE) && cv.evaluation.bagged == (nested.kept ? true : nil))
         #expect(cvWeights == (nested.kept ? onWeights : offWeights), "cv keeps the bag or the final fit, bit for bit")

@@ -107,7 +107,8 @@ public struct Blend {
         hasher.update("blend \(weighting.rawValue)\n")
         for m in members { hasher.update("\(m.id) \(m.trainingDigest)\n") }
         let digest = hasher.finalize().hexString
-        let memberCV: [Float?] = members.map { try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data($0.evaluation.utf8)).crossValidation?.rmse }
+        // Each member's RMSE on the out-of-fold predictions the weights are fitted on.
+        let memberCV: [Float?] = members.map { try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data($0.evaluation.utf8)).outOfFoldRMSE }
         let report = { (id: Int64, reused: Bool) in
             Report(checkpointID: id, members: zip(ids, zip(weights, memberCV)).map { ($0, $1.0, $1.1) }, evaluation: evaluation, reused: reused)
         }

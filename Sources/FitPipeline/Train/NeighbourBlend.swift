@@ -40,7 +40,9 @@ public enum NeighbourBlend {
     /// nil when there is nothing to compare (no CV, or a model that is not the boosted trees).
     public static func choose(store: Store, model: TrainModel.Report, options: TrainModel.Options, choice: Choice,
                               progress: any ProgressSink) throws -> Outcome? {
-        guard choice != .off, options.model == .boosted, options.cvFolds >= 2, let modelCV = model.evaluation.crossValidation?.rmse else {
+        // The blend's CV is measured against the RMSE of the model's out-of-fold predictions
+        // (the nested bags' when the model is a bag chosen by the nested comparison).
+        guard choice != .off, options.model == .boosted, options.cvFolds >= 2, let modelCV = model.evaluation.outOfFoldRMSE else {
             return nil
         }
         var knnOptions = options

@@ -78,6 +78,16 @@ public struct TrainModel {
         public var bagged: Bool?
         /// Nearest neighbours: the k each CV fold's model chose, and the stored model's.
         public var neighbours: NeighbourChoice?
+        /// What the checkpoint's `cv_prediction` rows hold when they are not the CV fold
+        /// models' predictions: "nested bag" (each fold's rows predicted by the bag of that
+        /// fold's sub-fold models, `nestedBagging.bagRMSE`), when the stored model is a bag.
+        public var outOfFold: String?
+
+        /// The RMSE of the stored out-of-fold predictions: the nested bags' when they are
+        /// what `cv_prediction` holds, else the CV's.
+        public var outOfFoldRMSE: Float? {
+            outOfFold == "nested bag" ? nestedBagging?.bagRMSE ?? crossValidation?.rmse : crossValidation?.rmse
+        }
     }
 
     /// The k of a nearest-neighbours checkpoint: per CV fold, and of the model on every row,
@@ -146,6 +156,10 @@ public struct TrainModel {
         let bag_folds: String?
         // nearest neighbours (absent for other models, so their settings encode as before)
         var neighbours: NeighbourOptions? = nil
+        /// "nested bag" with `bag_folds` cv: a kept bag's out-of-fold predictions are its
+        /// nested bags' (checkpoints stored before this kept the fold models': the marker makes
+        /// an identical train compute them again instead of reusing those).
+        var out_of_fold: String? = nil
     }
 
     let store: Store
@@ -296,7 +310,8 @@ public struct TrainModel {
                             boosting: options.model == .boosted ? options.boosting : nil,
                             bag_folds: options.model == .boosted && options.bagging != .off && options.cvFolds >= 2
                                 ? options.bagging.rawValue : nil,
-                            neighbours: options.model == .knn ? options.neighbours : nil)
+                            neighbours: options.model == .knn ? options.neighbours : nil,
+                            out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? "nested bag" : nil)
         if options.model == .knn, Self.neighbourColumns(features.layout).blocks.isEmpty {
             throw PipelineError.badModel(model: "knn", reason: "it finds neighbours by the prompt and response vectors, and --omit left both out")
         }
@@ -423,6 +438,15 @@ public struct TrainModel {
                 let bagRMSE = CrossValidation.rmse(cv.heldOut.map(\.row), bagPredicted, y)
                 keepBag = bagRMSE < cv.rmse
                 evaluation.nestedBagging = NestedBagging(bagRMSE: bagRMSE, singleRMSE: cv.rmse, kept: keepBag)
+                if keepBag {
+                    // The stored model will be a bag: its out-of-fold predictions (what a blend
+                    // fits its weights on) are the nested bags', which predict like a bag does.
+                    // The fold models' would make a blend lean on its other members as if the
+                    // model were as noisy as one fit (measured: weights fitted that way made the
+                    // test worse on basse_gpt4o, mixed and lowres_qe).
+                    evaluation.crossValidation?.heldOut = cv.heldOut.map { ($0.row, $0.fold, bagPredicted[$0.row]) }
+                    evaluation.outOfFold = "nested bag"
+                }
                 progress.note(String(format: "bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",
                                      bagRMSE, cv.rmse, keepBag ? "kept" : "left out"))
             }
