@@ -210,7 +210,10 @@ def main():
     states = cache
     done_layers = frozen_top
     for k in ks:
-        # Continue the frozen part up to layer n_layers - k (once per row).
+        # Continue the frozen part up to layer n_layers - k (once per row), with the base
+        # model's weights: the previous K's folds trained these layers in place, and states
+        # made by a fold's trained layer would carry other folds' labels into this K's CV.
+        model.load_state_dict(state0)
         with torch.no_grad():
             upto = n_layers - k
             if upto > done_layers:

@@ -28,9 +28,22 @@ def table(header, aligns, paths):
 
 
 def cross(paths):
+    """Files of the same task are merged; a later file's setting replaces an earlier one's of the
+    same K (a remeasurement)."""
     header = ["task", "rows (train/test)", "tokens (mean)", "K layers trained", "epochs kept per fold", "CV RMSE", "vs default CV",
               "test RMSE", "blend weights (default, probe)", "blend CV", "vs default CV", "blend test", "train s (5 folds)"]
-    for _, r in table(header, ["---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:"], paths):
+    merged = {}
+    for p in paths:
+        r = json.load(open(p))
+        if r["task"] in merged:
+            kept = {s["layers"]: s for s in merged[r["task"]]["settings"]}
+            kept.update({s["layers"]: s for s in r["settings"]})
+            merged[r["task"]]["settings"] = list(kept.values())
+        else:
+            merged[r["task"]] = r
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join(["---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:"]) + "|")
+    for r in merged.values():
         d = r["default"]
         print(f"| {r['task']} (default) | {r['train_rows']}/{r['test_rows']} | {r['tokens_mean']:.0f} | – | – | {f(d['cv'])} | – | {f(d['test'])} "
               f"| – | – | – | – | – |")
