@@ -46,28 +46,15 @@ public struct UnigramModel: Sendable {
         var from = [Int](repeating: 0, count: n + 1)
         best[0] = 0
         reached[0] = true
-        let maxBytes = vocabulary.maxPieceBytes
         bytes.withUnsafeBufferPointer { buf in
             for i in 0..<n where reached[i] {
-                let b0 = starts[i]
-                var hash = UnigramVocabulary.fnvOffset, hashed = b0
                 var single = false
-                var e = i + 1
-                while e <= n {
-                    let end = starts[e]
-                    if end - b0 > maxBytes { break }
-                    while hashed < end {
-                        hash = (hash ^ UInt64(buf[hashed])) &* UnigramVocabulary.fnvPrime
-                        hashed += 1
+                vocabulary.forEachPiece(buf, starts: starts, from: i) { e, idx in
+                    let candidate = best[i] + scores[idx]
+                    if !reached[e] || candidate > best[e] {
+                        best[e] = candidate; piece[e] = Int32(idx); from[e] = i; reached[e] = true
                     }
-                    if let idx = vocabulary.lookup(buf, b0, end, hash: hash) {
-                        let candidate = best[i] + scores[idx]
-                        if !reached[e] || candidate > best[e] {
-                            best[e] = candidate; piece[e] = Int32(idx); from[e] = i; reached[e] = true
-                        }
-                        if e == i + 1 { single = true }
-                    }
-                    e += 1
+                    if e == i + 1 { single = true }
                 }
                 if !single {
                     let candidate = best[i] + unknownScore

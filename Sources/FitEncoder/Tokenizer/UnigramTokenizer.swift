@@ -7,8 +7,8 @@
 ///    (up to the longest piece in bytes), with a single-scalar unknown fallback scored
 ///    lowest-piece-score - 10. Ties keep the earlier path.
 ///
-/// Linear in the input: each position tries at most `maxPieceBytes` extensions, and the
-/// FNV-1a hash of a candidate is extended byte by byte rather than recomputed.
+/// Linear in the input: each position tries at most `maxPieceBytes` extensions
+/// (`UnigramVocabulary.forEachPiece`, shared with `UnigramModel`).
 public struct UnigramTokenizer: Sendable {
     public let vocabulary: UnigramVocabulary
     public let normalization: NormalizationMap
@@ -54,28 +54,15 @@ public struct UnigramTokenizer: Sendable {
         var piece = [Int32](repeating: -1, count: n + 1)
         var from = [Int32](repeating: 0, count: n + 1)
         best[0] = 0
-        let maxBytes = vocabulary.maxPieceBytes
         let unknownScore = vocabulary.unknownScore
         let unk = vocabulary.unk
         vocabulary.scores.withUnsafeBufferPointer { scores in
             bytes.withUnsafeBufferPointer { buf in
                 for i in 0..<n where best[i] > -.infinity {
-                    let b0 = starts[i]
-                    var hash = UnigramVocabulary.fnvOffset
-                    var hashed = b0
-                    var e = i + 1
-                    while e <= n {
-                        let end = starts[e]
-                        if end - b0 > maxBytes { break }
-                        while hashed < end {
-                            hash = (hash ^ UInt64(buf[hashed])) &* UnigramVocabulary.fnvPrime
-                            hashed += 1
-                        }
-                        if let idx = vocabulary.lookup(buf, b0, end, hash: hash), idx != unk {
-                            let score = best[i] + scores[idx]
-                            if score > best[e] { best[e] = score; piece[e] = Int32(idx); from[e] = Int32(i) }
-                        }
-                        e += 1
+                    vocabulary.forEachPiece(buf, starts: starts, from: i) { e, idx in
+                        guard idx != unk else { return }
+                        let score = best[i] + scores[idx]
+                        if score > best[e] { best[e] = score; piece[e] = Int32(idx); from[e] = Int32(i) }
                     }
                     let fallback = best[i] + unknownScore
                     if fallback > best[i + 1] { best[i + 1] = fallback; piece[i + 1] = -1; from[i + 1] = Int32(i) }

@@ -56,6 +56,28 @@ public struct UnigramVocabulary: Sendable {
 
     public func piece(_ i: Int) -> String { String(decoding: pieceBytes(i), as: UTF8.self) }
 
+    /// The lattice edges out of scalar position `i`: calls `body(e, id)` for every piece that
+    /// spells bytes[starts[i] ..< starts[e]], e = i + 1, i + 2, ... up to the longest piece.
+    /// The FNV-1a hash of a candidate is extended byte by byte, not recomputed, so a position
+    /// costs at most `maxPieceBytes` steps. Both Viterbi passes (`UnigramTokenizer`,
+    /// `UnigramModel`) enumerate edges here; they differ only in how they score them.
+    @inline(__always)
+    func forEachPiece(_ bytes: UnsafeBufferPointer<UInt8>, starts: [Int], from i: Int, _ body: (_ end: Int, _ id: Int) -> Void) {
+        let b0 = starts[i], n = starts.count - 1
+        var hash = Self.fnvOffset, hashed = b0
+        var e = i + 1
+        while e <= n {
+            let end = starts[e]
+            if end - b0 > maxPieceBytes { break }
+            while hashed < end {
+                hash = (hash ^ UInt64(bytes[hashed])) &* Self.fnvPrime
+                hashed += 1
+            }
+            if let id = lookup(bytes, b0, end, hash: hash) { body(e, id) }
+            e += 1
+        }
+    }
+
     /// The id of the piece whose bytes are `bytes[start..<end]`, given their FNV-1a hash.
     @inline(__always)
     func lookup(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64) -> Int? {
