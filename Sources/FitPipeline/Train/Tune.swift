@@ -56,7 +56,7 @@ public struct Tune {
     /// far) or `maxTrials` are done.
     public func run(_ base: TrainModel.Options, budget: TimeInterval, maxTrials: Int, seed: UInt64,
                     trialDone: (Trial) -> Void = { _ in }) throws -> Report {
-        guard base.model == .boosted else { throw PipelineError.badTune(reason: "tune searches the boosted model's settings; drop --model seed") }
+        guard base.model == .boosted else { throw PipelineError.badTune(reason: "tune searches the boosted model's settings; drop --model \(base.model.rawValue)") }
         guard base.cvFolds >= 2 else { throw PipelineError.badTune(reason: "tune judges by cross-validation: --cv-folds must be at least 2") }
         let started = Date()
         struct Parameters: Encodable { let dataset: String; let budget_seconds: Double; let trials: Int; let seed: UInt64 }
