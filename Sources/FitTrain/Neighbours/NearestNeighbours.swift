@@ -1,4 +1,3 @@
-import Dispatch
 import FitNumerics
 
 /// k-nearest-neighbour regression: a row's score is the mean score of the k training rows
@@ -163,48 +162,33 @@ public struct NearestNeighbours: @unchecked Sendable {
             buckets[g, default: []].append(i)
         }
         var out = [[Float]](repeating: [], count: rows.count)
-        // Jobs: (candidate set, a chunk of its rows), in a fixed order; each writes its own rows.
-        var jobs: [(set: Int, rows: ArraySlice<Int>)] = []
+        // Per candidate set, chunks of its rows: the similarities of a chunk are one product,
+        // its rows shared among the threads (`applyInParallel`: the split changes no result).
+        let workspaces = (0..<max(1, threads)).map { _ in RowInvariantProduct.Workspace() }
+        var query = [Float](repeating: 0, count: Self.chunkRows * dims)
+        var sims: [Float] = []
         for set in buckets.keys.sorted() {
-            let indices = buckets[set] ?? []
+            let packed = set < 0 ? packedAll : packedGroups[set]
+            let candidates = packed.outputs
+            guard candidates > 0, let indices = buckets[set] else { continue }
             for start in stride(from: 0, to: indices.count, by: Self.chunkRows) {
-                jobs.append((set, indices[start..<min(start + Self.chunkRows, indices.count)]))
-            }
-        }
-        let workers = max(1, min(threads, jobs.count))
-        let workspaces = (0..<workers).map { _ in RowInvariantProduct.Workspace() }
-        let results = _JobResults(count: rows.count)
-        let run = { (worker: Int) in
-            var query = [Float](repeating: 0, count: Self.chunkRows * dims)
-            var sims: [Float] = []
-            for j in stride(from: worker, to: jobs.count, by: workers) {
-                let (set, chunk) = jobs[j]
-                let packed = set < 0 ? self.packedAll : self.packedGroups[set]
-                let candidates = packed.outputs
-                guard candidates > 0 else { continue }
+                let chunk = indices[start..<min(start + Self.chunkRows, indices.count)]
                 for (c, i) in chunk.enumerated() {
-                    Self.point(x, row: rows[i], width: self.inputs, columns: self.columns, into: &query, at: c * dims)
+                    Self.point(x, row: rows[i], width: inputs, columns: columns, into: &query, at: c * dims)
                 }
                 if sims.count < chunk.count * candidates { sims = [Float](repeating: 0, count: chunk.count * candidates) }
                 query.withUnsafeBufferPointer { q in
                     sims.withUnsafeMutableBufferPointer { s in
-                        RowInvariantProduct.apply(packed, to: q.baseAddress!, rows: chunk.count, into: s.baseAddress!,
-                                                  workspace: workspaces[worker])
+                        RowInvariantProduct.applyInParallel(packed, to: q.baseAddress!, rows: chunk.count, into: s.baseAddress!,
+                                                            workspaces: workspaces)
                     }
                 }
                 for (c, i) in chunk.enumerated() {
                     let top = Self.top(sims[(c * candidates)..<((c + 1) * candidates)], depth: depth)
-                    results.set(i, top.map { set < 0 ? self.labels[$0] : self.labels[self.members[set][$0]] })
+                    out[i] = top.map { set < 0 ? labels[$0] : labels[members[set][$0]] }
                 }
             }
         }
-        if workers == 1 {
-            run(0)
-        } else {
-            let job = _UncheckedBox(run)
-            DispatchQueue.concurrentPerform(iterations: workers) { job.value($0) }
-        }
-        for i in 0..<rows.count { out[i] = results.value(i) }
         return out
     }
 
@@ -326,23 +310,4 @@ public struct NearestNeighbours: @unchecked Sendable {
             throw Malformed(reason: error.reason)
         }
     }
-}
-
-/// Results written by index from concurrent jobs (each index by one job only).
-final class _JobResults: @unchecked Sendable {
-    private let values: UnsafeMutablePointer<[Float]>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        values = .allocate(capacity: max(1, count))
-        values.initialize(repeating: [], count: count)
-    }
-    deinit { values.deinitialize(count: count); values.deallocate() }
-    func set(_ i: Int, _ v: [Float]) { values[i] = v }
-    func value(_ i: Int) -> [Float] { values[i] }
-}
-
-struct _UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
