@@ -47,29 +47,22 @@ public struct CheckpointList {
                 if case .object(let object)? = try? JSONDocument.parse(Array(c.config.utf8), file: "checkpoint \(c.id) config") {
                     Self.flatten(.object(object), path: "", into: &settings)
                 }
-                if c.model == "blend" {
-                    return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: nil, encoders: item.encoderName ?? "–",
-                                 featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
-                                 test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
-                                 weightBytes: item.weightBytes, settings: settings)
-                }
-                let config: TrainModel.Config
-                do { config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8)) } catch {
-                    var entry = Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: nil, encoders: item.encoderName ?? "–",
-                                      featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
-                                      test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
-                                      weightBytes: item.weightBytes, settings: settings)
+                // What every checkpoint shows; a trained model's settings add the rest.
+                var entry = Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: nil, encoders: item.encoderName ?? "–",
+                                  featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
+                                  test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
+                                  weightBytes: item.weightBytes, settings: settings)
+                guard c.model != "blend" else { return entry }
+                do {
+                    let config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8))
+                    entry.profile = config.profile
+                    entry.featureColumns = config.features.width
+                    entry.synthetic = config.origins.filter { $0 != "real" }
+                    entry.bagged = evaluation?.bagged == true
+                } catch {
                     entry.damage = "checkpoint \(c.id)'s config is not one fitstore wrote (\(error))"
-                    return entry
                 }
-                let layout = config.features
-                return Entry(id: c.id, createdAt: c.createdAt, model: c.model, profile: config.profile,
-                             encoders: item.encoderName ?? "–",
-                             featureColumns: layout.width,
-                             synthetic: config.origins.filter { $0 != "real" }, trainingDigest: c.trainingDigest,
-                             cv: evaluation?.crossValidation, test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) },
-                             seconds: item.seconds, weightBytes: item.weightBytes, settings: settings,
-                             bagged: evaluation?.bagged == true)
+                return entry
             }
         }
     }

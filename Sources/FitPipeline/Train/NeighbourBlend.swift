@@ -58,7 +58,7 @@ public enum NeighbourBlend {
             return Outcome(checkpointID: model.checkpointID, kept: false, modelCV: modelCV, blendCV: lost.cvRMSE, knnCV: nil, k: nil,
                            weights: [], comparedBefore: true)
         }
-        let knn = try trainer.run(knnOptions)
+        let knn = try trainer.run(plan)
         let blend = try Blend(store: store).run(dataset: options.dataset, members: [model.checkpointID, knn.checkpointID], weighting: .fit)
         let blendCV = blend.evaluation.rmse
         let keep = choice == .on || blendCV < modelCV

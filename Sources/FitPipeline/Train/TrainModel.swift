@@ -86,8 +86,12 @@ public struct TrainModel {
         /// The RMSE of the stored out-of-fold predictions: the nested bags' when they are
         /// what `cv_prediction` holds, else the CV's.
         public var outOfFoldRMSE: Float? {
-            outOfFold == "nested bag" ? nestedBagging?.bagRMSE ?? crossValidation?.rmse : crossValidation?.rmse
+            outOfFold == Self.nestedBag ? nestedBagging?.bagRMSE ?? crossValidation?.rmse : crossValidation?.rmse
         }
+
+        /// The `outOfFold` value of a bag's nested out-of-fold predictions (and the config
+        /// marker of the settings that store them).
+        static let nestedBag = "nested bag"
     }
 
     /// The k of a nearest-neighbours checkpoint: per CV fold, and of the model on every row,
@@ -195,7 +199,12 @@ public struct TrainModel {
     /// plan → reuse an identical checkpoint, or fit → save.
     public func run(_ options: Options) throws -> Report {
         let started = Date()
-        let plan = try self.plan(options)
+        return try run(try plan(options), started: started)
+    }
+
+    /// `run` of a plan already made (its rows read once, by whoever compared it first).
+    func run(_ plan: Plan, started: Date = Date()) throws -> Report {
+        let options = plan.options
         if let reused = try reusable(plan) {
             return report(plan, run: reused.run, checkpoint: reused.id, evaluation: try JSONDecoder().decode(
                 Evaluation.self, from: Data(reused.evaluation.utf8)), started: started, reused: true)
@@ -233,13 +242,13 @@ public struct TrainModel {
             return evaluation.leftOut?.first(where: { $0.key == other })?.cvRMSE
         }
         if let lost = try recorded(planA, beats: keyB) {
-            let a = try trainer.run(without)
+            let a = try trainer.run(planA)
             said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: left out (compared before)",
                         a.evaluation.crossValidation?.rmse ?? .nan, lost))
             return a
         }
         if let lost = try recorded(planB, beats: keyA) {
-            let b = try trainer.run(with)
+            let b = try trainer.run(planB)
             said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: kept (compared before)",
                         lost, b.evaluation.crossValidation?.rmse ?? .nan))
             return b
@@ -250,7 +259,8 @@ public struct TrainModel {
         let bagAfter = options.model == .boosted && options.bagging == .cv
         var (compareWithout, compareWith) = (without, with)
         if bagAfter { compareWithout.bagging = .off; compareWith.bagging = .off }
-        let a = try trainer.run(compareWithout), b = try trainer.run(compareWith)
+        let a = try trainer.run(bagAfter ? try trainer.plan(compareWithout, sameRows: planA) : planA)
+        let b = try trainer.run(bagAfter ? try trainer.plan(compareWith, sameRows: planB) : planB)
         let (ra, rb) = (a.evaluation.crossValidation?.rmse ?? .infinity, b.evaluation.crossValidation?.rmse ?? .infinity)
         let keep = rb < ra
         said(String(format: "system prompt block: CV RMSE %.4f without, %.4f with: %@", ra, rb, keep ? "kept" : "left out"))
@@ -260,7 +270,7 @@ public struct TrainModel {
         // what predict takes by default).
         var comparisonOnly: [Report] = []
         if bagAfter {
-            let bagged = try trainer.run(keep ? with : without)
+            let bagged = try trainer.run(keep ? planB : planA)
             comparisonOnly = [a, b].filter { !$0.reused && $0.checkpointID != bagged.checkpointID }
             winner = bagged
         } else if !loser.reused, loser.checkpointID > winner.checkpointID {
@@ -284,8 +294,12 @@ public struct TrainModel {
     }
 
     /// Reads the training rows and fixes the settings and their digest.
-    func plan(_ options: Options) throws -> Plan {
-        let (datasetID, features, lineage, metricNames, encoderNames) = try store.read { db in
+    /// `sameRows`: a plan of options that differ from these in the model's settings only (not in
+    /// the data set, rows or features), whose rows are taken instead of read again.
+    func plan(_ options: Options, sameRows: Plan? = nil) throws -> Plan {
+        let (datasetID, features, lineage, metricNames, encoderNames) = try sameRows.map {
+            ($0.datasetID, $0.features, $0.lineage, $0.metricNames, $0.encoderNames)
+        } ?? store.read { db in
             let datasetID = try DatasetResolver.require(db, options.dataset).id
             let f = try FeatureMatrix.load(db, dataset: options.dataset, selection: .train, encoderKeys: options.encoderKeys,
                                            syntheticGenerators: options.syntheticGenerators, extras: options.usesExtras,
@@ -311,7 +325,7 @@ public struct TrainModel {
                             bag_folds: options.model == .boosted && options.bagging != .off && options.cvFolds >= 2
                                 ? options.bagging.rawValue : nil,
                             neighbours: options.model == .knn ? options.neighbours : nil,
-                            out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? "nested bag" : nil)
+                            out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? Evaluation.nestedBag : nil)
         if options.model == .knn, Self.neighbourColumns(features.layout).blocks.isEmpty {
             throw PipelineError.badModel(model: "knn", reason: "it finds neighbours by the prompt and response vectors, and --omit left both out")
         }
@@ -397,7 +411,7 @@ public struct TrainModel {
                     for (part, split) in parts.enumerated() {
                         let (m, _) = fit(options, features: features, y: y, rows: split.train, validation: [],
                                          stopping: stoppingSplit(split.train, salt: 100 &* UInt64(fold + 1) &+ UInt64(part)),
-                                         quiet: true, meter: meter)
+                                         quiet: true, meter: meter, lineage: (items, ancestors, 0))
                         meter.fitFinished()
                         if case .boosted(let trees) = m { members.append(trees) }
                     }
@@ -445,7 +459,7 @@ public struct TrainModel {
                     // model were as noisy as one fit (measured: weights fitted that way made the
                     // test worse on basse_gpt4o, mixed and lowres_qe).
                     evaluation.crossValidation?.heldOut = cv.heldOut.map { ($0.row, $0.fold, bagPredicted[$0.row]) }
-                    evaluation.outOfFold = "nested bag"
+                    evaluation.outOfFold = Evaluation.nestedBag
                 }
                 progress.note(String(format: "bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",
                                      bagRMSE, cv.rmse, keepBag ? "kept" : "left out"))
@@ -466,7 +480,7 @@ public struct TrainModel {
                 stopping = stoppingSplit(all, salt: 0)
             }
             let (fitted, finalHistory) = fit(final, features: features, y: y, rows: all, validation: [], stopping: stopping,
-                                             quiet: false, meter: meter)
+                                             quiet: false, meter: meter, lineage: (items, ancestors, 0))
             if earlyStopping, case .boosted(let trees) = fitted { evaluation.rounds = trees.trees.count }
             // The stored history is CV fold 1's: its rounds carry a held-out RMSE.
             return Fitted(model: fitted, history: foldHistory ?? finalHistory, evaluation: evaluation)
@@ -504,14 +518,15 @@ public struct TrainModel {
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random
     /// split of `rows` for early stopping; boosted trees hold out every tenth row for the
     /// history's validation curve. `stopping`: boosted trees train on its `train` rows and
-    /// stop early on its `held` ones.
+    /// stop early on its `held` ones. `lineage`: the rows' items and ancestors, for the inner
+    /// grouped CV that chooses the nearest neighbours' k (seeded by `salt`).
     private func fit(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], validation: [Int]?,
                      stopping: (train: [Int], held: [Int])? = nil, quiet: Bool, meter: Meter,
-                     lineage: (items: [String?], ancestors: [[Int]], salt: UInt64)? = nil) -> (TrainedModel, [EpochRecord]) {
+                     lineage: (items: [String?], ancestors: [[Int]], salt: UInt64)) -> (TrainedModel, [EpochRecord]) {
         switch options.model {
         case .knn:
-            let (model, _) = fitNeighbours(options, features: features, y: y, rows: rows, items: lineage?.items ?? [],
-                                           ancestors: lineage?.ancestors ?? [], salt: lineage?.salt ?? 0, meter: meter)
+            let (model, _) = fitNeighbours(options, features: features, y: y, rows: rows, items: lineage.items,
+                                           ancestors: lineage.ancestors, salt: lineage.salt, meter: meter)
             return (.knn(model), [])
         case .seed:
             let fitted = fitSeed(options, features: features, y: y, rows: rows, quiet: quiet, meter: meter)
@@ -543,7 +558,7 @@ public struct TrainModel {
     func fitNeighbours(_ options: Options, features: FeatureMatrix, y: [Float], rows: [Int], items: [String?], ancestors: [[Int]],
                        salt: UInt64, meter: Meter) -> (NearestNeighbours, (k: Int, rmse: [Float?])) {
         let columns = Self.neighbourColumns(features.layout)
-        let splits = items.isEmpty ? nil : CrossValidation(folds: options.neighbours.innerFolds, seed: options.training.seed &+ 2000 &+ salt)
+        let splits = CrossValidation(folds: options.neighbours.innerFolds, seed: options.training.seed &+ 2000 &+ salt)
             .subFolds(rows: rows, items: items, ancestors: ancestors)
         let choice = NearestNeighbours.chooseK(x: features.values, width: features.width, y: y, columns: columns, splits: splits ?? [],
                                                candidates: options.neighbours.candidates, threads: options.neighbours.threads,
