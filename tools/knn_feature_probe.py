@@ -14,16 +14,13 @@ grouped CV of learner_probe.py).
 import argparse
 import json
 import os
-import sqlite3
-import subprocess
 import sys
-import tempfile
 
 import lightgbm
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learner_probe import inner_folds, knn_predict, rmse  # noqa: E402
+from learner_probe import inner_folds, knn_predict, load_checkpoint, rmse, test_labels, unit_blocks  # noqa: E402
 
 
 def main():
@@ -34,40 +31,10 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--task-dir")
     a = p.parse_args()
-    db = sqlite3.connect(f"file:{a.store}?mode=ro", uri=True)
-    config = json.loads(db.execute("SELECT config FROM checkpoint WHERE id = ?", (a.checkpoint,)).fetchone()[0])
-    features = config["features"]
-    fold_of = dict(db.execute("SELECT sample_id, fold FROM cv_prediction WHERE checkpoint_id = ?", (a.checkpoint,)))
-    oof_of = dict(db.execute("SELECT sample_id, score FROM cv_prediction WHERE checkpoint_id = ?", (a.checkpoint,)))
-    item_of = {s: f"{p_}:{r}" for s, p_, r in db.execute(
-        "SELECT id, prompt_text_id, response_text_id FROM sample WHERE origin = 'real' AND retired_run_id IS NULL")}
-    position_of = dict(db.execute("SELECT id, position FROM sample WHERE split = 'test'"))
-    with tempfile.TemporaryDirectory() as tmp:
-        args = [a.fitstore, "export", "--store", a.store, "--out", tmp, "--split", "all"]
-        if features.get("extras"):
-            args.append("--extras")
-        if features.get("systemDims"):
-            args.append("--system-prompt")
-        subprocess.run(args, check=True, capture_output=True)
-        X = np.load(os.path.join(tmp, "X.npy")).astype(np.float64)
-        y_all = np.load(os.path.join(tmp, "y.npy")).astype(np.float64)
-        ids = np.load(os.path.join(tmp, "sample_id.npy"))
-        metric = np.load(os.path.join(tmp, "metric_id.npy"))
-        split = np.load(os.path.join(tmp, "split.npy"))
-        manifest = json.load(open(os.path.join(tmp, "manifest.json")))
-    tr = np.array([s == "train" for s in split])
-    te = ~tr
-    y = y_all[tr]
-    fold = np.array([fold_of[int(i)] for i in ids[tr]])
-    default_oof = np.array([oof_of[int(i)] for i in ids[tr]])
-    items = [item_of[int(i)] for i in ids[tr]]
-    Xtr, Xte, mtr, mte = X[tr], X[te], metric[tr], metric[te]
-    blocks = [(b["start"], b["end"]) for b in manifest["features"] if b["name"] in ("prompt", "response")]
-
-    def unit(v):
-        parts = [v[:, s:e] / (np.linalg.norm(v[:, s:e], axis=1, keepdims=True) + 1e-12) for s, e in blocks]
-        return np.hstack(parts) / np.sqrt(len(parts))
-    Vtr, Vte = unit(Xtr), unit(Xte)
+    c = load_checkpoint(a.store, a.checkpoint, a.fitstore, checkpoint_features=True)
+    y, fold, default_oof, items = c.y, c.fold, c.default_oof, c.items
+    Xtr, Xte, mtr, mte = c.Xtr, c.Xte, c.mtr, c.mte
+    Vtr, Vte = unit_blocks(Xtr, c.manifest), unit_blocks(Xte, c.manifest)
     params = dict(n_estimators=400, learning_rate=0.03, num_leaves=15, min_child_samples=20, colsample_bytree=0.3,
                   subsample=0.8, subsample_freq=1, max_bin=255, reg_lambda=0.0, random_state=5401, n_jobs=2, verbose=-1)
     ks = [5, 10, 20, 50, 100]
@@ -95,14 +62,10 @@ def main():
         withknn[held] = np.clip(lightgbm.LGBMRegressor(**params).fit(np.hstack([Xtr[train], col[:, None]]), y[train])
                                 .predict(np.hstack([Xtr[held], held_col[:, None]])), 0, 10)
         print(f"  fold {f}: k {k}: plain {rmse(plain[held], y[held]):.4f}, with kNN column {rmse(withknn[held], y[held]):.4f}", flush=True)
-    res = {"store": a.store, "checkpoint": a.checkpoint, "rows": int(len(y)), "features": int(X.shape[1]), "k": chosen,
+    res = {"store": a.store, "checkpoint": a.checkpoint, "rows": int(len(y)), "features": int(Xtr.shape[1]), "k": chosen,
            "default_cv": rmse(default_oof, y), "lightgbm_cv": rmse(plain, y), "lightgbm_knn_column_cv": rmse(withknn, y)}
     if a.task_dir:
-        labels = {}
-        for line in open(os.path.join(a.task_dir, "test_labels.csv")).read().splitlines()[1:]:
-            i, s = line.split(",")[:2]
-            labels[int(i)] = float(s)
-        y_test = np.array([labels[position_of[int(i)] + 1] for i in ids[te]])
+        y_test = test_labels(a.task_dir, c.test_positions)
         all_rows = np.arange(len(y))
         _, col, test_col = with_column(all_rows, Vte, mte)
         res["test"] = {

@@ -25,6 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -87,6 +88,63 @@ def knn_predict(v_train, y_train, m_train, v_query, m_query, k):
     return out
 
 
+def load_checkpoint(store, checkpoint, fitstore, checkpoint_features=False):
+    """A checkpoint's rows as `fitstore export` writes them (with the checkpoint's encoders; with
+    `checkpoint_features`, also the extra columns and the system prompt block where the
+    checkpoint has them), and what the store keeps of the checkpoint: each real train row's
+    fold, out-of-fold prediction and item, each test row's prediction and record position."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    enc = db.execute("SELECT e.name FROM checkpoint_encoder ce JOIN encoder e ON e.id = ce.encoder_id "
+                     "WHERE ce.checkpoint_id = ? ORDER BY ce.position", (checkpoint,)).fetchall()
+    fold_of = dict(db.execute("SELECT sample_id, fold FROM cv_prediction WHERE checkpoint_id = ?", (checkpoint,)))
+    oof_of = dict(db.execute("SELECT sample_id, score FROM cv_prediction WHERE checkpoint_id = ?", (checkpoint,)))
+    test_of = dict(db.execute("SELECT sample_id, score FROM prediction WHERE checkpoint_id = ?", (checkpoint,)))
+    item_of = {s: f"{p_}:{r}" for s, p_, r in db.execute(
+        "SELECT id, prompt_text_id, response_text_id FROM sample WHERE origin = 'real' AND retired_run_id IS NULL")}
+    position_of = dict(db.execute("SELECT id, position FROM sample WHERE split = 'test'"))
+    features = json.loads(db.execute("SELECT config FROM checkpoint WHERE id = ?", (checkpoint,)).fetchone()[0])["features"]
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [fitstore, "export", "--store", store, "--out", tmp, "--split", "all"]
+        if checkpoint_features and features.get("extras"):
+            args.append("--extras")
+        if checkpoint_features and features.get("systemDims"):
+            args.append("--system-prompt")
+        if enc:
+            args += ["--encoder", ",".join(e[0] for e in enc)]
+        subprocess.run(args, check=True, capture_output=True)
+        X = np.load(os.path.join(tmp, "X.npy")).astype(np.float64)
+        y_all = np.load(os.path.join(tmp, "y.npy")).astype(np.float64)
+        ids = np.load(os.path.join(tmp, "sample_id.npy"))
+        metric = np.load(os.path.join(tmp, "metric_id.npy"))
+        split = np.load(os.path.join(tmp, "split.npy"))
+        manifest = json.load(open(os.path.join(tmp, "manifest.json")))
+    tr = np.array([s == "train" for s in split])
+    if not all(int(i) in fold_of for i in ids[tr]):
+        sys.exit(f"{os.path.basename(sys.argv[0])}: the checkpoint has no out-of-fold prediction for some exported train row")
+    return SimpleNamespace(
+        manifest=manifest, ids=ids, tr=tr, te=~tr, Xtr=X[tr], Xte=X[~tr], y=y_all[tr], mtr=metric[tr], mte=metric[~tr],
+        fold=np.array([fold_of[int(i)] for i in ids[tr]]), default_oof=np.array([oof_of[int(i)] for i in ids[tr]]),
+        items=[item_of[int(i)] for i in ids[tr]], test_of=test_of,
+        test_positions=[position_of[int(i)] for i in ids[~tr]])
+
+
+def unit_blocks(v, manifest):
+    """The prompt and response blocks of the export's layout, each L2-normalized, side by side
+    and scaled by 1/sqrt(2): a dot product is the mean of the two cosines."""
+    blocks = [(b["start"], b["end"]) for b in manifest["features"] if b["name"] in ("prompt", "response")]
+    parts = [v[:, s:e] / (np.linalg.norm(v[:, s:e], axis=1, keepdims=True) + 1e-12) for s, e in blocks]
+    return np.hstack(parts) / np.sqrt(len(parts))
+
+
+def test_labels(task_dir, positions):
+    """The labels of test records at these positions (0-based), from the task's test_labels.csv."""
+    labels = {}
+    for line in open(os.path.join(task_dir, "test_labels.csv")).read().splitlines()[1:]:
+        i, s = line.split(",")[:2]
+        labels[int(i)] = float(s)
+    return np.array([labels[p + 1] for p in positions])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("store")
@@ -96,47 +154,14 @@ def main():
     p.add_argument("--task-dir")
     a = p.parse_args()
 
-    db = sqlite3.connect(f"file:{a.store}?mode=ro", uri=True)
-    enc = db.execute("SELECT e.name FROM checkpoint_encoder ce JOIN encoder e ON e.id = ce.encoder_id "
-                     "WHERE ce.checkpoint_id = ? ORDER BY ce.position", (a.checkpoint,)).fetchall()
-    fold_of = dict(db.execute("SELECT sample_id, fold FROM cv_prediction WHERE checkpoint_id = ?", (a.checkpoint,)))
-    oof_of = dict(db.execute("SELECT sample_id, score FROM cv_prediction WHERE checkpoint_id = ?", (a.checkpoint,)))
-    test_of = dict(db.execute("SELECT sample_id, score FROM prediction WHERE checkpoint_id = ?", (a.checkpoint,)))
-    item_of = {s: f"{p_}:{r}" for s, p_, r in db.execute(
-        "SELECT id, prompt_text_id, response_text_id FROM sample WHERE origin = 'real' AND retired_run_id IS NULL")}
-    position_of = dict(db.execute("SELECT id, position FROM sample WHERE split = 'test'"))
-    with tempfile.TemporaryDirectory() as tmp:
-        args = [a.fitstore, "export", "--store", a.store, "--out", tmp, "--split", "all"]
-        if enc:
-            args += ["--encoder", ",".join(e[0] for e in enc)]
-        subprocess.run(args, check=True, capture_output=True)
-        X = np.load(os.path.join(tmp, "X.npy"))
-        y_all = np.load(os.path.join(tmp, "y.npy"))
-        ids = np.load(os.path.join(tmp, "sample_id.npy"))
-        metric = np.load(os.path.join(tmp, "metric_id.npy"))
-        split = np.load(os.path.join(tmp, "split.npy"))
-        manifest = json.load(open(os.path.join(tmp, "manifest.json")))
-    tr = np.array([s == "train" for s in split])
-    te = ~tr
-    if not all(int(i) in fold_of for i in ids[tr]):
-        sys.exit("learner_probe: the checkpoint has no out-of-fold prediction for some exported train row")
-    y = y_all[tr].astype(np.float64)
-    fold = np.array([fold_of[int(i)] for i in ids[tr]])
-    default_oof = np.array([oof_of[int(i)] for i in ids[tr]])
-    items = [item_of[int(i)] for i in ids[tr]]
-    Xtr, Xte = X[tr].astype(np.float64), X[te].astype(np.float64)
-    mtr, mte = metric[tr], metric[te]
-    metrics = np.unique(metric)
+    c = load_checkpoint(a.store, a.checkpoint, a.fitstore)
+    y, fold, default_oof, items = c.y, c.fold, c.default_oof, c.items
+    Xtr, Xte, mtr, mte = c.Xtr, c.Xte, c.mtr, c.mte
+    metrics = np.unique(np.concatenate([mtr, mte]))
     onehot = lambda m: (m[:, None] == metrics[None, :]).astype(np.float64)
     Rtr, Rte = np.hstack([Xtr, onehot(mtr)]), np.hstack([Xte, onehot(mte)])
-    # The prompt and response blocks of the export's layout, each L2-normalized, side by side.
-    blocks = [(b["start"], b["end"]) for b in manifest["features"] if b["name"] in ("prompt", "response")]
     width = Xtr.shape[1]
-
-    def unit(v):
-        parts = [v[:, s:e] / (np.linalg.norm(v[:, s:e], axis=1, keepdims=True) + 1e-12) for s, e in blocks]
-        return np.hstack(parts) / np.sqrt(len(parts))
-    Vtr, Vte = unit(Xtr), unit(Xte)
+    Vtr, Vte = unit_blocks(Xtr, c.manifest), unit_blocks(Xte, c.manifest)
 
     alphas, ks = [1.0, 10.0, 100.0, 1000.0, 1e4, 1e5, 1e6], [5, 10, 20, 50, 100]
     ridge_oof, knn_oof = np.zeros(len(y)), np.zeros(len(y))
@@ -186,12 +211,8 @@ def main():
     res["hgb_cv"], res["hgb_knn_feature_cv"] = rmse(plain, y), rmse(withknn, y)
 
     if a.task_dir:
-        labels = {}
-        for line in open(os.path.join(a.task_dir, "test_labels.csv")).read().splitlines()[1:]:
-            i, s = line.split(",")[:2]
-            labels[int(i)] = float(s)
-        y_test = np.array([labels[position_of[int(i)] + 1] for i in ids[te]])
-        d_test = np.array([test_of[int(i)] for i in ids[te]])
+        y_test = test_labels(a.task_dir, c.test_positions)
+        d_test = np.array([c.test_of[int(i)] for i in c.ids[c.te]])
         alpha = float(np.median(chosen["alpha"]))
         k = int(np.median(chosen["k"]))
         r_test = ridge_fit(Rtr, y, alpha)(Rte)
