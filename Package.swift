@@ -24,6 +24,9 @@ let package = Package(
         // System libraries, installed by tools/setup (apt: liblz4-dev, libopenblas-dev).
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Two C calls Swift cannot make itself: SQLite's variadic sqlite3_db_config (the `sql`
+        // command's defensive settings) and Linux's renameat2 (export's atomic folder swap).
+        .target(name: "CFitSystem", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         // Build-time tool + plugins that embed schema/*.sql into FitStore and FitAugment's
         // Resources/ into FitAugment, so those files stay the single source of truth and the
@@ -60,21 +63,23 @@ let package = Package(
         .target(
             name: "FitStore",
             dependencies: [
-                "CLZ4", "FitFormats",
+                "CLZ4", "CFitSystem", "FitFormats",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own C API, for the `sql` sandbox's authorizer and progress handler.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             // F16C converts float16 vectors in one instruction (a libcall per value without it).
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])],
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
-        .target(name: "FitPipeline", dependencies: ["FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FitPipeline", dependencies: ["CFitSystem", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // The command-line tool: one small ArgumentParser command per verb.
         .executableTarget(
             name: "fitstore",
             dependencies: [
-                "FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain",
+                "CFitSystem", "FitPipeline", "FitStore", "FitFormats", "FitEncoder", "FitTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFitSystem
 import FitStore
 import Foundation
 
@@ -25,6 +26,9 @@ struct Fitstore: ParsableCommand {
     /// Parses and runs the command; an error is said in words (`ErrorWords`), and a store
     /// this process created for a command that failed is removed.
     static func main() {
+        // Every line reaches a file or pipe when it is printed, as on a terminal: a redirected
+        // `run > log` shows each stage when it ends, not all of them at exit.
+        fitstore_line_buffer_stdout()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -83,11 +83,18 @@ public struct DemoDataset {
     }
 
     /// Writes metric_names.json, metric_definitions.json, train_data.json, test_data.json,
-    /// test_labels.csv, test_meta.csv and a README into `folder`.
-    public func write(to folder: URL) throws {
+    /// test_labels.csv, test_meta.csv and a README into `folder`; none of them may be the
+    /// store at `store` (`OutputGuard`).
+    public static let fileNames = ["metric_names.json", "metric_definitions.json", "train_data.json", "test_data.json",
+                                   "test_labels.csv", "test_meta.csv", "README.md"]
+
+    public func write(to folder: URL, store: String? = nil) throws {
+        for name in Self.fileNames { try OutputFile.check(folder.appendingPathComponent(name), store: store, option: "the demo folder's") }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func save(_ text: String, _ name: String) throws {
-            try Data(text.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
+            let file = try OutputFile(folder.appendingPathComponent(name), store: store, option: "the demo folder's")
+            try file.write(Data(text.utf8))
+            try file.commit()
         }
         let names = DemoCorpus.metrics.map(\.name)
         try save("[\n" + names.map { "  " + JSONQuoting.quote($0) }.joined(separator: ",\n") + "\n]\n", "metric_names.json")

@@ -56,117 +56,110 @@ public struct Export {
     public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096, cvFolds: Int = 0, cvSeed: UInt64 = 5401,
                     progress: any ProgressSink = SilentProgress()) throws -> Report {
         let started = Date()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
             + (cvFolds > 0 ? ["fold.npy"] : [])
-        // Every file is written under a temporary name and renamed when all are complete: a
-        // killed export never leaves a file under a final name.
-        let pid = ProcessInfo.processInfo.processIdentifier
-        let url = { (name: String) in directory.appendingPathComponent(".\(name).\(pid).part") }
-        let final = { (name: String) in directory.appendingPathComponent(name) }
-        do {
-            return try store.read { db in
-                let reader = try FeatureReader(db, selection: selection)
-                // Origins present, for the legend: real first, then generators by name.
-                let generators = try selection.samples.generatorNames(db, dataset: reader.datasetID)
-                let origins = ["real"] + generators
-                let originCode = Dictionary(uniqueKeysWithValues: origins.enumerated().map { ($1, UInt8($0)) })
-                let n = reader.rows, w = reader.width
-                let x = try NpyStreamWriter(url: url("X.npy"), type: .float32, columns: w)
-                let tensors = try SafetensorsWriter(url: url("features.safetensors"), tensors: [
-                    .init(name: "X", dtype: .f32, shape: [n, w]), .init(name: "y", dtype: .f32, shape: [n]),
-                    .init(name: "sample_id", dtype: .i64, shape: [n]), .init(name: "metric_id", dtype: .i64, shape: [n]),
-                    .init(name: "split", dtype: .u8, shape: [n]), .init(name: "origin", dtype: .u8, shape: [n]),
-                ], metadata: [
-                    "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKeys.joined(separator: " + "),
-                    "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
-                    "layout": reader.layout.blocks.map { "\($0.name)[\($0.start),\($0.end))" }.joined(separator: " "),
-                ])
-                var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
-                y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
-                var hasher = SHA256()
-                // Reading and decoding here, writing the matrix's two copies on another thread:
-                // the writes (copies into the kernel) were half the time. At most two batches
-                // wait, so memory stays at a few batches.
-                let writer = BackgroundWriter(pending: 2)
-                defer { writer.finish() }
-                try reader.forEachBatch(db, batchRows: batchRows) { batch in
-                    let values = batch.values
-                    try writer.submit {
-                        try x.append(float32: values)
-                        try tensors.write(values)
-                    }
-                    y += batch.targets.map { $0 ?? .nan }
-                    ids += batch.sampleIDs
-                    metrics += batch.metricIDs
-                    splits += batch.splits
-                    origin += batch.generators
-                    FeatureMatrix.digest(&hasher, ids: batch.sampleIDs, origins: batch.generators)
-                    progress.advance(phase: "export", done: ids.count, total: n, unit: "rows")
+        // The folder appears whole or not at all (`OutputFolder`): a killed export never
+        // leaves files of two exports side by side, nor a manifest naming a missing file.
+        let folder = try OutputFolder(directory, names: Set(Self.allNames), store: store.path)
+        let url = folder.file
+        return try store.read { db in
+            let reader = try FeatureReader(db, selection: selection)
+            // Origins present, for the legend: real first, then generators by name.
+            let generators = try selection.samples.generatorNames(db, dataset: reader.datasetID)
+            let origins = ["real"] + generators
+            let originCode = Dictionary(uniqueKeysWithValues: origins.enumerated().map { ($1, UInt8($0)) })
+            let n = reader.rows, w = reader.width
+            let x = try NpyStreamWriter(url: url("X.npy"), type: .float32, columns: w)
+            let tensors = try SafetensorsWriter(url: url("features.safetensors"), tensors: [
+                .init(name: "X", dtype: .f32, shape: [n, w]), .init(name: "y", dtype: .f32, shape: [n]),
+                .init(name: "sample_id", dtype: .i64, shape: [n]), .init(name: "metric_id", dtype: .i64, shape: [n]),
+                .init(name: "split", dtype: .u8, shape: [n]), .init(name: "origin", dtype: .u8, shape: [n]),
+            ], metadata: [
+                "format": "fitstore-export-1", "dataset": selection.dataset, "encoder": selection.encoderKeys.joined(separator: " + "),
+                "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
+                "layout": reader.layout.blocks.map { "\($0.name)[\($0.start),\($0.end))" }.joined(separator: " "),
+            ])
+            var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
+            y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
+            var hasher = SHA256()
+            // Reading and decoding here, writing the matrix's two copies on another thread:
+            // the writes (copies into the kernel) were half the time. At most two batches
+            // wait, so memory stays at a few batches.
+            let writer = BackgroundWriter(pending: 2)
+            defer { writer.finish() }
+            try reader.forEachBatch(db, batchRows: batchRows) { batch in
+                let values = batch.values
+                try writer.submit {
+                    try x.append(float32: values)
+                    try tensors.write(values)
                 }
-                try writer.drain()
-                try x.close()
-                try tensors.write(y)
-                try tensors.write(ids)
-                try tensors.write(metrics)
-                try tensors.write(try splits.map { split in
-                    guard let code = Self.splitNames.firstIndex(of: split) else {
-                        throw StoreError.damaged(table: "sample", row: "split '\(split)'", reason: "not a split")
-                    }
-                    return UInt8(code)
-                })
-                try tensors.write(origin.map { originCode[$0] ?? 0 })
-                try tensors.close()
-                let yWriter = try NpyStreamWriter(url: url("y.npy"), type: .float32, columns: nil)
-                try yWriter.append(float32: y)
-                try yWriter.close()
-                for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics)] {
-                    let writer = try NpyStreamWriter(url: url(name), type: .int64, columns: nil)
-                    try writer.append(int64: values)
-                    try writer.close()
-                }
-                if cvFolds > 0 {
-                    // Items as training sees them: train rows only, real rows grouped by prompt and response.
-                    let lineage = try Lineage.load(db, dataset: reader.datasetID, sampleIDs: ids)
-                    let items = zip(ids, splits).map { id, split in split == "train" ? lineage.itemOfSample[id] : nil }
-                    let folds = CrossValidation(folds: cvFolds, seed: cvSeed).assign(items: items)?.foldOfRow ?? items.map { _ in -1 }
-                    let writer = try NpyStreamWriter(url: url("fold.npy"), type: .int64, columns: nil)
-                    try writer.append(int64: folds.map(Int64.init))
-                    try writer.close()
-                }
-                try NpyStringArray.write(splits, to: url("split.npy"))
-                try NpyStringArray.write(origin, to: url("origin.npy"))
-                let digest = hasher.finalize().hexString
-                let l = reader.layout
-                let generatorText: String = switch selection.generators {
-                case .none: "none"
-                case .all: "all"
-                case .only(let g): g.sorted().joined(separator: ",")
-                }
-                let manifest = Manifest(
-                    dataset: selection.dataset,
-                    selection: .init(split: selection.split.rawValue, real: selection.includeReal, generators: generatorText, as_of_run: selection.asOfRun),
-                    rows: n, columns: w,
-                    features: l.blocks.map { .init(name: $0.name, start: $0.start, end: $0.end, source: $0.source) },
-                    encoder: selection.encoderKey, encoders: selection.encoderKeys, metric_source: l.metricSource, digest: digest,
-                    legend: .init(split: Self.splitNames, origin: origins),
-                    files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
-                            "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"])
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(manifest).write(to: url("manifest.json"))
-                let bytes = names.compactMap { try? FileManager.default.attributesOfItem(atPath: url($0).path)[.size] as? Int }.reduce(0, +)
-                for name in names {
-                    if FileManager.default.fileExists(atPath: final(name).path) { try FileManager.default.removeItem(at: final(name)) }
-                    try FileManager.default.moveItem(at: url(name), to: final(name))
-                }
-                return Report(rows: n, columns: w, bytes: bytes, seconds: Date().timeIntervalSince(started), digest: digest,
-                              directory: directory.path, files: names)
+                y += batch.targets.map { $0 ?? .nan }
+                ids += batch.sampleIDs
+                metrics += batch.metricIDs
+                splits += batch.splits
+                origin += batch.generators
+                FeatureMatrix.digest(&hasher, ids: batch.sampleIDs, origins: batch.generators)
+                progress.advance(phase: "export", done: ids.count, total: n, unit: "rows")
             }
-        } catch {
-            // No half-written export is left behind.
-            for name in names { try? FileManager.default.removeItem(at: url(name)) }
-            throw error
+            try writer.drain()
+            try x.close()
+            try tensors.write(y)
+            try tensors.write(ids)
+            try tensors.write(metrics)
+            try tensors.write(try splits.map { split in
+                guard let code = Self.splitNames.firstIndex(of: split) else {
+                    throw StoreError.damaged(table: "sample", row: "split '\(split)'", reason: "not a split")
+                }
+                return UInt8(code)
+            })
+            try tensors.write(origin.map { originCode[$0] ?? 0 })
+            try tensors.close()
+            let yWriter = try NpyStreamWriter(url: url("y.npy"), type: .float32, columns: nil)
+            try yWriter.append(float32: y)
+            try yWriter.close()
+            for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics)] {
+                let writer = try NpyStreamWriter(url: url(name), type: .int64, columns: nil)
+                try writer.append(int64: values)
+                try writer.close()
+            }
+            if cvFolds > 0 {
+                // Items as training sees them: train rows only, real rows grouped by prompt and response.
+                let lineage = try Lineage.load(db, dataset: reader.datasetID, sampleIDs: ids)
+                let items = zip(ids, splits).map { id, split in split == "train" ? lineage.itemOfSample[id] : nil }
+                let folds = CrossValidation(folds: cvFolds, seed: cvSeed).assign(items: items)?.foldOfRow ?? items.map { _ in -1 }
+                let writer = try NpyStreamWriter(url: url("fold.npy"), type: .int64, columns: nil)
+                try writer.append(int64: folds.map(Int64.init))
+                try writer.close()
+            }
+            try NpyStringArray.write(splits, to: url("split.npy"))
+            try NpyStringArray.write(origin, to: url("origin.npy"))
+            let digest = hasher.finalize().hexString
+            let l = reader.layout
+            let generatorText: String = switch selection.generators {
+            case .none: "none"
+            case .all: "all"
+            case .only(let g): g.sorted().joined(separator: ",")
+            }
+            let manifest = Manifest(
+                dataset: selection.dataset,
+                selection: .init(split: selection.split.rawValue, real: selection.includeReal, generators: generatorText, as_of_run: selection.asOfRun),
+                rows: n, columns: w,
+                features: l.blocks.map { .init(name: $0.name, start: $0.start, end: $0.end, source: $0.source) },
+                encoder: selection.encoderKey, encoders: selection.encoderKeys, metric_source: l.metricSource, digest: digest,
+                legend: .init(split: Self.splitNames, origin: origins),
+                files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
+                        "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(manifest).write(to: url("manifest.json"))
+            let bytes = names.compactMap { try? FileManager.default.attributesOfItem(atPath: url($0).path)[.size] as? Int }.reduce(0, +)
+            try folder.commit()
+            return Report(rows: n, columns: w, bytes: bytes, seconds: Date().timeIntervalSince(started), digest: digest,
+                          directory: directory.path, files: names)
         }
     }
+
+    /// Every file an export may write (the folder it replaces may hold any of them).
+    static let allNames = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy",
+                           "features.safetensors", "manifest.json", "fold.npy"]
 }

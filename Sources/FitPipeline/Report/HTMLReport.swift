@@ -24,6 +24,7 @@ public struct HTMLReport {
     /// `checkpoint` nil: the data set's newest checkpoint. `encoderKey`: whose metric vectors
     /// to show (nil: the newest checkpoint's encoder, else the newest encoder of texts).
     public func write(dataset: String, checkpoint: Int64? = nil, encoderKey: String? = nil, to url: URL) throws -> Summary {
+        try OutputFile.check(url, store: store.path)
         var html = Page(title: "fitstore report: \(dataset)")
         try store.read { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
@@ -37,7 +38,9 @@ public struct HTMLReport {
             try training(&html, db: db, datasetID: datasetID, checkpoint: checkpoint)
         }
         let text = html.render()
-        try Data(text.utf8).write(to: url, options: .atomic)
+        let file = try OutputFile(url, store: store.path)
+        try file.write(Data(text.utf8))
+        try file.commit()
         return Summary(path: url.path, charts: html.charts, emptySections: html.emptySections, bytes: text.utf8.count)
     }
 

@@ -49,6 +49,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case encoderDamaged(name: String, reason: String)
     /// `augment --drop NAME` with a NAME that has no rows.
     case unknownGenerator(name: String, dataset: String, present: [String])
+    /// An output path that is the store, one of its companion files, or a link to one.
+    case outputIsStore(option: String, output: String, store: String, role: String, file: String)
 
     public var description: String {
         switch self {
@@ -113,6 +115,9 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "encoder '\(name)' is damaged in the store: \(reason)"
         case .tooFewMetricVectors(let dataset, let count):
             "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
+        case .outputIsStore(let option, let output, let store, let role, let file):
+            "\(option) \(output) \(file == output ? "is" : "leads to") \(role) \(file)\(role == "the store" ? "" : " (of the store \(store))"): "
+                + "writing there would destroy the store; nothing was written, choose another path"
         case .unknownGenerator(let name, let dataset, let present):
             "\(dataset) has no rows of generator \(name); nothing removed (generators present: \(present.isEmpty ? "none" : present.joined(separator: ", ")))"
         }

@@ -122,7 +122,7 @@ public struct Predict {
         for (position, score) in zip(computed.positions, computed.scores) {
             lines.append("\((position ?? 0) + 1),\(String(format: "%.4f", min(10, max(0, score))))")
         }
-        let staged = try OutputFile(out)
+        let staged = try OutputFile(out, store: store.path)
         try staged.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         try staged.commit()
         var report = Self.report(checkpoint: computed.checkpointID, scores: computed.scores, out: out, stored: false)
@@ -143,7 +143,7 @@ public struct Predict {
         }
         // The file first, under a temporary name: a run is 'succeeded' only once its
         // predictions are stored and the submission is in place.
-        let staged = try OutputFile(out)
+        let staged = try OutputFile(out, store: store.path)
         try staged.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         var stored = false
         if store.access == .readWrite {

@@ -14,36 +14,24 @@ public struct TextList {
     /// Writes the texts missing under `name` (every text in use when the store has no such
     /// encoder) to `out`; returns how many.
     public func writeMissing(encoder name: String, builtInKey: () throws -> String, to out: URL) throws -> Int {
-        let temporary = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).part")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
-              let handle = try? FileHandle(forWritingTo: temporary) else {
-            throw FormatError(file: out.path, message: "cannot create the file (is the folder there and writable?)")
-        }
+        let file = try OutputFile(out, store: store.path)
         var count = 0
-        do {
-            defer { try? handle.close() }
-            try store.read { db in
-                let key: String
-                do {
-                    key = try EncoderChoice.key(db, name: name, builtInKey: builtInKey)
-                } catch PipelineError.unknownEncoder {
-                    key = EncoderChoice.importedKey(name)
-                }
-                var buffer = Data()
-                try TextVectors.forEachMissing(db, key: key) { _, sha256, body in
-                    buffer.append(contentsOf: "{\"sha256\": \"\(sha256)\", \"text\": \(JSONQuoting.quote(body))}\n".utf8)
-                    count += 1
-                    if buffer.count > 1 << 20 { try handle.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
-                }
-                try handle.write(contentsOf: buffer)
+        try store.read { db in
+            let key: String
+            do {
+                key = try EncoderChoice.key(db, name: name, builtInKey: builtInKey)
+            } catch PipelineError.unknownEncoder {
+                key = EncoderChoice.importedKey(name)
             }
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+            var buffer = Data()
+            try TextVectors.forEachMissing(db, key: key) { _, sha256, body in
+                buffer.append(contentsOf: "{\"sha256\": \"\(sha256)\", \"text\": \(JSONQuoting.quote(body))}\n".utf8)
+                count += 1
+                if buffer.count > 1 << 20 { try file.append(buffer); buffer.removeAll(keepingCapacity: true) }
+            }
+            try file.append(buffer)
         }
-        _ = try? FileManager.default.removeItem(at: out)
-        try FileManager.default.moveItem(at: temporary, to: out)
+        try file.commit()
         return count
     }
 }

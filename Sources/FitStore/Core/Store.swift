@@ -12,14 +12,19 @@ public final class Store: Sendable {
 
     public let path: String
     public let access: Access
+    /// The rules of `fitstore sql`, when the store was opened for it (read-only).
+    public let sandbox: SQLSandbox?
     private let writer: any DatabaseWriter
 
     /// Opens (and for `.readWrite`, creates and migrates) the store at `path`.
     /// `schemaVersion` stops migration early; tests use it to build older stores.
+    /// `sandbox`: open read-only for statements a user typed (`SQLSandbox`).
     public init(path: String, access: Access = .readWrite, schemaVersion: Int? = nil,
-                migrator: Migrator = .builtIn) throws {
+                migrator: Migrator = .builtIn, sandbox: SQLSandbox? = nil) throws {
         self.path = path
-        self.access = access
+        self.access = sandbox == nil ? access : .readOnly
+        self.sandbox = sandbox
+        let access = self.access
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(30)
@@ -34,6 +39,8 @@ public final class Store: Sendable {
             // and with SQLite's 8 MB default it spilled dirty pages to the log again and again.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             trace?.install(on: db)
+            // Last: from here on every statement is checked.
+            try sandbox?.install(on: db)
         }
         do {
             switch access {

@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let folder = URL(fileURLWithPath: out)
-        try DemoDataset(trainCount: train, testCount: test, seed: seed).write(to: folder)
+        try DemoDataset(trainCount: train, testCount: test, seed: seed).write(to: folder, store: storeOptions.store)
         print("wrote generated demo data (\(train) train, \(test) test records) to \(folder.path)")
         let store = try storeOptions.open()
         let report = try Ingest(store: store, progress: TerminalProgress()).run(folder: folder, options: .init(datasetName: "demo"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FitEncoder
 import FitFormats
+import FitPipeline
 import Foundation
 
 struct EncodeCommand: ParsableCommand {
@@ -43,6 +44,9 @@ struct EncodeCommand: ParsableCommand {
             return
         }
         guard let input, let out else { return }
+        // No store here: the checks still refuse to replace any SQLite file (a store, a log).
+        let outFile = try OutputFile(URL(fileURLWithPath: out), store: nil)
+        let tokensFile = try tokensOut.map { try OutputFile(URL(fileURLWithPath: $0), store: nil, option: "--tokens-out") }
         let name = input == "-" ? "<stdin>" : input
         let bytes: [UInt8]
         if input == "-" {
@@ -72,10 +76,12 @@ struct EncodeCommand: ParsableCommand {
         progress.finish(phase: phase)
         let seconds = Date().timeIntervalSince(loaded)
         let matrix = NpyMatrix(rows: texts.count, columns: embedder.dimensions, values: vectors.flatMap { $0 })
-        try matrix.write(to: URL(fileURLWithPath: out))
-        if let tokensOut {
+        try outFile.write(Data(matrix.encoded()))
+        try outFile.commit()
+        if let tokensFile {
             let ids = texts.map { embedder.tokenize($0).map(Int.init) }
-            try JSONSerialization.data(withJSONObject: ids).write(to: URL(fileURLWithPath: tokensOut))
+            try tokensFile.write(try JSONSerialization.data(withJSONObject: ids))
+            try tokensFile.commit()
         }
         FileHandle.standardError.write(Data(String(
             format: "encoded %d texts (%d tokens; %d in the windows computed) in %.2f s (%.0f texts/s, %.0f computed tokens/s; model load %.2f s) -> %@\n",

@@ -37,6 +37,7 @@ struct RelationsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the relations file here.", valueName: "file")) var out: String?
 
         func run() throws {
+            if let out { try storeOptions.checkOutput(out) }
             let store = try storeOptions.open(.readOnly)
             let name = try DatasetResolver.resolve(store, name: dataset)
             let key = try? encoder.encoderKey(in: store)
@@ -67,7 +68,9 @@ struct RelationsCommand: ParsableCommand {
                 }
             }
             if let out {
-                try RelationsSuggest.relationsJSON(pairs, opposites: opposites.pairs, dataset: name, source: source).write(toFile: out, atomically: true, encoding: .utf8)
+                let file = try OutputFile(URL(fileURLWithPath: out), store: store.path)
+                try file.write(Data(RelationsSuggest.relationsJSON(pairs, opposites: opposites.pairs, dataset: name, source: source).utf8))
+                try file.commit()
                 print("wrote \(out): review it, then `fitstore augment --relations \(out)`")
             }
         }

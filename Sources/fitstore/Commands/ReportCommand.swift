@@ -21,6 +21,7 @@ struct ReportCommand: ParsableCommand {
     var encoder: String?
 
     func run() throws {
+        try storeOptions.checkOutput(out)
         let store = try storeOptions.open(.readOnly)
         let dataset = try DatasetResolver.resolve(store, name: dataset)
         let key = try encoder.map { try EncoderOptions.parse(["--encoder", $0]).encoderKey(in: store) }

@@ -8,7 +8,7 @@ struct SQLCommand: ParsableCommand {
         commandName: "sql",
         abstract: "Run SQL on the store, read-only, and print the result.",
         discussion: """
-            The store is opened read-only: nothing you type can change it.
+            The store is opened read-only and sandboxed: statements read the store's own tables and views, with SQLite's core functions and the vector functions below; nothing you type can change the store, attach another file, create objects or load code (docs/reliability.md). Rows print as they are produced; --limit and --timeout bound a large or endless query.
 
             Views (docs/sql.md): sample_view, every active sample with its metric, texts, score, split, origin and provenance; run_summary, what each run did; embedding_coverage, vectors per encoder and text role; text_in_use, the texts that samples and metrics refer to.
 
@@ -32,26 +32,24 @@ struct SQLCommand: ParsableCommand {
     @Option(help: "Widest column in table format, in characters (0: no limit).")
     var maxWidth: Int = 60
 
+    @Option(help: ArgumentHelp("Print at most this many rows of the last statement.", valueName: "rows"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Stop a statement still running after this many seconds (rows printed until then stay).", valueName: "seconds"))
+    var timeout: Double?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit takes a number of rows, 0 or more") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout takes a number of seconds above 0") }
+    }
+
     func run() throws {
-        let store = try storeOptions.open(.readOnly)
-        let result: QueryResult
-        do {
-            result = try QueryResult.run(sql, in: store)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_AUTH {
-            throw ValidationError("fitstore sql only reads (SELECT, WITH, EXPLAIN; the store is opened read-only): "
-                                  + "the commands change the store, each recording a run")
-        } catch let error as DatabaseError {
-            throw ValidationError("the SQL was refused: \(error.message ?? "\(error.resultCode)")")
-        }
-        switch format {
-        case .table:
-            TableFormatter.printTable(columns: result.columns, rows: result.rows.map { $0.map(TableFormatter.cell) },
-                                      rightAligned: [], maxWidth: maxWidth)
-            print("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
-        case .csv:
-            print(TableFormatter.csv(result))
-        case .json:
-            print(try TableFormatter.json(result))
-        }
+        let sandbox = SQLSandbox()
+        let store = try storeOptions.openForSQL(sandbox)
+        if let timeout { sandbox.limitTime(to: timeout) }
+        // Rows are printed as SQLite produces them: a large or endless result never sits in memory.
+        let printer = ResultPrinter(format: format, maxWidth: maxWidth)
+        try QueryResult.stream(sql, in: store, limit: limit, columns: printer.begin, row: printer.row)
+        printer.end()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FitPipeline
 import FitStore
 import Foundation
 
@@ -11,6 +12,19 @@ struct StoreOptions: ParsableArguments {
         ErrorWords.storePath = store
         if access == .readWrite && !FileManager.default.fileExists(atPath: store) { CreatedStore.path = store }
         return try Store(path: store, access: access)
+    }
+
+    /// Read-only and sandboxed, for `fitstore sql`.
+    func openForSQL(_ sandbox: SQLSandbox) throws -> Store {
+        ErrorWords.storePath = store
+        return try Store(path: store, access: .readOnly, sandbox: sandbox)
+    }
+
+    /// Refuses, before any work, an output path that is the store, one of its companion
+    /// files or a link to them, a folder, or an SQLite file (`OutputFile.check`).
+    func checkOutput(_ path: String, option: String = "--out") throws {
+        try OutputGuard.check(path, store: store, option: option)
+        try OutputFile.check(URL(fileURLWithPath: path), store: store, option: option)
     }
 
     /// For commands that read and may also write (predict stores its predictions): the

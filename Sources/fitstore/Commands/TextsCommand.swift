@@ -30,6 +30,7 @@ struct TextsCommand: ParsableCommand {
     }
 
     func run() throws {
+        try storeOptions.checkOutput(out)
         let store = try storeOptions.open(.readOnly)
         let name = encoder.encoder ?? "e5-small"
         let count = try TextList(store: store).writeMissing(encoder: name, builtInKey: encoder.builtInKey, to: URL(fileURLWithPath: out))

@@ -206,6 +206,7 @@ struct PredictCommand: ParsableCommand {
     var encoder: String?
 
     func run() throws {
+        try storeOptions.checkOutput(out)
         let store = try storeOptions.openWritableIfPossible()
         let dataset = try DatasetResolver.resolve(store, name: dataset)
         var keys: [String]?
