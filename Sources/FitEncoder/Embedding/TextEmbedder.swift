@@ -132,6 +132,14 @@ public final class TextEmbedder: @unchecked Sendable {
         guard hf.vocabularySize <= encoder.vocabularyRows else {
             throw ModelFolderError(path: folder.tokenizerFile, message: "its vocabulary of \(hf.vocabularySize) is larger than the model's \(encoder.vocabularyRows) word embeddings")
         }
+        // Every id the tokenizer can emit reads a row of the embedding table: one past it
+        // would read other memory (vectors that differ run to run), so it is refused here,
+        // at `encoders add` and at every load.
+        guard hf.largestID < encoder.vocabularyRows, hf.smallestID >= 0 else {
+            let bad = hf.largestID >= encoder.vocabularyRows ? hf.largestID : hf.smallestID
+            throw ModelFolderError(path: folder.tokenizerFile,
+                                   message: "it can emit token id \(bad), outside the model's \(encoder.vocabularyRows) word embeddings (0...\(encoder.vocabularyRows - 1))")
+        }
         guard !hf.prefixIDs.isEmpty || !hf.suffixIDs.isEmpty else {
             throw ModelFolderError(path: folder.tokenizerFile, message: "post_processor adds no special tokens around a sequence (expected [CLS]/[SEP] or <s>/</s>)")
         }

@@ -41,6 +41,13 @@ struct ByteCursor {
         Int(Int32(bitPattern: try u32(what)))
     }
 
+    /// A u64 that must be a size or offset within this process's reach.
+    mutating func size(_ what: String) throws -> Int {
+        let value = try u64(what)
+        guard let size = Int(exactly: value), size <= Int(Int32.max) * 64 else { throw fail("\(what) \(value) is not a possible size") }
+        return size
+    }
+
     mutating func u64(_ what: String) throws -> UInt64 {
         try need(8, what)
         defer { offset += 8 }

@@ -76,11 +76,15 @@ public final class ModelFile: @unchecked Sendable {
 
         // Tokenizer.
         let pieces = try c.count("piece count", max: 1 << 24)
+        // Every piece id the tokenizer can emit indexes a row of the embedding table.
+        guard pieces <= hyper.vocab else {
+            throw c.fail("the tokenizer has \(pieces) pieces but the embedding table \(hyper.vocab) rows: ids past \(hyper.vocab - 1) would read outside it")
+        }
         let bos = try c.i32("bos id"), eos = try c.i32("eos id"), pad = try c.i32("pad id"), unk = try c.i32("unk id")
         for (name, id) in [("bos", bos), ("eos", eos), ("pad", pad), ("unk", unk)] where !(0..<pieces).contains(id) {
             throw c.fail("\(name) id \(id) is not a piece")
         }
-        let blobLength = Int(try c.u64("piece blob length"))
+        let blobLength = try c.size("piece blob length")
         guard blobLength <= raw.count else { throw c.fail("piece blob length \(blobLength) exceeds the file") }
         let offsetsRaw = try c.bytes((pieces + 1) * 4, "piece offsets")
         let scoresRaw = try c.bytes(pieces * 4, "piece scores")
@@ -118,8 +122,8 @@ public final class ModelFile: @unchecked Sendable {
             let name = String(decoding: try c.bytes(nameLength, "tensor name"), as: UTF8.self)
             guard let dtype = DType(rawValue: try c.u8("tensor dtype")) else { throw c.fail("tensor \(name): unknown dtype") }
             let elements = Int(try c.u32("tensor elements"))
-            let offset = Int(try c.u64("tensor offset"))
-            let length = Int(try c.u64("tensor length"))
+            let offset = try c.size("tensor offset")
+            let length = try c.size("tensor length")
             let expected = dtype == .f32 ? elements * 4 : (elements / 32) * 18
             guard dtype == .f32 || elements % 32 == 0, length == expected else {
                 throw c.fail("tensor \(name): \(length) bytes do not hold \(elements) \(dtype) elements")

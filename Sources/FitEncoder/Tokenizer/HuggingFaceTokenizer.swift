@@ -61,6 +61,22 @@ public struct HuggingFaceTokenizer: Sendable {
         }
     }
 
+    /// The largest token id this tokenizer can put in a sequence: of its vocabulary, its
+    /// unknown token, its added tokens, the special tokens around a sequence, and padding.
+    /// Each must be a row of the model's embedding table.
+    public var largestID: Int32 {
+        let model: Int32 = switch self.model {
+        case .wordPiece(let m): m.largestID
+        case .unigram(let m): max(m.unknown, Int32(m.count - 1))
+        }
+        return ([model, padID] + prefixIDs + suffixIDs + addedTokens.map(\.id)).max() ?? model
+    }
+
+    /// The smallest such id (a negative one is refused as surely as one past the table).
+    public var smallestID: Int32 {
+        ([padID] + prefixIDs + suffixIDs + addedTokens.map(\.id)).min() ?? 0
+    }
+
     // MARK: Encoding
 
     /// The content token ids of `text` (no special tokens around it; special tokens typed in

@@ -27,6 +27,9 @@ public struct WordPieceModel: Sendable {
 
     public var count: Int { ids.count }
 
+    /// The largest id this model can emit (a piece's, or the unknown one).
+    public var largestID: Int32 { max(unknown, ids.values.max() ?? 0) }
+
     public func id(of piece: String) -> Int32? { ids[Array(piece.utf8)] }
 
     /// The ids of one word's pieces, appended to `out`.

@@ -60,7 +60,7 @@ public struct CheckpointList {
                     entry.synthetic = config.origins.filter { $0 != "real" }
                     entry.bagged = evaluation?.bagged == true
                 } catch {
-                    entry.damage = "checkpoint \(c.id)'s config is not one fitstore wrote (\(error))"
+                    entry.damage = "checkpoint \(c.id)'s config is not one fitstore wrote: \(DecodingWords.sentence(error))"
                 }
                 return entry
             }

@@ -70,6 +70,21 @@ public struct FeatureMatrix: Sendable {
             promptDims + responseDims + (systemDims ?? 0) + metricDims + (interactions?.count ?? 0) * (interactionDims ?? 0) + (extras?.count ?? 0)
         }
 
+        /// Why no feature matrix can have this layout (nil when one can): a block's width out
+        /// of 0...2^20 columns, too many blocks, or no column at all. A stored layout is read
+        /// from JSON that can be damaged, and `width` must not overflow.
+        public var problem: String? {
+            let limit = 1 << 20
+            for (name, dims) in [("promptDims", promptDims), ("responseDims", responseDims), ("systemDims", systemDims ?? 0),
+                                 ("metricDims", metricDims), ("interactionDims", interactionDims ?? 0)] where !(0...limit).contains(dims) {
+                return "\(name) is \(dims), outside 0...\(limit)"
+            }
+            if (interactions?.count ?? 0) > 8 { return "it names \(interactions?.count ?? 0) interaction blocks (at most 8)" }
+            if (extras?.count ?? 0) > 64 { return "it names \(extras?.count ?? 0) extra columns (at most 64)" }
+            if width < 1 { return "it has no column" }
+            return nil
+        }
+
         /// The vector blocks an ablation left out (0 columns).
         public var omitted: Set<FeatureSelection.VectorBlock> {
             Set([promptDims == 0 ? .prompt : nil, responseDims == 0 ? .response : nil, metricDims == 0 ? .metric : nil].compactMap { $0 })

@@ -71,7 +71,7 @@ public struct HTMLReport {
             let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n).squareRoot()
             let skew = sd > 0 ? scores.map { pow(($0 - mean) / sd, 3) }.reduce(0, +) / n : 0
             var bins = [Double](repeating: 0, count: 11)
-            for s in scores { bins[min(10, max(0, Int(s.rounded())))] += 1 }
+            for s in scores { bins[ScoreBin.of(s)] += 1 }
             html.chart(SVGChart.bars(id: "score-distribution", title: String(format: "Train scores: mean %.2f, sd %.2f, skewness %.2f", mean, sd, skew),
                                      categories: (0...10).map(String.init), series: [("real", bins)], xLabel: "judge score (rounded to integer, 0-10)", yLabel: "rows (count)"),
                        caption: "Skewness is the third standardized moment; negative means a long tail towards low scores.")
@@ -101,7 +101,7 @@ public struct HTMLReport {
         html.chart(SVGChart.scatter(id: "length-scatter", title: "Prompt length vs response length", points: Self.sample(pairs, 3000),
                                     xLabel: "prompt length (characters, log scale)", yLabel: "response length (characters, log scale)", logX: true, logY: true),
                    caption: pairs.count > 3000 ? "A seeded sample of 3,000 of \(pairs.count) rows." : nil)
-        let byScore = (0...10).map { s in (String(s), train.filter { $0.score.map { Int($0.rounded()) } == s }.compactMap(\.responseChars).map { log10(max(1, Double($0))) }) }
+        let byScore = (0...10).map { s in (String(s), train.filter { $0.score.map { ScoreBin.of($0) } == s }.compactMap(\.responseChars).map { log10(max(1, Double($0))) }) }
         html.chart(SVGChart.boxes(id: "length-by-score", title: "Response length by score", groups: byScore,
                                   xLabel: "judge score (rounded)", yLabel: "log10 response length (characters)"),
                    caption: "Boxes span the quartiles, whiskers reach 1.5 IQR, circles are the rows beyond.")
@@ -221,7 +221,7 @@ public struct HTMLReport {
             if added.isEmpty && name != "real" { table.append([name, "0", "–"]); continue }
             included += added
             var bins = [Double](repeating: 0, count: 11)
-            for r in included { if let s = r.score { bins[min(10, max(0, Int(s.rounded())))] += 1 } }
+            for r in included { if let s = r.score { bins[ScoreBin.of(s)] += 1 } }
             series.append((name, bins.map { $0 / Double(max(1, included.count)) * 100 }))
             let mean = included.compactMap(\.score).reduce(0, +) / Double(max(1, included.count))
             table.append([name, "\(added.count)", String(format: "%.2f", mean)])
@@ -282,7 +282,7 @@ public struct HTMLReport {
         let predictions = try Predictions.latestScores(db, dataset: datasetID, checkpoint: checkpoint)
         guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
         var bins = [Double](repeating: 0, count: 11)
-        for p in predictions { bins[min(10, max(0, Int(p.rounded())))] += 1 }
+        for p in predictions { bins[ScoreBin.of(p)] += 1 }
         let mean = predictions.reduce(0, +) / Double(predictions.count)
         let sd = (predictions.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(predictions.count)).squareRoot()
         html.chart(SVGChart.bars(id: "predictions", title: String(format: "%d test predictions: mean %.2f, sd %.2f", predictions.count, mean, sd),

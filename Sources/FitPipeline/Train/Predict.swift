@@ -110,6 +110,10 @@ public struct Predict {
         guard features.width == model.inputs else {
             throw PipelineError.featureWidthMismatch(checkpoint: checkpointID, expected: model.inputs, got: features.width)
         }
+        // The model reads rows * width values: a layout that promises more than the vectors give is refused here.
+        guard features.values.count == features.rows * features.width else {
+            throw PipelineError.checkpointDamaged(id: checkpointID, reason: "its feature layout (\(features.width) columns) does not match the vectors the store gives")
+        }
         let scores = model.predict(x: features.values, rows: Array(0..<features.rows))
         return Scores(checkpointID: checkpointID, sampleIDs: features.sampleIDs, positions: features.positions, scores: scores)
     }
@@ -162,7 +166,7 @@ public struct Predict {
         let mean = scores.reduce(0, +) / Float(max(1, scores.count))
         let sd = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(max(1, scores.count))).squareRoot()
         var histogram = [Int](repeating: 0, count: 11)
-        for s in scores { histogram[min(10, max(0, Int(s.rounded())))] += 1 }
+        for s in scores { histogram[ScoreBin.of(s)] += 1 }
         return Report(checkpointID: checkpoint, rows: scores.count, mean: mean, standardDeviation: sd, histogram: histogram,
                       outPath: out.path, stored: stored)
     }

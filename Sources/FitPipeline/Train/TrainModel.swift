@@ -314,6 +314,9 @@ public struct TrainModel {
         }
         var hasher = SHA256()
         FeatureMatrix.digest(&hasher, ids: features.sampleIDs, origins: features.generators)
+        if options.model == .seed, let problem = ResidualMLP.Config.problem(inputs: features.width, widths: options.network, dropout: options.dropout) {
+            throw PipelineError.badModel(model: "seed", reason: problem)
+        }
         let mlpConfig = ResidualMLP.Config(inputs: features.width, widths: options.network, dropout: options.dropout)
         let layouts = options.model == .seed ? ResidualMLP(config: mlpConfig, seed: 0) : nil
         let config = Config(model: options.model.rawValue, profile: options.profile, features: features.layout,
@@ -610,7 +613,10 @@ public struct TrainModel {
         do {
             config = try JSONDecoder().decode(Config.self, from: Data(stored.config.utf8))
         } catch {
-            throw PipelineError.checkpointDamaged(id: id, reason: "its config cannot be read (\(error))")
+            throw PipelineError.checkpointDamaged(id: id, reason: "its config cannot be read: \(DecodingWords.sentence(error))")
+        }
+        if let problem = config.features.problem {
+            throw PipelineError.checkpointDamaged(id: id, reason: "its feature layout cannot be: \(problem)")
         }
         let weights: [Float]
         do {
@@ -628,8 +634,15 @@ public struct TrainModel {
             }
         case .seed:
             guard let network = config.network, let parameters = config.parameter_count, let state = config.state_count,
-                  network.inputs == inputs, network.inputs > 0, !network.widths.isEmpty, network.widths.allSatisfy({ $0 > 0 }) else {
+                  network.inputs == inputs else {
                 throw PipelineError.checkpointDamaged(id: id, reason: "its network configuration is missing or does not fit its features")
+            }
+            if let problem = network.problem {
+                throw PipelineError.checkpointDamaged(id: id, reason: "its network cannot be: \(problem)")
+            }
+            // Checked before the network is built: a damaged count must not allocate first.
+            guard weights.count == parameters &+ state, parameters >= 0, state >= 0 else {
+                throw PipelineError.checkpointDamaged(id: id, reason: "it holds \(weights.count) values; its configuration says \(parameters) + \(state)")
             }
             let model = ResidualMLP(config: network, seed: 0)
             guard weights.count == parameters + state, parameters == model.parameters.count, state == model.state.count else {

@@ -1,4 +1,5 @@
 import FitEncoder
+import FitFormats
 import FitStore
 import Foundation
 import GRDB
@@ -81,7 +82,7 @@ public struct FolderEncoders {
         do {
             return try JSONDecoder().decode(Settings.self, from: Data(encoder.config.utf8))
         } catch {
-            throw PipelineError.encoderDamaged(name: encoder.name ?? encoder.key, reason: "its settings cannot be read (\(error))")
+            throw PipelineError.encoderDamaged(name: encoder.name ?? encoder.key, reason: "its settings cannot be read: \(DecodingWords.sentence(error))")
         }
     }
 

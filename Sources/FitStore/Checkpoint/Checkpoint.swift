@@ -18,17 +18,18 @@ public struct Checkpoint: Sendable {
 
     static let columns = "id, run_id, dataset_id, model, config, encoder_id, training_digest, history, evaluation, created_at"
 
-    init(row: Row) {
-        id = row["id"]
-        run = row["run_id"]
-        dataset = row["dataset_id"]
-        model = row["model"]
-        config = row["config"]
-        encoder = row["encoder_id"]
-        trainingDigest = row["training_digest"]
-        history = row["history"]
-        evaluation = row["evaluation"]
-        createdAt = row["created_at"]
+    init(row: Row) throws {
+        let r = row.stored(in: "checkpoint")
+        id = try r["id"]
+        run = try r["run_id"]
+        dataset = try r["dataset_id"]
+        model = try r["model"]
+        config = try r["config"]
+        encoder = try r["encoder_id"]
+        trainingDigest = try r["training_digest"]
+        history = try r["history"]
+        evaluation = try r["evaluation"]
+        createdAt = try r["created_at"]
     }
 
     public static func fetch(_ db: Database, id: Int64) throws -> Checkpoint? {
@@ -72,7 +73,7 @@ public struct Checkpoint: Sendable {
               FROM checkpoint c LEFT JOIN run r ON r.id = c.run_id
              WHERE c.dataset_id = ? ORDER BY c.id
             """, arguments: [dataset]).map {
-            Listed(checkpoint: Checkpoint(row: $0), encoderName: $0["encoder_name"], weightBytes: $0["weight_bytes"], seconds: $0["seconds"])
+            Listed(checkpoint: try Checkpoint(row: $0), encoderName: try $0.stored(in: "checkpoint")["encoder_name"], weightBytes: try $0.stored(in: "checkpoint")["weight_bytes"], seconds: try $0.stored(in: "checkpoint")["seconds"])
         }
     }
 

@@ -24,20 +24,21 @@ public struct CheckpointScore: Sendable {
         constant_mean_rmse, breakdown, created_at
         """
 
-    init(row: Row) {
-        id = row["id"]
-        checkpoint = row["checkpoint_id"]
-        run = row["run_id"]
-        labelsPath = row["labels_path"]
-        labelsSHA256 = row["labels_sha256"]
-        rows = row["rows"]
-        rmse = row["rmse"]
-        mae = row["mae"]
-        spearman = row["spearman"]
-        perMetricMeanRMSE = row["per_metric_mean_rmse"]
-        constantMeanRMSE = row["constant_mean_rmse"]
-        breakdown = row["breakdown"]
-        createdAt = row["created_at"]
+    init(row: Row) throws {
+        let r = row.stored(in: "checkpoint_score")
+        id = try r["id"]
+        checkpoint = try r["checkpoint_id"]
+        run = try r["run_id"]
+        labelsPath = try r["labels_path"]
+        labelsSHA256 = try r["labels_sha256"]
+        rows = try r["rows"]
+        rmse = try r["rmse"]
+        mae = try r["mae"]
+        spearman = try r["spearman"]
+        perMetricMeanRMSE = try r["per_metric_mean_rmse"]
+        constantMeanRMSE = try r["constant_mean_rmse"]
+        breakdown = try r["breakdown"]
+        createdAt = try r["created_at"]
     }
 
     /// What a new score holds.
@@ -93,7 +94,7 @@ public struct CheckpointScore: Sendable {
               FROM checkpoint_score s JOIN checkpoint c ON c.id = s.checkpoint_id
              WHERE c.dataset_id = ? ORDER BY s.created_at, s.id
             """, arguments: [dataset]) {
-            let score = CheckpointScore(row: row)
+            let score = try CheckpointScore(row: row)
             out[score.checkpoint] = score
         }
         return out

@@ -29,7 +29,7 @@ public enum OutOfFoldPredictions {
         var out: [Int64: Entry] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, fold, score FROM cv_prediction WHERE checkpoint_id = ?", arguments: [checkpoint])
         while let row = try rows.next() {
-            let e = Entry(sample: row[0], fold: row[1], score: row[2])
+            let e = Entry(sample: try row.stored(in: "cv_prediction")[0], fold: try row.stored(in: "cv_prediction")[1], score: try row.stored(in: "cv_prediction")[2])
             out[e.sample] = e
         }
         return out
@@ -47,6 +47,6 @@ public enum BlendMembers {
 
     public static func fetch(_ db: Database, blend: Int64) throws -> [(checkpoint: Int64, weight: Double)] {
         try Row.fetchAll(db, sql: "SELECT member_id, weight FROM blend_member WHERE blend_id = ? ORDER BY position", arguments: [blend])
-            .map { ($0[0], $0[1]) }
+            .map { (try $0.stored(in: "cv_prediction")[0], try $0.stored(in: "cv_prediction")[1]) }
     }
 }

@@ -6,10 +6,11 @@ public struct Dataset: Sendable, Equatable {
     public let name: String
     public let sourcePath: String?
 
-    init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        sourcePath = row["source_path"]
+    init(row: Row) throws {
+        let r = row.stored(in: "dataset")
+        id = try r["id"]
+        name = try r["name"]
+        sourcePath = try r["source_path"]
     }
 
     /// The data set of that name, if the store holds one.

@@ -19,14 +19,15 @@ public struct Encoder: Sendable, Equatable {
     public let config: String
 
     init(row: Row) throws {
-        id = row["id"]
-        key = row["key"]
-        dims = row["dims"]
-        name = row["name"]
-        config = row["config"]
-        guard let kind = Kind(rawValue: row["kind"]), let source = Source(rawValue: row["source"]) else {
-            throw StoreError.damaged(table: "encoder", row: "\(row["id"] as Int64)",
-                                     reason: "unknown kind '\(row["kind"] as String)' or source '\(row["source"] as String)'")
+        let r = row.stored(in: "encoder")
+        id = try r["id"]
+        key = try r["key"]
+        dims = try r["dims"]
+        name = try r["name"]
+        config = try r["config"]
+        let kindText: String = try r["kind"], sourceText: String = try r["source"]
+        guard let kind = Kind(rawValue: kindText), let source = Source(rawValue: sourceText) else {
+            throw StoreError.damaged(table: "encoder", row: r.label, reason: "unknown kind '\(kindText)' or source '\(sourceText)'")
         }
         self.kind = kind
         self.source = source
@@ -55,7 +56,7 @@ public struct Encoder: Sendable, Equatable {
                        AND t.text_id IN (SELECT text_id FROM text_use WHERE uses > 0)) AS covered
               FROM encoder e WHERE e.kind = 'model' ORDER BY e.id
             """)
-        return (try rows.map { (try Encoder(row: $0), $0["covered"] as Int) }, inUse)
+        return (try rows.map { (try Encoder(row: $0), try $0.stored(in: "encoder")["covered"] as Int) }, inUse)
     }
 
     /// The encoder with that identity, if the store has one.
@@ -106,7 +107,7 @@ public struct Encoder: Sendable, Equatable {
                AND NOT EXISTS (SELECT 1 FROM checkpoint c WHERE c.encoder_id = e.id)
                AND NOT EXISTS (SELECT 1 FROM checkpoint_encoder ce WHERE ce.encoder_id = e.id)
              ORDER BY e.id
-            """, arguments: [key] + StatementArguments(named)).map { (try Encoder(row: $0), $0["vectors"] as Int) }
+            """, arguments: [key] + StatementArguments(named)).map { (try Encoder(row: $0), try $0.stored(in: "encoder")["vectors"] as Int) }
     }
 
     /// The checkpoints whose features came (in part) from this encoder, oldest first.

@@ -15,8 +15,8 @@ public struct TextVectors {
              WHERE t.id IN (SELECT text_id FROM text_use WHERE uses > 0)
                AND NOT EXISTS (SELECT 1 FROM text_embedding e
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
-            """, arguments: [key])
-        return (row?[0] ?? 0, row?[1] ?? 0)
+            """, arguments: [key])?.stored(in: "text")
+        return (try row?[0] ?? 0, try row?[1] ?? 0)
     }
 
     /// Up to `limit` of those texts, shortest first: (text id, body).
@@ -28,7 +28,7 @@ public struct TextVectors {
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
              ORDER BY t.bytes, t.id
              LIMIT ?
-            """, arguments: [key, limit]).map { ($0[0], $0[1]) }
+            """, arguments: [key, limit]).map { (try $0.stored(in: "text_embedding")[0], try $0.stored(in: "text_embedding")[1]) }
     }
 
     /// Every text in use without a vector under `key` (all of them for an unknown key), in
@@ -41,7 +41,7 @@ public struct TextVectors {
                                 WHERE e.text_id = t.id AND e.encoder_id = (SELECT id FROM encoder WHERE key = ?))
              ORDER BY t.id
             """, arguments: [key])
-        while let row = try cursor.next() { try body(row[0], row[1], row[2]) }
+        while let row = try cursor.next() { try body(try row.stored(in: "text_embedding")[0], try row.stored(in: "text_embedding")[1], try row.stored(in: "text_embedding")[2]) }
     }
 
     /// Stores vectors (a text that has one already keeps it) stamped with `run`; returns how
@@ -67,7 +67,7 @@ public struct TextVectors {
         var out: [Int64: Data] = [:]
         try _KeyChunks.forEachRow(db, keys: ids, leading: [encoder], sql: {
             "SELECT text_id, vector FROM text_embedding WHERE encoder_id = ? AND text_id IN (\($0))"
-        }) { out[$0[0]] = $0[1] }
+        }) { out[try $0.stored(in: "text_embedding")[0]] = try $0.stored(in: "text_embedding")[1] }
         return out
     }
 
@@ -75,6 +75,6 @@ public struct TextVectors {
     public func dims(_ db: Database) throws -> Int? {
         guard let row = try Row.fetchOne(db, sql: "SELECT text_id, vector FROM text_embedding WHERE encoder_id = ? LIMIT 1",
                                          arguments: [encoder]) else { return nil }
-        return try StoredVector.dims(row[1], table: "text_embedding", row: "text \(row[0] as Int64), encoder \(encoder)")
+        return try StoredVector.dims(try row.stored(in: "text_embedding")[1], table: "text_embedding", row: "text \(try row.stored(in: "text_embedding")[0] as Int64), encoder \(encoder)")
     }
 }

@@ -10,11 +10,12 @@ public struct Metric: Sendable, Equatable {
     /// The part before the first '/'.
     public let major: String
 
-    init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        position = row["position"]
-        major = row["major"]
+    init(row: Row) throws {
+        let r = row.stored(in: "metric")
+        id = try r["id"]
+        name = try r["name"]
+        position = try r["position"]
+        major = try r["major"]
     }
 
     /// Every metric of a data set, listed or not, by id.

@@ -52,7 +52,7 @@ public struct Migrator: Sendable {
         guard try db.tableExists("schema_migration") else { return }
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
         for row in try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migration ORDER BY version") {
-            let version: Int = row[0], name: String = row[1], digest: String = row[2]
+            let version: Int = try row.stored(in: "schema_migration")[0], name: String = try row.stored(in: "schema_migration")[1], digest: String = try row.stored(in: "schema_migration")[2]
             guard version <= latestVersion else { continue }
             guard let ours = known[version] else {
                 throw StoreError.migrationHistoryDiffers(path: path, version: version, name: name, reason: "this fitstore has no migration \(version)")

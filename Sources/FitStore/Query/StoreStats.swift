@@ -26,7 +26,7 @@ public struct StoreStats: Sendable {
             SELECT d.name, t.split, t.origin, SUM(t.samples), SUM(t.scored)
               FROM sample_tally t JOIN dataset d ON d.id = t.dataset_id
              GROUP BY d.name, t.split, t.origin HAVING SUM(t.samples) > 0 ORDER BY d.name, t.split, t.origin
-            """).map { SplitCount(dataset: $0[0], split: $0[1], origin: $0[2], samples: $0[3], scored: $0[4]) }
+            """).map { SplitCount(dataset: try $0.stored(in: "sample")[0], split: try $0.stored(in: "sample")[1], origin: try $0.stored(in: "sample")[2], samples: try $0.stored(in: "sample")[3], scored: try $0.stored(in: "sample")[4]) }
         let metrics = try Row.fetchAll(db, sql: """
             SELECT d.name, m.name,
                    COALESCE(SUM(CASE WHEN t.split = 'train' AND t.origin = 'real' THEN t.samples END), 0) AS train,
@@ -36,18 +36,18 @@ public struct StoreStats: Sendable {
               FROM metric m JOIN dataset d ON d.id = m.dataset_id
               LEFT JOIN sample_tally t ON t.metric_id = m.id
              GROUP BY m.id ORDER BY d.name, train DESC, m.name
-            """).map { MetricCount(dataset: $0[0], metric: $0[1], train: $0[2], test: $0[3], synthetic: $0[4], meanScore: $0[5]) }
+            """).map { MetricCount(dataset: try $0.stored(in: "sample")[0], metric: try $0.stored(in: "sample")[1], train: try $0.stored(in: "sample")[2], test: try $0.stored(in: "sample")[3], synthetic: try $0.stored(in: "sample")[4], meanScore: try $0.stored(in: "sample")[5]) }
         let texts = try Row.fetchOne(db, sql: """
             SELECT COALESCE(SUM(uses), 0), COUNT(CASE WHEN uses > 0 THEN 1 END), (SELECT COUNT(*) FROM text) FROM text_use
-            """)
+            """)?.stored(in: "text_use")
         return StoreStats(
             schemaVersion: try Migrator.currentVersion(db),
             datasets: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dataset") ?? 0,
             runs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") ?? 0,
             splits: splits, metrics: metrics,
-            textReferences: texts?[0] ?? 0,
-            distinctTexts: texts?[1] ?? 0,
-            storedTexts: texts?[2] ?? 0,
+            textReferences: try texts?[0] ?? 0,
+            distinctTexts: try texts?[1] ?? 0,
+            storedTexts: try texts?[2] ?? 0,
             textVectors: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM text_embedding") ?? 0,
             metricVectors: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric_embedding") ?? 0)
     }

@@ -17,7 +17,8 @@ public enum RunLedger {
         if let live = try Row.fetchOne(db, sql: """
             SELECT id, host, pid FROM run WHERE kind = ? AND status = 'running' ORDER BY id DESC LIMIT 1
             """, arguments: [kind]) {
-            throw StoreError.runInProgress(kind: kind, run: live["id"], pid: live["pid"], host: live["host"])
+            let r = live.stored(in: "run")
+            throw StoreError.runInProgress(kind: kind, run: try r["id"], pid: try r["pid"], host: try r["host"])
         }
         let me = ProcessIdentity.current
         try db.execute(
@@ -51,9 +52,9 @@ public enum RunLedger {
     public static func sweep(_ db: Database) throws -> Int {
         var marked = 0
         for row in try Row.fetchAll(db, sql: "SELECT id, host, pid, process_start FROM run WHERE status = 'running'") {
-            let id: Int64 = row["id"]
-            let pid: Int64? = row["pid"]
-            let identity = ProcessIdentity(host: row["host"] ?? "", pid: Int32(truncatingIfNeeded: pid ?? -1), start: row["process_start"])
+            let id: Int64 = try row.stored(in: "run")["id"]
+            let pid: Int64? = try row.stored(in: "run")["pid"]
+            let identity = ProcessIdentity(host: try row.stored(in: "run")["host"] ?? "", pid: Int32(truncatingIfNeeded: pid ?? -1), start: try row.stored(in: "run")["process_start"])
             // Runs from before migration 8 name no process: they cannot be running now.
             let liveness: ProcessIdentity.Liveness = pid == nil ? .dead : identity.liveness
             guard liveness == .dead else { continue }

@@ -14,7 +14,7 @@ public enum RealSamples {
             SELECT position, id, digest FROM sample
              WHERE dataset_id = ? AND split = ? AND origin = 'real' AND retired_run_id IS NULL
             """, arguments: [dataset, split.rawValue])
-        while let row = try rows.next() { active[row[0]] = (row[1], row[2]) }
+        while let row = try rows.next() { active[try row.stored(in: "sample")[0]] = (try row.stored(in: "sample")[1], try row.stored(in: "sample")[2]) }
         return active
     }
 
@@ -26,23 +26,32 @@ public enum RealSamples {
         public let metric: String
     }
 
-    /// The data set's active real test rows, by position.
+    /// The data set's active real test rows, by position: each position a record index of
+    /// test_data.json, each once.
     public static func testRows(_ db: Database, dataset: Int64) throws -> [TestRow] {
-        try Row.fetchAll(db, sql: """
+        var seen: Set<Int> = []
+        return try Row.fetchAll(db, sql: """
             SELECT s.id, s.position, m.name FROM sample s JOIN metric m ON m.id = s.metric_id
              WHERE s.dataset_id = ? AND s.split = 'test' AND s.origin = 'real' AND s.retired_run_id IS NULL
              ORDER BY s.position
-            """, arguments: [dataset]).map { TestRow(sample: $0[0], position: $0[1], metric: $0[2]) }
+            """, arguments: [dataset]).map { row in
+            let r = row.stored(in: "sample")
+            let position = try r.whole("position", in: 0...Int(Int32.max))
+            guard seen.insert(position).inserted else {
+                throw StoreError.damaged(table: "sample", row: r.label, reason: "its position \(position) is another active test row's too")
+            }
+            return TestRow(sample: try r["id"], position: position, metric: try r["name"])
+        }
     }
 
     /// The scores of the active real train rows with their metric's name (for the mean
     /// baselines of a test score).
     public static func trainScores(_ db: Database, dataset: Int64) throws -> [(metric: String, score: Double)] {
         try Row.fetchAll(db, sql: """
-            SELECT m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
+            SELECT s.id, m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
              WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
                AND s.score IS NOT NULL
-            """, arguments: [dataset]).map { ($0[0], $0[1]) }
+            """, arguments: [dataset]).map { (try $0.stored(in: "sample")[1], try $0.stored(in: "sample").requiredScore(2)) }
     }
 
     /// The label and metric name of each of these real train rows (others are left out).
@@ -51,7 +60,7 @@ public enum RealSamples {
         try _KeyChunks.forEachRow(db, keys: ids, sql: { """
             SELECT s.id, m.name, s.score FROM sample s JOIN metric m ON m.id = s.metric_id
              WHERE s.id IN (\($0)) AND s.split = 'train' AND s.origin = 'real' AND s.score IS NOT NULL
-            """ }) { out[$0[0]] = ($0[1], $0[2]) }
+            """ }) { out[try $0.stored(in: "sample")[0]] = (try $0.stored(in: "sample")[1], try $0.stored(in: "sample").requiredScore(2)) }
         return out
     }
 
@@ -102,7 +111,7 @@ public enum RealSamples {
         try _KeyChunks.forEachRow(db, keys: ids, sql: { """
             SELECT id, prompt_text_id, response_text_id FROM sample
              WHERE id IN (\($0)) AND split = 'train' AND origin = 'real'
-            """ }) { row in items[row[0]] = "\(row[1] as Int64? ?? 0):\(row[2] as Int64? ?? 0)" }
+            """ }) { row in items[try row.stored(in: "sample")[0]] = "\(try row.stored(in: "sample")[1] as Int64? ?? 0):\(try row.stored(in: "sample")[2] as Int64? ?? 0)" }
         return items
     }
 
@@ -110,10 +119,10 @@ public enum RealSamples {
     /// suggested from (metrics judged on the same items).
     public static func trainScoresByItem(_ db: Database, dataset: Int64) throws -> [(item: String, metric: String, score: Double)] {
         try Row.fetchAll(db, sql: """
-            SELECT s.prompt_text_id || ':' || COALESCE(s.response_text_id, ''), m.name, s.score
+            SELECT s.id, s.prompt_text_id || ':' || COALESCE(s.response_text_id, '') AS item, m.name, s.score
               FROM sample s JOIN metric m ON m.id = s.metric_id
              WHERE s.dataset_id = ? AND s.split = 'train' AND s.origin = 'real' AND s.retired_run_id IS NULL
-            """, arguments: [dataset]).map { ($0[0], $0[1], $0[2]) }
+            """, arguments: [dataset]).map { (try $0.stored(in: "sample")[1], try $0.stored(in: "sample")[2], try $0.stored(in: "sample").requiredScore(3)) }
     }
 
     /// Active real rows of a split that share their (metric, prompt, response) with another

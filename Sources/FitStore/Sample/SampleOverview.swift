@@ -24,8 +24,8 @@ public struct SampleOverview: Sendable {
               LEFT JOIN text pt ON pt.id = s.prompt_text_id LEFT JOIN text rt ON rt.id = s.response_text_id
              WHERE s.dataset_id = ? AND s.retired_run_id IS NULL
             """, arguments: [dataset]).map {
-            SampleOverview(split: $0[0], origin: $0[1], score: $0[2], metric: $0[3], major: $0[4], promptChars: $0[5],
-                           responseChars: $0[6], noResponse: $0[7], noSystem: $0[8], promptText: $0[9], responseText: $0[10])
+            SampleOverview(split: try $0.stored(in: "sample")[0], origin: try $0.stored(in: "sample")[1], score: try $0.stored(in: "sample").score(2), metric: try $0.stored(in: "sample")[3], major: try $0.stored(in: "sample")[4], promptChars: try $0.stored(in: "sample")[5],
+                           responseChars: try $0.stored(in: "sample")[6], noResponse: try $0.stored(in: "sample")[7], noSystem: try $0.stored(in: "sample")[8], promptText: try $0.stored(in: "sample")[9], responseText: try $0.stored(in: "sample")[10])
         }
     }
 }

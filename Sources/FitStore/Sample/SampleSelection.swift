@@ -105,8 +105,8 @@ public struct SampleSelection: Sendable, Codable, Equatable {
               LEFT JOIN text_embedding pe ON pe.text_id = s.prompt_text_id AND pe.encoder_id = ?
               LEFT JOIN text_embedding re ON re.text_id = s.response_text_id AND re.encoder_id = ?
              WHERE \(condition) AND (pe.text_id IS NULL OR (s.response_text_id IS NOT NULL AND re.text_id IS NULL))
-            """, arguments: [encoder, encoder] + arguments)
-        return (row?[0] ?? 0, row?[1])
+            """, arguments: [encoder, encoder] + arguments)?.stored(in: "sample")
+        return (try row?[0] ?? 0, try row?[1])
     }
 
     /// Samples whose system prompt lacks a vector under `encoder` (samples without a system
@@ -117,8 +117,8 @@ public struct SampleSelection: Sendable, Codable, Equatable {
             SELECT COUNT(*), MIN(s.key) FROM sample s
               LEFT JOIN text_embedding se ON se.text_id = s.system_text_id AND se.encoder_id = ?
              WHERE \(condition) AND s.system_text_id IS NOT NULL AND se.text_id IS NULL
-            """, arguments: [encoder] + arguments)
-        return (row?[0] ?? 0, row?[1])
+            """, arguments: [encoder] + arguments)?.stored(in: "sample")
+        return (try row?[0] ?? 0, try row?[1])
     }
 
     /// A stored feature row, before its vectors are decoded.
@@ -173,13 +173,18 @@ public struct SampleSelection: Sendable, Codable, Equatable {
              WHERE \(condition)
              ORDER BY s.id
             """, arguments: StatementArguments(encoders.flatMap { Array(repeating: $0, count: perEncoder) }) + arguments)
-        while let row = try cursor.next() {
-            let prompts: [Data] = encoders.indices.map { row[13 + perEncoder * $0] }
-            let responses: [Data?] = encoders.indices.map { row[14 + perEncoder * $0] }
-            let systems: [Data?] = system ? encoders.indices.map { row[15 + perEncoder * $0] } : []
-            try body(FeatureRow(sample: row[0], position: row[1], metric: row[2], score: row[3], split: row[4], generator: row[5],
-                                seed: row[6], sigma: row[7], prompts: prompts, responses: responses, systems: systems, promptText: row[8],
-                                responseText: row[9], promptChars: row[10], responseChars: row[11], systemText: row[12]))
+        while let next = try cursor.next() {
+            let row = next.stored(in: "sample")
+            // A train row without a score would become a NaN label (or a silent 0) downstream.
+            let split: String = try row[4]
+            let score = split == "train" ? try row.requiredScore(3) : try row.score(3)
+            let prompts: [Data] = try encoders.indices.map { try row[13 + perEncoder * $0] }
+            let responses: [Data?] = try encoders.indices.map { try row[14 + perEncoder * $0] }
+            let systems: [Data?] = system ? try encoders.indices.map { try row[15 + perEncoder * $0] } : []
+            try body(FeatureRow(sample: try row[0], position: try row[1], metric: try row[2], score: score, split: split,
+                                generator: try row[5], seed: try row[6], sigma: try row[7], prompts: prompts, responses: responses,
+                                systems: systems, promptText: try row[8], responseText: try row[9], promptChars: try row[10],
+                                responseChars: try row[11], systemText: try row[12]))
         }
     }
 }

@@ -36,7 +36,8 @@ public struct SyntheticAudit: Sendable {
              WHERE s.dataset_id = ? AND s.retired_run_id IS NULL AND s.origin = 'synthetic' AND ABS(s.score - real.score) > 1
                AND COALESCE(s.generator, '') <> 'negative_noise'
              ORDER BY ABS(s.score - real.score) DESC, s.id
-            """, arguments: [id]).map { ($0[0], $0[1], $0[2], $0[3]) }
+            """, arguments: [id]).map { (try $0.stored(in: "sample")[0], try $0.stored(in: "sample")[1], try $0.stored(in: "sample").requiredScore(2),
+                     try $0.stored(in: "sample").requiredScore(3)) }
     }
 
     public static func load(_ db: Database, dataset id: Int64) throws -> SyntheticAudit {
@@ -44,12 +45,20 @@ public struct SyntheticAudit: Sendable {
         let active = "s.dataset_id = \(id) AND s.retired_run_id IS NULL"
         r.rowsPerGenerator = try Row.fetchAll(db, sql: """
             SELECT COALESCE(s.generator, 'real'), COUNT(*) FROM sample s WHERE \(active) GROUP BY 1 ORDER BY 1
-            """).map { ($0[0], $0[1]) }
+            """).map { (try $0.stored(in: "sample")[0], try $0.stored(in: "sample")[1]) }
+        // Every score read through the checks first: the histogram's SQL would round a damaged one silently.
         for row in try Row.fetchAll(db, sql: """
-            SELECT COALESCE(s.generator, 'real'), CAST(ROUND(s.score) AS INTEGER), COUNT(*) FROM sample s
+            SELECT s.id, s.score FROM sample s WHERE \(active) AND s.split = 'train'
+               AND (s.score IS NULL OR typeof(s.score) NOT IN ('real', 'integer') OR s.score < 0 OR s.score > 10) LIMIT 1
+            """) {
+            _ = try row.stored(in: "sample").requiredScore(1)
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT COALESCE(s.generator, 'real') AS generator, CAST(ROUND(s.score) AS INTEGER) AS bin, COUNT(*) AS n FROM sample s
              WHERE \(active) AND s.split = 'train' GROUP BY 1, 2
             """) {
-            r.histograms[row[0], default: [Int](repeating: 0, count: 11)][min(10, max(0, row[1] as Int))] += row[2] as Int
+            let stored = row.stored(in: "sample")
+            r.histograms[try stored[0], default: [Int](repeating: 0, count: 11)][min(10, max(0, try stored[1] as Int))] += try stored[2] as Int
         }
         r.metricsListed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric WHERE dataset_id = ? AND position IS NOT NULL", arguments: [id]) ?? 0
         r.metricsWithRealRows = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT s.metric_id) FROM sample s WHERE \(active) AND s.split = 'train' AND s.origin = 'real'") ?? 0
@@ -61,7 +70,7 @@ public struct SyntheticAudit: Sendable {
               FROM metric m LEFT JOIN sample s ON s.metric_id = m.id AND s.retired_run_id IS NULL AND s.split = 'train'
              WHERE m.dataset_id = \(id) AND m.position IS NOT NULL
              GROUP BY m.id ORDER BY COUNT(s.id) - COUNT(CASE WHEN s.origin = 'real' THEN 1 END) DESC, m.name
-            """).map { ($0[0], $0[1], $0[2]) }
+            """).map { (try $0.stored(in: "sample")[0], try $0.stored(in: "sample")[1], try $0.stored(in: "sample")[2]) }
         r.withoutParents = try Int.fetchOne(db, sql: """
             SELECT COUNT(*) FROM sample s WHERE \(active) AND s.origin = 'synthetic'
                AND NOT EXISTS (SELECT 1 FROM sample_parent sp WHERE sp.sample_id = s.id)

@@ -30,9 +30,9 @@ public enum SyntheticSamples {
              ORDER BY s.id
             """, arguments: [dataset])
         while let row = try cursor.next() {
-            let metric: Int64 = row[1]
-            parents.append(Parent(id: row[0], metric: names[metric] ?? "#\(metric)", score: row[2] ?? 0,
-                                  prompt: row[3], response: row[4], system: row[5]))
+            let metric: Int64 = try row.stored(in: "sample")[1]
+            parents.append(Parent(id: try row.stored(in: "sample")[0], metric: names[metric] ?? "#\(metric)", score: try row.stored(in: "sample").score(2) ?? 0,
+                                  prompt: try row.stored(in: "sample")[3], response: try row.stored(in: "sample")[4], system: try row.stored(in: "sample")[5]))
         }
         return parents
     }
@@ -170,7 +170,7 @@ public enum SyntheticSamples {
         var parents: [Int64: [Int64]] = [:]
         try _KeyChunks.forEachRow(db, keys: ids, sql: {
             "SELECT sample_id, parent_id FROM sample_parent WHERE sample_id IN (\($0)) ORDER BY sample_id, ordinal"
-        }) { parents[$0[0], default: []].append($0[1]) }
+        }) { parents[try $0.stored(in: "sample")[0], default: []].append(try $0.stored(in: "sample")[1]) }
         return parents
     }
 }

@@ -20,8 +20,16 @@ public struct VectorEncodingSurvey: Sendable {
         [false, true].flatMap { shuffle in [false, true].map { VectorEncoding(dtype: dtype, shuffle: shuffle, compress: $0) } }
     }
 
+    /// Why the survey cannot measure these vectors.
+    public struct Unmeasurable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public init(vectors: [[Float]], clock: () -> Double) throws {
-        precondition(!vectors.isEmpty)
+        guard let first = vectors.first, !first.isEmpty else {
+            throw Unmeasurable(description: vectors.isEmpty ? "no vectors to measure (the file has no rows)" : "the vectors have no components")
+        }
+        guard vectors.allSatisfy({ $0.count == first.count }) else { throw Unmeasurable(description: "the vectors differ in length") }
         self.vectors = vectors.count
         dims = vectors[0].count
         var rows: [Row] = []

@@ -16,11 +16,40 @@ public final class ResidualMLP {
         public var widths: [Int]
         public var dropout: Float
 
+        /// Callers check `problem` first for anything a user typed or a store holds.
         public init(inputs: Int, widths: [Int] = [1024, 512, 256], dropout: Float = 0.2) {
-            precondition(inputs > 0 && !widths.isEmpty && widths.allSatisfy { $0 > 0 })
+            precondition(Self.problem(inputs: inputs, widths: widths, dropout: dropout) == nil)
             self.inputs = inputs
             self.widths = widths
             self.dropout = dropout
+        }
+
+        /// The most parameters a network may have: 2^28 floats (1 GiB), far above the seed's
+        /// 1.4 million, far below what would overflow a count or exhaust memory unasked.
+        public static let parameterLimit = 1 << 28
+
+        /// Why no network has this shape (nil when one does): inputs and widths must be
+        /// positive, at most 16 hidden blocks, dropout in [0, 1), and the parameter count
+        /// (computed without overflow) within `parameterLimit`.
+        public var problem: String? { Self.problem(inputs: inputs, widths: widths, dropout: dropout) }
+
+        public static func problem(inputs: Int, widths: [Int], dropout: Float) -> String? {
+            guard inputs >= 1 && inputs <= 1 << 24 else { return "inputs is \(inputs), outside 1...\(1 << 24)" }
+            guard !widths.isEmpty && widths.count <= 16 else { return "it has \(widths.count) hidden blocks (1 to 16)" }
+            if let bad = widths.first(where: { $0 < 1 || $0 > 1 << 20 }) { return "a hidden width is \(bad), outside 1...\(1 << 20)" }
+            guard dropout.isFinite && dropout >= 0 && dropout < 1 else { return "dropout is \(dropout), outside [0, 1)" }
+            // Every product and sum below stays under 2^62 because each factor is at most 2^24.
+            var total = 0, previous = inputs
+            for width in widths {
+                total += previous * width + 4 * width
+                previous = width
+                if total > parameterLimit { break }
+            }
+            total += inputs * previous + previous + 2 * previous + previous + 1
+            guard total <= parameterLimit else {
+                return "it would have more than \(parameterLimit) parameters (inputs \(inputs), widths \(widths.map(String.init).joined(separator: ",")))"
+            }
+            return nil
         }
     }
 

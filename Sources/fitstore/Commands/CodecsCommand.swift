@@ -17,7 +17,12 @@ struct CodecsCommand: ParsableCommand {
     func run() throws {
         let matrix = try NpyMatrix.read(contentsOf: URL(fileURLWithPath: file))
         let vectors = (0..<matrix.rows).map { Array(matrix.row($0)) }
-        let survey = try VectorEncodingSurvey(vectors: vectors) { Date().timeIntervalSinceReferenceDate }
+        let survey: VectorEncodingSurvey
+        do {
+            survey = try VectorEncodingSurvey(vectors: vectors) { Date().timeIntervalSinceReferenceDate }
+        } catch let error as VectorEncodingSurvey.Unmeasurable {
+            throw ValidationError("\(file): \(error)")
+        }
         print("\(survey.vectors) vectors x \(survey.dims) dims from \(file); raw float32 = \(survey.dims * 4) bytes/vector\n")
         print("| encoding | bytes/vector | vs raw f32 | max abs error | max 1 - cosine | encode µs | decode µs |")
         print("|---|---:|---:|---:|---:|---:|---:|")

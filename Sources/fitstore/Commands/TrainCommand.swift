@@ -63,7 +63,9 @@ struct TrainingArguments: ParsableArguments {
     var synthetic: String = ""
 
     func validate() throws {
-        guard parsedWidths != nil else { throw ValidationError("--widths takes positive integers separated by commas, e.g. 1024,512,256") }
+        guard let widths = parsedWidths else { throw ValidationError("--widths takes positive integers separated by commas, e.g. 1024,512,256") }
+        // The inputs are known only once the features are; one input checks the widths' own limits.
+        if let problem = ResidualMLP.Config.problem(inputs: 1, widths: widths, dropout: 0) { throw ValidationError("--widths: \(problem)") }
         guard (0..<1).contains(dropout), epochs > 0, batchSize >= 2, lr > 0 else {
             throw ValidationError("need 0 <= --dropout < 1, --epochs > 0, --batch-size >= 2, --lr > 0")
         }
@@ -81,9 +83,9 @@ struct TrainingArguments: ParsableArguments {
     }
 
     var parsedWidths: [Int]? {
-        let w = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !w.isEmpty, w.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return w.map { $0! }
+        let w = widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !w.isEmpty, w.count == widths.split(separator: ",").count, w.allSatisfy({ $0 > 0 }) else { return nil }
+        return w
     }
 
     func options(dataset: String, encoderKeys: [String]) -> TrainModel.Options {
