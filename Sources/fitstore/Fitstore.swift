@@ -1,5 +1,6 @@
 import ArgumentParser
 import CFitSystem
+import FitFormats
 import FitStore
 import Foundation
 
@@ -23,22 +24,31 @@ struct Fitstore: ParsableCommand {
         version: FitstoreVersion.string,
         subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ScoreCommand.self, CheckpointsCommand.self, BlendCommand.self, TuneCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
 
-    /// Parses and runs the command; an error is said in words (`ErrorWords`), and a store
-    /// this process created for a command that failed is removed.
+    /// Parses and runs the command. Errors of parsing and of option checks are
+    /// ArgumentParser's (with the usage text); an error while the command runs is one
+    /// sentence (`ErrorWords`, else the error's own words), cut to a readable length, exit 1;
+    /// and a store this process created for a command that failed is removed.
     static func main() {
         // Every line reaches a file or pipe when it is printed, as on a terminal: a redirected
         // `run > log` shows each stage when it ends, not all of them at exit.
         fitstore_line_buffer_stdout()
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             try command.run()
         } catch {
             if !(error is CleanExit) { CreatedStore.removeIfEmpty() }
-            if let words = ErrorWords.message(for: error) {
-                FileHandle.standardError.write(Data("Error: \(words)\n".utf8))
-                Foundation.exit(1)
+            // ArgumentParser's own (help, version, a parse error found late) are its to print.
+            if error is CleanExit || error is ExitCode || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                exit(withError: error)
             }
-            exit(withError: error)
+            let words = ErrorWords.message(for: error) ?? (error as? ValidationError)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("Error: \(Excerpt.message(words))\n".utf8))
+            Foundation.exit(1)
         }
     }
 }

@@ -125,4 +125,200 @@ import Testing
         let syntax = try cli.run("sql", "SELEC 1")
         #expect(syntax.status == 1 && !syntax.err.contains("Usage:") && syntax.err.contains("syntax error"), "\(syntax.err)")
     }
+
+    /// Runs the binary with `FITSTORE_KILL_AT=point`: it kills itself there with SIGKILL.
+    static func killed(_ cli: CLI, at point: String, _ arguments: String...) throws -> Program.Result {
+        try Program.run(CLI.binary, arguments, directory: cli.workdir, environment: ["FITSTORE_KILL_AT": point])
+    }
+
+    static func csv(_ cli: CLI, _ sql: String) throws -> String {
+        let result = try cli.run("sql", "--format", "csv", sql)
+        #expect(result.status == 0, "\(sql): \(result.err)")
+        return result.out
+    }
+
+    /// The ledger says what happened (item 6a): predict killed after storing its predictions
+    /// but before its file took its name, or after, never leaves a run 'succeeded'; the next
+    /// writer marks it interrupted, and the next predict removes the dead process's part file.
+    @Test func aKilledPredictIsNeverSucceeded() throws {
+        let cli = try ReliabilityTests.trainedStore()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let dir = cli.workdir
+        for point in ["predict.written", "predict.stored", "predict.renamed"] {
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent("s.csv"))
+            let result = try Self.killed(cli, at: point, "predict", "--out", "s.csv")
+            #expect(result.status == SIGKILL, "\(point): the kill point was not reached (\(result.status)): \(result.error)")
+            let csvThere = FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.csv").path)
+            #expect(csvThere == (point == "predict.renamed"), "\(point)")
+            let parts = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".s.csv.") && $0.hasSuffix(".part") }
+            #expect(parts.count == (point == "predict.renamed" ? 0 : 1), "\(point): \(parts)")
+            #expect(try Self.csv(cli, "SELECT status FROM run WHERE kind = 'predict' ORDER BY id DESC LIMIT 1") == "status\nrunning\n", "\(point)")
+            // The next predict marks the killed run, removes its part file and succeeds.
+            let again = try cli.run("predict", "--out", "s.csv")
+            #expect(again.status == 0, "\(again.err)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".part") }
+            #expect(left.isEmpty, "\(point): \(left)")
+            let ledger = try Self.csv(cli, "SELECT status, COALESCE(message, '') LIKE 'interrupted%' FROM run WHERE kind = 'predict' ORDER BY id DESC LIMIT 2")
+            #expect(ledger.contains("succeeded,0") && ledger.contains("failed,1"), "\(point): \(ledger)")
+        }
+    }
+
+    /// A kill during the first write into a new store leaves no half-made schema (item 6d):
+    /// the migrations are one transaction, so the file holds no table, and a rerun works.
+    @Test func aKilledFirstIngestLeavesNoHalfMigratedStore() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let result = try Self.killed(cli, at: "migrate.7", "demo", "--train", "30", "--test", "10")
+        #expect(result.status == SIGKILL, "the kill point was not reached: \(result.error)")
+        let store = cli.workdir.appendingPathComponent("fitstore.sqlite").path
+        if FileManager.default.fileExists(atPath: store) {
+            let state = try Program.run("python3", ["-c", """
+                import sqlite3, sys
+                c = sqlite3.connect(sys.argv[1])
+                print(c.execute("PRAGMA user_version").fetchone()[0], c.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0])
+                """, store])
+            #expect(state.output == "0 0\n", "a half-migrated store: \(state.output) \(state.error)")
+        }
+        let again = try cli.run("demo", "--train", "30", "--test", "10")
+        #expect(again.status == 0, "\(again.err)")
+        #expect(try Self.csv(cli, "PRAGMA user_version") != "user_version\n0\n")
+    }
+
+    /// Exports are all or nothing (item 7): a kill after every file is written but before the
+    /// folder takes its name leaves the previous export whole (X and split have the same rows,
+    /// the manifest names only files that are there); the next export removes the dead
+    /// process's temporary folder.
+    @Test func aKilledExportLeavesTheOldOneWhole() throws {
+        let cli = try ReliabilityTests.trainedStore()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let first = try cli.run("export", "--encoder", "v", "--out", "x")
+        #expect(first.status == 0, "\(first.err)")
+        let killed = try Self.killed(cli, at: "export.staged", "export", "--encoder", "v", "--out", "x", "--split", "all")
+        #expect(killed.status == SIGKILL, "the kill point was not reached: \(killed.error)")
+        let x = cli.workdir.appendingPathComponent("x")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: x.appendingPathComponent("manifest.json"))) as? [String: Any]
+        let rows = manifest?["rows"] as? Int
+        #expect(rows == 40, "the old export (40 train rows) is not whole: \(String(describing: rows))")
+        let files = try FileManager.default.contentsOfDirectory(atPath: x.path)
+        for name in (manifest?["files"] as? [String: String] ?? [:]).values { #expect(files.contains(name), "\(name) missing") }
+        let split = try NpyStringArrayCount.count(x.appendingPathComponent("split.npy"))
+        let matrix = try NpyMatrix.read(contentsOf: x.appendingPathComponent("X.npy"))
+        #expect(split == 40 && matrix.rows == 40, "X \(matrix.rows) rows beside split \(split)")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: cli.workdir.path).filter { $0.hasPrefix(".x.") }
+        #expect(staging.count == 1, "\(staging)")
+        let again = try cli.run("export", "--encoder", "v", "--out", "x", "--split", "all")
+        #expect(again.status == 0, "\(again.err)")
+        let after = try FileManager.default.contentsOfDirectory(atPath: cli.workdir.path).filter { $0.hasPrefix(".x.") }
+        #expect(after.isEmpty, "\(after)")
+        #expect(try NpyMatrix.read(contentsOf: x.appendingPathComponent("X.npy")).rows == 50)
+        // A folder of the user's own is never replaced.
+        try FileManager.default.createDirectory(at: cli.workdir.appendingPathComponent("mine"), withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: cli.workdir.appendingPathComponent("mine/notes.txt"))
+        let refused = try cli.run("export", "--encoder", "v", "--out", "mine")
+        #expect(refused.status == 1 && refused.err.contains("notes.txt"), "\(refused.err)")
+        #expect(FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("mine/notes.txt").path))
+    }
+
+    /// gc while another program reads the store (item 6c): the vectors go, the file is not
+    /// compacted now and gc says so in a few seconds, and its run is 'succeeded' with that
+    /// message (before: 30 s, then "locked by another program writing to it", run 'succeeded').
+    @Test func gcBesideALongReaderSaysWhatItDid() throws {
+        let cli = try ReliabilityTests.trainedStore()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        // Vectors gc may remove: a second imported encoder no checkpoint uses.
+        #expect(try cli.run("texts", "--missing", "--encoder", "w", "--out", "w.jsonl").status == 0)
+        let n = try String(contentsOf: cli.workdir.appendingPathComponent("w.jsonl"), encoding: .utf8).split(separator: "\n").count
+        try NpyMatrix(rows: n, columns: 4, values: (0..<(n * 4)).map { Float($0 % 13) / 13 }).write(to: cli.workdir.appendingPathComponent("w.npy"))
+        #expect(try cli.run("vectors", "import", "--encoder", "w", "--keys", "w.jsonl", "w.npy").status == 0)
+        let store = cli.workdir.appendingPathComponent("fitstore.sqlite").path
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        reader.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN"); c.execute("SELECT COUNT(*) FROM text_embedding").fetchone()
+            print("reading", flush=True); time.sleep(20); c.execute("COMMIT")
+            """, store]
+        let pipe = Pipe()
+        reader.standardOutput = pipe
+        try reader.run()
+        defer { reader.terminate() }
+        #expect(String(decoding: pipe.fileHandleForReading.readData(ofLength: 8), as: UTF8.self) == "reading\n")
+        let started = Date()
+        let gc = try cli.run("gc", "--encoder", "v", "--remove", "w")
+        #expect(Date().timeIntervalSince(started) < 15, "gc waited for the reader")
+        #expect(gc.status == 0 && gc.out.contains("not compacted now"), "\(gc.out) \(gc.err)")
+        #expect(try Self.csv(cli, "SELECT COUNT(*) FROM text_embedding te JOIN encoder e ON e.id = te.encoder_id WHERE e.name = 'w'") == "COUNT(*)\n0\n")
+        let run = try Self.csv(cli, "SELECT status, message LIKE '%not compacted now%' FROM run WHERE kind = 'gc'")
+        #expect(run == "status,message LIKE '%not compacted now%'\nsucceeded,1\n", "\(run)")
+    }
+
+    /// Unreadable inputs are errors (item 8): a train file that is a symbolic link looping on
+    /// itself, one to /dev/zero, a FIFO, or a folder, is refused naming it, at once.
+    @Test func unreadableInputsAreRefusedByName() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "20", "--test", "5").status == 0)
+        let folder = cli.workdir.appendingPathComponent("fitstore-demo")
+        let train = folder.appendingPathComponent("train_data.json")
+        let cases: [(String, () throws -> Void, String)] = [
+            ("a link loop", { #expect(symlink(train.path, train.path) == 0) }, "loops"),
+            ("/dev/zero", { #expect(symlink("/dev/zero", train.path) == 0) }, "device"),
+            ("/dev/urandom", { #expect(symlink("/dev/urandom", train.path) == 0) }, "device"),
+            ("a FIFO", { #expect(mkfifo(train.path, 0o644) == 0) }, "FIFO"),
+            ("a folder", { try FileManager.default.createDirectory(at: train, withIntermediateDirectories: false) }, "folder"),
+            ("a dangling link", { #expect(symlink(folder.appendingPathComponent("gone.json").path, train.path) == 0) }, "nothing"),
+        ]
+        for (name, make, words) in cases {
+            try? FileManager.default.removeItem(at: train)
+            try make()
+            let started = Date()
+            let result = try Program.run(URL(fileURLWithPath: "/usr/bin/timeout"), ["30", CLI.binary.path, "ingest", folder.path], directory: cli.workdir)
+            #expect(Date().timeIntervalSince(started) < 20, "\(name): ingest hung")
+            #expect(result.status == 1 && result.error.contains("train_data.json") && result.error.contains(words), "\(name): \(result.status) \(result.error)")
+        }
+        // A mistyped --store is refused by commands that need a store, and creates nothing.
+        for command in [["embed"], ["gc"], ["train"], ["predict"], ["export", "--out", "e"], ["report"], ["augment"], ["score", "l.csv"]] {
+            let result = try Program.run(CLI.binary, command + ["--store", "typo.sqlite"], directory: cli.workdir)
+            #expect(result.status != 0 && result.error.contains("typo.sqlite") && result.error.contains("fitstore run"), "\(command): \(result.error)")
+            #expect(!FileManager.default.fileExists(atPath: cli.workdir.appendingPathComponent("typo.sqlite").path), "\(command) created the store")
+        }
+    }
+
+    /// Messages in words (item 9): labels off the 0-10 scale are refused naming the line and
+    /// field; a 5 MB field is quoted cut short; a damaged checkpoint's config is one sentence.
+    @Test func messagesAreSentencesOfReadableLength() throws {
+        let cli = try ReliabilityTests.trainedStore()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let labels = cli.workdir.appendingPathComponent("labels.csv")
+        for (score, words) in [("50", "outside the 0-10 scale"), ("1e308", "outside the 0-10 scale"), ("-1", "outside the 0-10 scale"),
+                               (String(repeating: "9", count: 5_000_000), "characters")] {
+            try Data("ID,score\n1,\(score)\n".utf8).write(to: labels)
+            let result = try cli.run("score", "labels.csv")
+            #expect(result.status == 1 && result.err.contains("line 2") && result.err.contains("score") && result.err.contains(words),
+                    "\(score.prefix(10)): \(result.err.prefix(300))")
+            #expect(result.err.count < 600 && !result.err.contains("NSCocoaErrorDomain"), "\(result.err.count) characters")
+        }
+        let store = cli.workdir.appendingPathComponent("fitstore.sqlite").path
+        #expect(try Program.run("python3", ["-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE checkpoint SET config = json_remove(config, '$.features')"); c.commit()
+            """, store]).status == 0)
+        for command in [["predict"], ["checkpoints"], ["score", "fitstore-demo/test_labels.csv"]] {
+            let result = try cli.run(command[0], command.count > 1 ? command[1] : "--dataset=demo")
+            let text = result.err + result.out
+            #expect(text.contains("features is missing") && !text.contains("DecodingError") && !text.contains("keyNotFound"), "\(command): \(text)")
+            #expect(text.components(separatedBy: "is damaged").count <= 2, "\(command): \(text)")
+        }
+    }
+}
+
+/// The number of strings in a 1-d NumPy string array (split.npy), from its header.
+enum NpyStringArrayCount {
+    static func count(_ url: URL) throws -> Int {
+        let data = try Data(contentsOf: url)
+        let header = String(decoding: data.prefix(256), as: UTF8.self)
+        guard let range = header.range(of: #"'shape': \((\d+),"#, options: .regularExpression) else { return -1 }
+        return Int(header[range].filter(\.isNumber)) ?? -1
+    }
 }

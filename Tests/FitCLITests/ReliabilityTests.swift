@@ -54,6 +54,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("s.csv").path))
         let write = try asNobody("augment", "--stages", "negative", "--encoder", "v")
         #expect(write.status != 0 && write.error.contains("is read-only here") && !write.error.contains("SQLite error"), "\(write.error)")
+        // The same through a relative path and the default one, from the store's folder (the
+        // immutable URI needs an absolute path: before, these said the store did not exist).
+        for store in [[], ["--store", "fitstore.sqlite"], ["--store", "./out/../fitstore.sqlite"], ["--store", "out/../fitstore.sqlite"]] {
+            let result = try Program.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                         ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path, "stats"] + store,
+                                         directory: cli.workdir)
+            #expect(result.status == 0 && result.output.contains("dedup ratio"), "\(store): \(result.error)")
+            let sql = try Program.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                      ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path, "sql", "SELECT COUNT(*) FROM sample"] + store,
+                                      directory: cli.workdir)
+            #expect(sql.status == 0 && sql.output.contains("50"), "\(store): \(sql.error)")
+        }
     }
 
     /// A command that fails leaves no run 'succeeded': predict into a folder that does not
@@ -181,6 +193,12 @@ import Testing
         let ledger = try cli.run("sql", "--format", "csv", "SELECT kind, status, message FROM run ORDER BY id")
         #expect(ledger.out.contains("ingest,succeeded") && ledger.out.contains("import,succeeded"), "\(ledger.out)")
         #expect(ledger.out.contains("train,failed,the disk holding") && !ledger.out.contains("SQLite error"), "\(ledger.out)")
+        // A step that is one transaction (augment) records its failed run too,
+        // although the transaction that began the run rolled back with it.
+        let augment = try cli.run("augment", "--stages", "negative", "--encoder", "v", "--low-count", "20000", "--mid-count", "20000")
+        #expect(augment.status != 0 && augment.err.contains("is full"), "\(augment.err)")
+        let ledgerAfter = try cli.run("sql", "--format", "csv", "SELECT kind, status, message FROM run ORDER BY id")
+        #expect(ledgerAfter.out.contains("augment,failed,the disk holding"), "\(ledgerAfter.out)")
 
         try FileManager.default.removeItem(at: filler)
         let again = try cli.run("train", "--encoder", "v", "--model", "seed", "--epochs", "1", "--cv-folds", "0")

@@ -57,14 +57,14 @@ import Testing
         return d / (na * nb).squareRoot()
     }
 
-    @Test(.enabled(if: Python.sentenceTransformers, "python3 has no sentence-transformers (tools/setup installs it)"))
+    @Test(.enabled(if: Reference.available(Python.sentenceTransformers), "python3 has no sentence-transformers (tools/setup installs it)"))
     func bertMiniLM() throws {
         let path = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
         try #require(FileManager.default.fileExists(atPath: path), "no MiniLM folder at \(path): run tools/setup")
         try Self.compare(folder: path, label: "all-MiniLM-L6-v2")
     }
 
-    @Test(.enabled(if: Python.sentenceTransformers, "python3 has no sentence-transformers (tools/setup installs it)"))
+    @Test(.enabled(if: Reference.available(Python.sentenceTransformers), "python3 has no sentence-transformers (tools/setup installs it)"))
     func xlmRobertaWithRealMultilingualWeights() throws {
         let tokenizer = ModelLocator.huggingFaceFolder("multilingual-e5-small.tokenizer.json")
         try #require(FileManager.default.fileExists(atPath: tokenizer), "no tokenizer at \(tokenizer): run tools/setup")
@@ -77,9 +77,10 @@ import Testing
 
     static let mpnet = ModelLocator.huggingFaceFolder("all-mpnet-base-v2")
 
-    @Test(.enabled(if: Python.sentenceTransformers && FileManager.default.fileExists(atPath: mpnet),
+    @Test(.enabled(if: Reference.available(Python.sentenceTransformers && FileManager.default.fileExists(atPath: mpnet)),
                    "all-mpnet-base-v2 is not fetched (tools/fetch-hf-models --mpnet), or python3 has no sentence-transformers"))
     func mpnetBase() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.mpnet), "all-mpnet-base-v2 is not fetched (tools/fetch-hf-models --mpnet)")
         try Self.compare(folder: Self.mpnet, label: "all-mpnet-base-v2")
     }
 }

@@ -105,7 +105,7 @@ import Testing
 
     /// Token ids equal the engine's for every text; vectors are within 12q of the engine's
     /// (each of the two within 3q of the float64 result, in angle: (2 sqrt(3q))^2 = 12q).
-    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the references cannot run"))
+    @Test(.enabled(if: Reference.available(Python.numpy), "python3 with numpy is missing: the references cannot run"))
     func matchesTheReferenceEngine() throws {
         guard Self.modelPresent() else { return }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("parity-\(UUID())")
@@ -136,7 +136,7 @@ import Testing
 
     /// Per text, ours is within 3q of the float64 result (the most that rounding values a
     /// float32 evaluation perturbed can cost, docs/encoder.md).
-    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the float64 reference cannot run"))
+    @Test(.enabled(if: Reference.available(Python.numpy), "python3 with numpy is missing: the float64 reference cannot run"))
     func staysWithinTheRoundingBoundOfTheFloat64Result() throws {
         guard Self.modelPresent() else { return }
         let f64 = try Self.float64.get()
@@ -156,7 +156,7 @@ import Testing
     /// separates them: the corpus mean of 1 - cos stays under the float32 bound of
     /// docs/encoder.md, and a GELU off by 0.3% on half its lanes (computed in float64, so
     /// with no float32 noise at all) is far outside it.
-    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing: the float64 reference cannot run"))
+    @Test(.enabled(if: Reference.available(Python.numpy), "python3 with numpy is missing: the float64 reference cannot run"))
     func unroundedPassIsWithinFloat32NoiseOfFloat64() throws {
         guard Self.modelPresent() else { return }
         let f64 = try Self.float64.get()

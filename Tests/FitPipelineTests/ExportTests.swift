@@ -8,7 +8,7 @@ import Testing
 
 /// `fitstore export` files, read back by numpy (tools/check_export.py), equal the store's rows.
 @Suite(.serialized) struct ExportTests {
-    @Test(.enabled(if: Python.numpy, "python3 with numpy is missing (tools/setup installs it with torch)"))
+    @Test(.enabled(if: Reference.available(Python.numpy), "python3 with numpy is missing (tools/setup installs it with torch)"))
     func numpyReadsWhatTheStoreHolds() throws {
         let fx = try Fixture()
         let store = try fx.demoStore(train: 40, test: 9)
@@ -54,6 +54,8 @@ import Testing
         #expect(throws: (any Error).self) {
             _ = try Export(store: store).run(FeatureSelection(dataset: "demo", split: .train, encoderKey: "none"), to: out)
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+        // Nothing under the final name, and no temporary folder beside it.
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fx.root.path).filter { $0.hasPrefix(".export.") }.isEmpty)
     }
 }

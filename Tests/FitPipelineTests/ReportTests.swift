@@ -30,7 +30,7 @@ import Testing
         #expect(remote.isEmpty, "no network resources: \(remote)")
     }
 
-    @Test(.enabled(if: chromium != nil, "Chromium is not installed (tools/setup installs the Debian package)"))
+    @Test(.enabled(if: Reference.available(chromium != nil), "Chromium is not installed (tools/setup installs the Debian package)"))
     func everyChartRendersInChromium() throws {
         let fx = try Fixture()
         let store = try fx.demoStore(train: 120, test: 20)
@@ -64,7 +64,8 @@ import Testing
         }
         let flags = Self.flags(fx)
         let png = fx.root.appendingPathComponent("report.png")
-        _ = try Program.run(URL(fileURLWithPath: Self.chromium!), flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
+        let chromium = try #require(Self.chromium, "Chromium is not installed")
+        _ = try Program.run(URL(fileURLWithPath: chromium), flags + ["--window-size=1400,2000", "--screenshot=\(png.path)", out.absoluteString])
         let bytes = try Data(contentsOf: png)
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000, "a PNG with content (\(bytes.count) bytes)")
     }
@@ -75,7 +76,8 @@ import Testing
 
     /// The page after its load script ran, in a window `width` px wide.
     static func renderedDOM(_ page: URL, width: Int, fx: Fixture) throws -> String {
-        try Program.run(URL(fileURLWithPath: chromium!), flags(fx) + ["--window-size=\(width),2000", "--dump-dom", page.absoluteString]).output
+        let chromium = try #require(Self.chromium, "Chromium is not installed (tools/setup installs the Debian package)")
+        return try Program.run(URL(fileURLWithPath: chromium), flags(fx) + ["--window-size=\(width),2000", "--dump-dom", page.absoluteString]).output
     }
 
     /// Chart id -> the text faults the page's render check found in it (labels outside the
@@ -100,7 +102,7 @@ import Testing
     /// rate, long heatmap labels, a log scatter) keep every label inside the chart and apart
     /// from the others, as Chromium draws them at 1,400 and 800 px. A chart drawn wrong on
     /// purpose is caught, so the check can fail.
-    @Test(.enabled(if: chromium != nil, "Chromium is not installed (tools/setup installs the Debian package)"))
+    @Test(.enabled(if: Reference.available(chromium != nil), "Chromium is not installed (tools/setup installs the Debian package)"))
     func awkwardChartsKeepTheirTextInside() throws {
         let fx = try Fixture()
         let metrics = ["dialogue/engagingness", "dialogue/understandability", "safety/toxicity_towards_protected_groups",

@@ -8,7 +8,7 @@ import Testing
 /// here give the same loss trajectory for 50 AdamW steps, within 1e-4 relative. Dropout is
 /// 0: the two cannot draw the same masks (its math is checked in GradientCheckTests).
 @Suite struct TorchParityTests {
-    @Test(.enabled(if: Python.torch, "torch is not installed and tools/setup could not install it (pip install torch)"))
+    @Test(.enabled(if: Reference.available(Python.torch), "torch is not installed and tools/setup could not install it (pip install torch)"))
     func lossTrajectoryMatchesPyTorch() throws {
         let config = ResidualMLP.Config(inputs: 48, widths: [64, 32, 16], dropout: 0)
         let model = ResidualMLP(config: config, seed: 21)

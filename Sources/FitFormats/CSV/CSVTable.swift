@@ -16,6 +16,9 @@ public struct CSVTable: Sendable {
     public let rows: [Row]
 
     public init(path: String) throws {
+        do { try InputFile.requireRegular(URL(fileURLWithPath: path)) } catch let error as FormatError {
+            throw CSVError(path: path, line: nil, message: error.message)
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CSVError(path: path, line: nil, message: "cannot be read (\(error.localizedDescription))")

@@ -33,7 +33,12 @@ public struct DA5401Folder: Sendable {
         var files: [(Role, URL)] = []
         for role in Role.allCases {
             let file = url.appendingPathComponent(role.fileName)
-            if FileManager.default.fileExists(atPath: file.path) { files.append((role, file)) }
+            // Anything under the name counts as there (a link that loops or leads nowhere
+            // included) and must be a readable regular file: never silently skipped.
+            if InputFile.isPresent(file.path) {
+                try InputFile.requireRegular(file)
+                files.append((role, file))
+            }
         }
         guard files.contains(where: { $0.0 == .metricNames }) else {
             throw FormatError(file: url.appendingPathComponent(Role.metricNames.fileName).path,
@@ -60,7 +65,7 @@ public struct DA5401Folder: Sendable {
                 throw RecordError(file: url.path, record: i, field: nil, message: "empty metric name")
             }
             if let earlier = firstIndex[name] {
-                throw RecordError(file: url.path, record: i, field: nil, message: "duplicate metric name '\(name)' (first at record \(earlier))")
+                throw RecordError(file: url.path, record: i, field: nil, message: "duplicate metric name \(Excerpt.quote(name)) (first at record \(earlier))")
             }
             firstIndex[name] = i
             names.append(name)

@@ -13,8 +13,12 @@ public final class JSONArrayStream {
     private var nextIndex = 0
     private var finished = false
     public static let chunkSize = 1 << 20
+    /// The most bytes one record may span: DA5401 records are kilobytes; a record of 64 MB
+    /// is a damaged or hostile file, refused before it fills memory.
+    public static let maximumRecordBytes = 64 << 20
 
     public init(contentsOf url: URL, chunkSize: Int = JSONArrayStream.chunkSize) throws {
+        try InputFile.requireRegular(url)
         do { handle = try FileHandle(forReadingFrom: url) } catch {
             throw FormatError(file: url.path, message: "cannot open file: \(error.localizedDescription)")
         }
@@ -48,7 +52,10 @@ public final class JSONArrayStream {
                 throw try parser.unexpected("expected ',' or ']' after record \(nextIndex - 1)")
             }
         }
+        parser.readLimit = parser.byteOffset + Self.maximumRecordBytes
+        parser.readLimitReason = "record \(nextIndex) is longer than \(Self.maximumRecordBytes >> 20) MB: not a record of this format"
         let value = try parser.parseValue(depth: 1)
+        parser.readLimit = .max
         defer { nextIndex += 1 }
         return (nextIndex, value)
     }

@@ -12,6 +12,7 @@ public enum JSONDocument {
     }
 
     public static func parse(contentsOf url: URL) throws -> JSONValue {
+        try InputFile.requireRegular(url)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw FormatError(file: url.path, message: "cannot read file: \(error.localizedDescription)")

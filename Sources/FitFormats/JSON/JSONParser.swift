@@ -34,9 +34,15 @@ final class JSONParser {
         return try slowPeek()
     }
 
+    /// Reading stops with an error past this byte offset (`readLimitReason` says why): a
+    /// record of a stream may not grow without bound.
+    var readLimit = Int.max
+    var readLimitReason = ""
+
     private func slowPeek() throws -> UInt8? {
         while index >= buffer.count {
             if exhausted { return nil }
+            if discardedBytes + buffer.count > readLimit { throw error(readLimitReason) }
             guard let chunk = try refill(), !chunk.isEmpty else { exhausted = true; return nil }
             noteDiscard(upTo: index)
             buffer.removeFirst(index)

@@ -145,13 +145,13 @@ private struct PythonLiteralParser {
                 var dims: [Int] = []
                 while !consume(")") {
                     let w = word()
-                    guard let n = Int(w), n >= 0 else { throw fail("shape holds a non-integer '\(w)'") }
+                    guard let n = Int(w), n >= 0 else { throw fail("shape holds a non-integer \(Excerpt.quote(String(w)))") }
                     dims.append(n)
                     _ = consume(",")
                 }
                 shape = dims
             default:
-                throw fail("unexpected key '\(key)'")
+                throw fail("unexpected key \(Excerpt.quote(String(key)))")
             }
             _ = consume(",")
         }

@@ -19,6 +19,7 @@ public struct NpyMatrix: Sendable, Equatable {
     /// Reads a `<f4`, C-order, 2-d array. Anything else is refused with a message that says
     /// what the file holds and what is expected.
     public static func read(contentsOf url: URL) throws -> NpyMatrix {
+        try InputFile.requireRegular(url)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw FormatError(file: url.path, message: "cannot read file: \(error.localizedDescription)")

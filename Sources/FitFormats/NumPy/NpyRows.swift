@@ -12,6 +12,7 @@ public struct NpyRows: Sendable {
     private let offset: Int
 
     public init(contentsOf url: URL) throws {
+        try InputFile.requireRegular(url)
         let file = url.path
         func fail(_ message: String) -> FormatError { FormatError(file: file, message: message) }
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {

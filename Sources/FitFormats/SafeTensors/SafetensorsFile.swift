@@ -35,6 +35,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public init(path: String) throws {
         func fail(_ message: String) -> SafetensorsError { SafetensorsError(path: path, message: message) }
+        do { try InputFile.requireRegular(URL(fileURLWithPath: path)) } catch let error as FormatError { throw fail(error.message) }
         data = try Self.map(path: path, fail: fail)
         self.path = path
         guard data.count >= 8 else { throw fail("\(data.count) bytes: too short for a safetensors header") }

@@ -67,7 +67,7 @@ public struct Augment {
     public func run(_ options: Options) throws -> Report {
         var report = Report()
         do {
-            try store.write { db in try generate(db, options, into: &report) }
+            try store.write(recordingFailureOf: "augment", parameters: ["dataset": options.dataset]) { db in try generate(db, options, into: &report) }
         } catch is NothingNew {
             // Rolled back; the tally still says why nothing was written.
             report.runID = nil
@@ -192,7 +192,7 @@ public struct Augment {
     /// name is an error that lists the generators present.
     public func drop(dataset: String, generator: String) throws -> (runID: Int64, removed: Int) {
         let generators = Self.generators(dropping: generator)
-        return try store.write { db in
+        return try store.write(recordingFailureOf: "augment-drop", parameters: ["dataset": dataset, "generator": generator]) { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
             let count = try SyntheticSamples.count(db, dataset: datasetID, generators: generators)
             guard count > 0 else {

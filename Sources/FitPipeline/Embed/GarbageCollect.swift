@@ -1,5 +1,6 @@
 import FitStore
 import Foundation
+import GRDB
 
 /// `fitstore gc`: drops vectors of built-in encoders other than the one to keep (and of
 /// encoders named for removal) that no checkpoint uses, then compacts the file when it has
@@ -12,6 +13,9 @@ public struct GarbageCollect {
         public var runID: Int64?
         /// File size before and after compaction (nil when the file had no free pages).
         public var compacted: (before: Int64, after: Int64)?
+        /// Why the file was not compacted now although it has free pages (another program
+        /// was reading it); a later `gc` compacts it.
+        public var compactionDeferred: String?
     }
 
     let store: Store
@@ -20,7 +24,9 @@ public struct GarbageCollect {
 
     public func run(keeping key: String, removing named: [String] = [], dryRun: Bool) throws -> Report {
         var report = Report()
-        try store.write { db in
+        // The run is finished only after the compaction: a gc whose compaction fails is not
+        // 'succeeded' (the removal, committed, stays and says so).
+        try store.write(recordingFailureOf: "gc", parameters: ["keep": key]) { db in
             let known = Set(try Encoder.textEncoders(db).encoders.compactMap(\.encoder.name))
             if let unknown = named.first(where: { !known.contains($0) }) {
                 throw PipelineError.unknownEncoder(name: unknown, known: known.sorted())
@@ -34,17 +40,33 @@ public struct GarbageCollect {
             report.encoders = collectable.map { ($0.encoder.key, $0.vectors) }
             guard !dryRun, !collectable.isEmpty else { return }
             struct Parameters: Encodable { let keep: String }
-            struct Counts: Encodable { let encoders: Int; let vectors: Int }
             let runID = try RunLedger.begin(db, kind: "gc", parameters: Parameters(keep: key))
             report.runID = runID
             for (encoder, _) in collectable { try encoder.delete(db) }
-            try RunLedger.finish(db, run: runID, counts: Counts(encoders: collectable.count, vectors: report.encoders.reduce(0) { $0 + $1.vectors }))
         }
-        if !dryRun, try store.freePages() > 0 {
-            let before = try store.fileSize()
-            try store.vacuum()
-            report.compacted = (before, try store.fileSize())
+        guard !dryRun else { return report }
+        let compactAndFinish = {
+            KillPoint.reach("gc.removed")
+            if try store.freePages() > 0 {
+                let before = try store.fileSize()
+                do {
+                    try store.vacuum()
+                    report.compacted = (before, try store.fileSize())
+                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY {
+                    // A reader holds an old snapshot: compaction would have to wait for it.
+                    report.compactionDeferred = "another program is reading the store, so its file was not compacted now: run `fitstore gc` again when it is done"
+                }
+            }
+            if let runID = report.runID {
+                struct Counts: Encodable { let encoders: Int; let vectors: Int; let compacted_bytes: Int64? }
+                try store.write {
+                    try RunLedger.finish($0, run: runID, counts: Counts(encoders: report.encoders.count, vectors: report.encoders.reduce(0) { $0 + $1.vectors },
+                                                                         compacted_bytes: report.compacted.map { $0.before - $0.after }),
+                                         message: report.compactionDeferred)
+                }
+            }
         }
+        if let runID = report.runID { try store.failingRun(runID, compactAndFinish) } else { try compactAndFinish() }
         return report
     }
 }

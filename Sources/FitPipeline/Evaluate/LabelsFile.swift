@@ -15,17 +15,21 @@ public struct LabelsFile: Sendable {
         let table = try CSVTable(path: path)
         guard let idColumn = table.column("ID"), let scoreColumn = table.column("score") else {
             throw PipelineError.badLabels(path: path, line: 1,
-                                          reason: "the header must name an ID and a score column, found '\(table.header.joined(separator: ","))'")
+                                          reason: "the header must name an ID and a score column, found \(Excerpt.quote(table.header.joined(separator: ",")))")
         }
         var scores: [Int: (Double, Int)] = [:]
         for row in table.rows {
             let idText = row.fields[idColumn].trimmingCharacters(in: .whitespaces)
             let scoreText = row.fields[scoreColumn].trimmingCharacters(in: .whitespaces)
             guard let id = Int(idText), id >= 1 else {
-                throw PipelineError.badLabels(path: path, line: row.line, reason: "field ID: '\(idText)' is not a whole number >= 1")
+                throw PipelineError.badLabels(path: path, line: row.line, reason: "field ID: \(Excerpt.quote(idText)) is not a whole number >= 1")
             }
             guard let score = Double(scoreText), score.isFinite else {
-                throw PipelineError.badLabels(path: path, line: row.line, reason: "field score: '\(scoreText)' is not a finite number")
+                throw PipelineError.badLabels(path: path, line: row.line, reason: "field score: \(Excerpt.quote(scoreText)) is not a number")
+            }
+            // A judge's score is on the 0-10 scale; a label off it is a wrong file or a typo.
+            guard (0...10).contains(score) else {
+                throw PipelineError.badLabels(path: path, line: row.line, reason: "field score: \(Excerpt.quote(scoreText)) is outside the 0-10 scale")
             }
             if let earlier = scores[id] {
                 throw PipelineError.badLabels(path: path, line: row.line, reason: "ID \(id) again (first on line \(earlier.1))")
@@ -49,7 +53,7 @@ public struct LabelGroups: Sendable {
     public init(path: String) throws {
         let table = try CSVTable(path: path)
         guard let idColumn = table.column("ID") else {
-            throw PipelineError.badLabels(path: path, line: 1, reason: "the header has no ID column: '\(table.header.joined(separator: ","))'")
+            throw PipelineError.badLabels(path: path, line: 1, reason: "the header has no ID column: \(Excerpt.quote(table.header.joined(separator: ",")))")
         }
         let skipped: Set<String> = ["id", "metric_name", "metric", "score"]
         var columns: [(String, [Int: String])] = []
@@ -57,7 +61,7 @@ public struct LabelGroups: Sendable {
             var values: [Int: String] = [:]
             for row in table.rows {
                 guard let id = Int(row.fields[idColumn].trimmingCharacters(in: .whitespaces)) else {
-                    throw PipelineError.badLabels(path: path, line: row.line, reason: "field ID: '\(row.fields[idColumn])' is not a whole number")
+                    throw PipelineError.badLabels(path: path, line: row.line, reason: "field ID: \(Excerpt.quote(row.fields[idColumn])) is not a whole number")
                 }
                 values[id] = row.fields[c]
             }

@@ -99,7 +99,7 @@ public struct Score {
         var report = Report(score: score, breakdown: breakdown, predicted: computed != nil, stored: false)
         guard store.access == .readWrite else { return report }
         // The computed predictions and the score land together, or neither does.
-        try store.write { db in
+        try store.write(recordingFailureOf: "score", parameters: ["dataset": dataset, "labels": labels.path]) { db in
             let runID = try RunLedger.begin(db, kind: "score", parameters: ["dataset": dataset, "checkpoint": "\(stored.id)", "labels": labels.path])
             if let computed {
                 try Predictions.upsert(db, checkpoint: stored.id, Array(zip(computed.sampleIDs, computed.scores)), run: runID)

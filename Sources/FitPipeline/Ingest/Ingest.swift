@@ -57,7 +57,7 @@ public struct Ingest {
             report.warnings.append("the folder has neither train_data.json nor test_data.json: only its metrics are ingested")
         }
         do {
-        try store.write { db in
+        try store.write(recordingFailureOf: "ingest", parameters: ["folder": folder.url.path]) { db in
             let existing = try Dataset.named(db, name)
             if let existing, try unchanged(db, dataset: existing.id, digests: digests) {
                 return

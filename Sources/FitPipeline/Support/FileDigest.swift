@@ -4,6 +4,7 @@ import Foundation
 /// sha256 and size of a file, read in chunks.
 enum FileDigest {
     static func of(_ url: URL) throws -> (hex: String, bytes: Int) {
+        try InputFile.requireRegular(url)
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
             throw FormatError(file: url.path, message: "cannot open file: \(error.localizedDescription)")

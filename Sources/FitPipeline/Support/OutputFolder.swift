@@ -1,5 +1,6 @@
 import CFitSystem
 import FitFormats
+import FitStore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -68,6 +69,7 @@ public final class OutputFolder {
 
     /// Puts the written folder under the final name, replacing the old one in one step.
     public func commit() throws {
+        KillPoint.reach("export.staged")
         let fm = FileManager.default
         do {
             // Everything on disk before it becomes visible under the final name.

@@ -17,4 +17,27 @@ extension Store {
             throw error
         }
     }
+
+    /// Runs `body`, a step that begins its run inside its one transaction. When the store
+    /// itself fails it (a full disk, an input/output error, a lock held too long), the
+    /// transaction rolls back with the run in it, so a failed run is recorded in a
+    /// transaction of its own, with the cause in words. Input the step refuses leaves the
+    /// store as it was, without a run.
+    func recordingFailure<T>(kind: String, parameters: some Encodable, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where Self.environmental.contains(error.resultCode.primaryResultCode.rawValue) {
+            let cause = DatabaseErrorWords.sentence(for: error, path: path)
+            try? write { try RunLedger.recordFailed($0, kind: kind, parameters: parameters, message: cause) }
+            throw error
+        }
+    }
+
+    /// One write transaction for a step that begins its run inside it (`recordingFailure`).
+    func write<T>(recordingFailureOf kind: String, parameters: some Encodable, _ body: (Database) throws -> T) throws -> T {
+        try recordingFailure(kind: kind, parameters: parameters) { try write(body) }
+    }
+
+    /// Failures of the disk or of other programs, not of the input.
+    static let environmental: Set<Int32> = [ResultCode.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 }

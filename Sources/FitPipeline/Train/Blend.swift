@@ -115,7 +115,7 @@ public struct Blend {
         if let same = try store.read({ try Checkpoint.identical($0, dataset: datasetID, trainingDigest: digest, config: configText) }) {
             return report(same.id, true)
         }
-        let id = try store.write { db -> Int64 in
+        let id = try store.write(recordingFailureOf: "blend", parameters: ["dataset": dataset]) { db -> Int64 in
             let runID = try RunLedger.begin(db, kind: "blend", parameters: ["dataset": dataset, "members": ids.map(String.init).joined(separator: ","),
                                                                            "weighting": weighting.rawValue])
             var encoders: [Int64] = []

@@ -145,21 +145,33 @@ public struct Predict {
         for (position, score) in zip(features.positions, scores).sorted(by: { ($0.0 ?? 0) < ($1.0 ?? 0) }) {
             lines.append("\((position ?? 0) + 1),\(String(format: "%.4f", score))")
         }
-        // The file first, under a temporary name: a run is 'succeeded' only once its
-        // predictions are stored and the submission is in place.
+        // The run begins (once the path is known to be writable); the file is written under a
+        // temporary name; the predictions are stored; the file takes its name; the run is
+        // 'succeeded'. A failure anywhere marks the run failed with its cause (a full disk
+        // included); a kill anywhere leaves it 'running' until the next writer marks it
+        // interrupted: no run is 'succeeded' without its file in place, and predictions once
+        // committed stay.
         let staged = try OutputFile(out, store: store.path)
-        try staged.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        var stored = false
-        if store.access == .readWrite {
-            try store.write { db in
-                let runID = try RunLedger.begin(db, kind: "predict", parameters: ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path])
-                try Predictions.upsert(db, checkpoint: checkpointID, Array(zip(features.sampleIDs, scores)), run: runID)
-                try RunLedger.finish(db, run: runID, counts: ["predictions": scores.count])
-            }
-            stored = true
+        let text = Data((lines.joined(separator: "\n") + "\n").utf8)
+        guard store.access == .readWrite else {
+            try staged.write(text)
+            try staged.commit()
+            return Self.report(checkpoint: checkpointID, scores: scores, out: out, stored: false)
         }
-        try staged.commit()
-        return Self.report(checkpoint: checkpointID, scores: scores, out: out, stored: stored)
+        let parameters = ["dataset": dataset, "checkpoint": "\(checkpointID)", "out": out.path]
+        let runID = try store.write(recordingFailureOf: "predict", parameters: parameters) {
+            try RunLedger.begin($0, kind: "predict", parameters: parameters)
+        }
+        try store.failingRun(runID) {
+            try staged.write(text)
+            KillPoint.reach("predict.written")
+            try store.write { try Predictions.upsert($0, checkpoint: checkpointID, Array(zip(features.sampleIDs, scores)), run: runID) }
+            KillPoint.reach("predict.stored")
+            try staged.commit()
+            KillPoint.reach("predict.renamed")
+            try store.write { try RunLedger.finish($0, run: runID, counts: ["predictions": scores.count]) }
+        }
+        return Self.report(checkpoint: checkpointID, scores: scores, out: out, stored: true)
     }
 
     static func report(checkpoint: Int64, scores: [Float], out: URL, stored: Bool) -> Report {

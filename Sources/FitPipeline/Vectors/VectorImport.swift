@@ -65,7 +65,7 @@ public struct VectorImport {
             }
             firstLine[sha256] = line
         }
-        return try store.write { db in
+        return try store.write(recordingFailureOf: "import", parameters: ["encoder": name]) { db in
             var created = false
             let existing = try Encoder.named(db, name)
             if let existing {

@@ -16,7 +16,7 @@ public enum DatabaseErrorWords {
         case .SQLITE_FULL:
             return "the disk holding \(store) is full: free some space and run the command again (what was committed before is kept)"
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return "\(store) is locked by another program writing to it: wait for it to finish and run the command again"
+            return "\(store) is in use by another program (one writing to it, or reading it while this command needed the whole file): wait for it to finish and run the command again"
         case .SQLITE_IOERR:
             return "could not read or write \(store) (an input/output error): check the disk and the file"
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The one SQLite file that holds every artifact: records, vectors, provenance, checkpoints
 /// and predictions.
@@ -104,9 +105,12 @@ public final class Store: Sendable {
             throw StoreError.pendingLogNotReadable(path: path)
         }
         if walBytes > 0 { return path }  // log and index exist: SQLite reads them read-only
-        var url = URLComponents(url: URL(fileURLWithPath: path), resolvingAgainstBaseURL: false)
+        // A file: URI must hold an absolute path (`./fitstore.sqlite`, the default, is not one).
+        let absolute = URL(fileURLWithPath: path).absoluteURL.standardizedFileURL
+        var url = URLComponents(url: absolute, resolvingAgainstBaseURL: true)
         url?.queryItems = [URLQueryItem(name: "immutable", value: "1")]
-        return url?.string ?? path
+        guard let uri = url?.string, uri.hasPrefix("file:///") else { return absolute.path }
+        return uri
     }
 
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
@@ -133,11 +137,17 @@ public final class Store: Sendable {
             .reduce(0) { $0 + $1.int64Value }
     }
 
-    /// Rewrites the file without free pages (after large deletions).
-    public func vacuum() throws {
-        try writer.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
-        // The rewritten pages sit in the write-ahead log until a checkpoint folds them back.
-        try checkpoint()
+    /// Rewrites the file without free pages (after large deletions). Another program
+    /// reading the store holds the compaction back; after `patience` seconds of that it fails
+    /// with SQLITE_BUSY (the caller says so and goes on) instead of the usual 30 s wait.
+    public func vacuum(patience: Double = 5) throws {
+        try writer.writeWithoutTransaction { db in
+            sqlite3_busy_timeout(db.sqliteConnection, Int32(patience * 1000))
+            defer { sqlite3_busy_timeout(db.sqliteConnection, 30_000) }
+            try db.execute(sql: "VACUUM")
+            // The rewritten pages sit in the write-ahead log until a checkpoint folds them back.
+            _ = try db.checkpoint(.truncate)
+        }
     }
 
     /// Folds the WAL back into the main file (used before copying the file elsewhere).

@@ -22,7 +22,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .missing(let path):
-            "no store at \(path): create one with `fitstore ingest DIR` or `fitstore demo`"
+            "no store at \(path): check --store, or create one with `fitstore run DIR`, `fitstore ingest DIR` or `fitstore demo`"
         case .notAStore(let path, let reason):
             "\(path) is not a fitstore store: \(reason)"
         case .newerSchema(let path, let found, let supported):

@@ -91,13 +91,17 @@ public struct Migrator: Sendable {
         let target = target ?? latestVersion
         let current = try writer.read { db in try Self.currentVersion(db) }
         try writer.read { db in try check(db, path: path) }
-        var applied: [Int] = []
-        for migration in migrations where migration.version > current && migration.version <= target {
-            try writer.writeWithoutTransaction { db in
-                // Outside any transaction: SQLite ignores this pragma inside one.
-                try db.execute(sql: "PRAGMA foreign_keys = OFF")
-                defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
-                try db.inTransaction {
+        let pending = migrations.filter { $0.version > current && $0.version <= target }
+        guard !pending.isEmpty else { return [] }
+        // Every pending migration in one transaction: a new store, or one several versions
+        // behind, is either at its old version or at the target, never in between (a kill
+        // during the first ingest into a new store leaves no half-made schema).
+        try writer.writeWithoutTransaction { db in
+            // Outside any transaction: SQLite ignores this pragma inside one.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction {
+                for migration in pending {
                     try db.execute(sql: """
                         CREATE TABLE IF NOT EXISTS schema_migration (
                             version    INTEGER PRIMARY KEY,
@@ -115,11 +119,11 @@ public struct Migrator: Sendable {
                         sql: "INSERT INTO schema_migration (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
                         arguments: [migration.version, migration.name, migration.sha256, Timestamp.now()])
                     try db.execute(sql: "PRAGMA user_version = \(migration.version)")
-                    return .commit
+                    KillPoint.reach("migrate.\(migration.version)")
                 }
+                return .commit
             }
-            applied.append(migration.version)
         }
-        return applied
+        return pending.map(\.version)
     }
 }

@@ -38,6 +38,20 @@ public enum RunLedger {
             arguments: [status.rawValue, Timestamp.now(), try JSONText.encode(counts), message, id])
     }
 
+    /// A run that failed before it could be recorded (its transaction rolled back with it):
+    /// inserted as failed, with the cause.
+    public static func recordFailed(_ db: Database, kind: String, parameters: some Encodable, message: String) throws {
+        let me = ProcessIdentity.current
+        let now = Timestamp.now()
+        try db.execute(
+            sql: """
+                INSERT INTO run (kind, parameters, code_version, started_at, ended_at, status, counts, message, host, pid, process_start)
+                VALUES (?, ?, ?, ?, ?, 'failed', '{}', ?, ?, ?, ?)
+                """,
+            arguments: [kind, try JSONText.encode(parameters), FitstoreVersion.codeVersion, now, now, message,
+                        me.host, Int64(me.pid), me.start])
+    }
+
     /// Marks a run of this process failed with the error that ended it (what it committed
     /// before stays, and says so in the run's counts).
     public static func fail(_ db: Database, run id: Int64, message: String) throws {

@@ -28,7 +28,7 @@ struct DemoCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         try DemoDataset(trainCount: train, testCount: test, seed: seed).write(to: folder, store: storeOptions.store)
         print("wrote generated demo data (\(train) train, \(test) test records) to \(folder.path)")
-        let store = try storeOptions.open()
+        let store = try storeOptions.open(create: true)
         let report = try Ingest(store: store, progress: TerminalProgress()).run(folder: folder, options: .init(datasetName: "demo"))
         IngestPrinter.print(report, store: store.path)
         print("next: fitstore stats --store \(store.path)")

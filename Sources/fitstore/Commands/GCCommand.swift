@@ -33,6 +33,7 @@ struct GCCommand: ParsableCommand {
             print("\(dryRun ? "would remove" : "removed") \(vectors) vectors of encoder \(name)")
         }
         if report.encoders.isEmpty { print("no vectors to remove (kept: \(key), named and checkpointed encoders)") }
+        if let deferred = report.compactionDeferred { print(deferred) }
         if let (before, after) = report.compacted {
             print(String(format: "compacted the file: %.1f MB -> %.1f MB", Double(before) / 1e6, Double(after) / 1e6))
         }

@@ -30,7 +30,7 @@ struct IngestCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let store = try storeOptions.open()
+        let store = try storeOptions.open(create: true)
         let report = try Ingest(store: store, progress: TerminalProgress()).run(
             folder: URL(fileURLWithPath: folder), options: .init(datasetName: dataset, replace: replace, dryRun: dryRun))
         IngestPrinter.print(report, store: store.path)

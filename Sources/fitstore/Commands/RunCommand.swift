@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try storeOptions.checkOutput(out)
-        let store = try storeOptions.open()
+        let store = try storeOptions.open(create: true)
         let progress = TerminalProgress()
         var folderURL: URL
         var name: String? = training.dataset

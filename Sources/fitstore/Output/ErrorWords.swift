@@ -13,7 +13,18 @@ enum ErrorWords {
         if let database = error as? DatabaseError { return words(for: database) }
         let ns = error as NSError
         if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
-            let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
+            let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+            // Cocoa's read errors are codes 256...511, its write errors 512...1023.
+            if ns.domain == NSCocoaErrorDomain, (256...511).contains(ns.code) {
+                let reason = switch ns.code {
+                case CocoaError.fileReadNoSuchFile.rawValue: "does not exist"
+                case CocoaError.fileReadNoPermission.rawValue: "cannot be read: no permission"
+                case CocoaError.fileReadCorruptFile.rawValue, CocoaError.fileReadInapplicableStringEncoding.rawValue: "cannot be read: its contents are not what was expected"
+                default: "cannot be read (is it a folder, or a file that is not there?)"
+                }
+                return "\(path ?? "a file the command needed") \(reason)"
+            }
+            guard let path else { return "a file could not be written: " + OutputFile.reason(error, folder: "its folder") }
             return "\(path): " + OutputFile.reason(error, folder: URL(fileURLWithPath: path).deletingLastPathComponent().path)
         }
         return nil
