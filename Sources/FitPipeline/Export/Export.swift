@@ -41,6 +41,8 @@ public struct Export {
         let digest_rule = "sha256 of one line per row in sample id order: \"<sample_id> <origin>\\n\" (the same rule as checkpoint.training_digest)"
         let legend: Legend
         let files: [String: String]
+        /// How the rows of fold.npy were grouped (with --folds).
+        var cv_groups: FoldGrouping? = nil
         struct Selection: Encodable { let split: String; let real: Bool; let generators: String; let as_of_run: Int64? }
         struct Legend: Encodable { let split: [String]; let origin: [String] }
     }
@@ -54,7 +56,7 @@ public struct Export {
     /// `cvFolds` > 0 adds `fold.npy`: the fold `fitstore train` (same --seed) holds each real
     /// row out in, -1 for synthetic and test rows, so other tools can repeat its CV exactly.
     public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096, cvFolds: Int = 0, cvSeed: UInt64 = 5401,
-                    progress: any ProgressSink = SilentProgress()) throws -> Report {
+                    cvGroups: FoldGroupChoice = .auto, progress: any ProgressSink = SilentProgress()) throws -> Report {
         let started = Date()
         let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
             + (cvFolds > 0 ? ["fold.npy"] : [])
@@ -62,6 +64,27 @@ public struct Export {
         // leaves files of two exports side by side, nor a manifest naming a missing file.
         let folder = try OutputFolder(directory, names: Set(Self.allNames), store: store.path)
         let url = folder.file
+        // The folds `fitstore train` holds each real row out in: the same CV groups (made from
+        // the real train rows' vectors and the test rows, as training makes them).
+        var groupOfSample: [Int64: String] = [:]
+        var grouping: FoldGrouping?
+        if cvFolds > 0 {
+            var options = TrainModel.Options(dataset: selection.dataset, encoderKeys: selection.encoderKeys)
+            options.cvFolds = cvFolds
+            options.training.seed = cvSeed
+            options.cvGroups = cvGroups
+            let (train, lineage) = try store.read { db in
+                let f = try FeatureMatrix.load(db, dataset: selection.dataset, selection: .train, encoderKeys: selection.encoderKeys,
+                                               extras: false, system: false, interactions: false)
+                return (f, try Lineage.load(db, dataset: try DatasetResolver.require(db, selection.dataset).id, sampleIDs: f.sampleIDs))
+            }
+            if cvFolds >= 2 {
+                let made = try FoldGrouping.forTraining(store: store, options: options, features: train, lineage: lineage,
+                                                        threads: ProcessInfo.processInfo.activeProcessorCount)
+                for (id, key) in zip(train.sampleIDs, made.keys) { if let key { groupOfSample[id] = key } }
+                grouping = made.grouping
+            }
+        }
         return try store.read { db in
             let reader = try FeatureReader(db, selection: selection)
             // Origins present, for the legend: real first, then generators by name.
@@ -123,9 +146,8 @@ public struct Export {
                 try writer.close()
             }
             if cvFolds > 0 {
-                // Items as training sees them: train rows only, real rows grouped by prompt and response.
-                let lineage = try Lineage.load(db, dataset: reader.datasetID, sampleIDs: ids)
-                let items = zip(ids, splits).map { id, split in split == "train" ? lineage.itemOfSample[id] : nil }
+                // Groups as training makes them: real train rows only.
+                let items = zip(ids, splits).map { id, split in split == "train" ? groupOfSample[id] : nil }
                 let folds = CrossValidation(folds: cvFolds, seed: cvSeed).assign(items: items)?.foldOfRow ?? items.map { _ in -1 }
                 let writer = try NpyStreamWriter(url: url("fold.npy"), type: .int64, columns: nil)
                 try writer.append(int64: folds.map(Int64.init))
@@ -148,7 +170,8 @@ public struct Export {
                 encoder: selection.encoderKey, encoders: selection.encoderKeys, metric_source: l.metricSource, digest: digest,
                 legend: .init(split: Self.splitNames, origin: origins),
                 files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
-                        "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"])
+                        "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"],
+                cv_groups: grouping)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(manifest).write(to: url("manifest.json"))

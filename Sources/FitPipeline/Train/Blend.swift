@@ -67,6 +67,12 @@ public struct Blend {
             throw PipelineError.badBlend(reason: "checkpoints \(ids[0]) and \(ids[i]) were cross-validated on different rows "
                                          + "(\(outOfFold[0].count) and \(oof.count) real rows): blend checkpoints trained on the same data")
         }
+        // ... in the same folds: weights fitted without a fold are honest only if no member saw
+        // that fold's rows (or, through wider CV groups, their versions) in training.
+        for (i, oof) in outOfFold.enumerated().dropFirst() where rows.contains(where: { oof[$0]?.fold != outOfFold[0][$0]?.fold }) {
+            throw PipelineError.badBlend(reason: "checkpoints \(ids[0]) and \(ids[i]) were cross-validated in different folds "
+                                         + "(another --cv-groups or --seed): train them with the same folds, then blend")
+        }
         guard rows.count >= 2 else { throw PipelineError.badBlend(reason: "the members' out-of-fold predictions cover \(rows.count) labelled rows") }
         let y = rows.map { labels[$0]?.score ?? 0 }
         let metric = rows.map { labels[$0]?.metric ?? "" }

@@ -1,7 +1,8 @@
 import FitFormats
 
-/// K-fold cross-validation on REAL rows, grouped by item: every real row of one item (the same
-/// prompt and response, judged under several metrics) falls in the same fold, and a synthetic
+/// K-fold cross-validation on REAL rows, grouped: every real row of one group (by default an
+/// item, the same prompt and response judged under several metrics; `FoldGrouping` makes
+/// wider groups of versions of one item) falls in the same fold, and a synthetic
 /// row trains in a fold only when none of its real ancestors is held out there. So no
 /// held-out row is seen in training, not even through its synthetic descendants.
 /// Arrays in, numbers out: the caller supplies how to fit and predict.
@@ -47,6 +48,7 @@ public struct CrossValidation {
     ///   - fit: trains on the given rows and returns a predictor for rows.
     ///   - foldDone: told each fold's index and RMSE.
     public func run(y: [Float], metrics: [Int64], metricNames: [Int64: String], items: [String?], ancestors: [[Int]],
+                    grouping: String = "item (prompt and response)",
                     fit: (_ fold: Int, _ train: [Int]) throws -> ([Int]) -> [Float],
                     foldDone: (Int, Float) -> Void = { _, _ in }) rethrows -> Result? {
         let real = items.indices.filter { items[$0] != nil }
@@ -83,7 +85,7 @@ public struct CrossValidation {
         }.sorted { ($0.rows, $1.metric) > ($1.rows, $0.metric) }
         return Result(folds: k, rows: real.count, rmse: Self.rmse(real, predicted, y),
                       constantMeanRMSE: Self.rmse(real, constant, y), perMetricMeanRMSE: Self.rmse(real, perMetricMean, y),
-                      foldRMSE: foldRMSE, excludedDescendants: excluded, grouping: "item (prompt and response)",
+                      foldRMSE: foldRMSE, excludedDescendants: excluded, grouping: grouping,
                       perMetric: perMetric, heldOut: real.map { ($0, foldOfRow[$0], predicted[$0]) })
     }
 

@@ -33,6 +33,9 @@ public struct TrainModel {
         public var omitted: Set<FeatureSelection.VectorBlock> = []
         /// Folds of the cross-validation on real rows (0: none).
         public var cvFolds = 5
+        /// How the folds group real rows (`FoldGrouping`): auto picks the grouping whose
+        /// held-out rows look most like the test rows.
+        public var cvGroups: FoldGroupChoice = .auto
         /// The augmentation profile in force, recorded with the checkpoint (see `run`).
         public var profile = "custom"
         /// Train on a seeded random subset of this many rows (nil: all).
@@ -138,6 +141,8 @@ public struct TrainModel {
         /// feature columns.
         public var encoders: [String] = []
         public var featureColumns = 0
+        /// How the CV folds grouped real rows (nil without CV).
+        public var grouping: FoldGrouping?
     }
 
     struct Config: Codable {
@@ -164,6 +169,9 @@ public struct TrainModel {
         /// nested bags' (checkpoints stored before this kept the fold models': the marker makes
         /// an identical train compute them again instead of reusing those).
         var out_of_fold: String? = nil
+        /// How the CV folds group real rows, and how much they look like the test (absent for
+        /// checkpoints trained before folds were grouped by more than identical text).
+        var cv_groups: FoldGrouping? = nil
     }
 
     let store: Store
@@ -181,6 +189,9 @@ public struct TrainModel {
         let features: FeatureMatrix
         let y: [Float]
         let lineage: Lineage
+        /// Per row, the CV group of a real row (nil for synthetic rows), and how it was made.
+        let groups: [String?]
+        let grouping: FoldGrouping?
         let metricNames: [Int64: String]
         let encoderNames: [String]
         let trainingDigest: String
@@ -312,6 +323,17 @@ public struct TrainModel {
         guard features.rows >= 10 else {
             throw PipelineError.tooFewTrainingRows(dataset: options.dataset, rows: features.rows, needed: 10)
         }
+        let (groups, grouping): ([String?], FoldGrouping?)
+        if let sameRows, sameRows.options.cvGroups == options.cvGroups, sameRows.options.cvFolds == options.cvFolds,
+           sameRows.options.training.seed == options.training.seed {
+            (groups, grouping) = (sameRows.groups, sameRows.grouping)
+        } else if options.cvFolds >= 2 {
+            let made = try FoldGrouping.forTraining(store: store, options: options, features: features, lineage: lineage,
+                                                   threads: options.boosting.threads)
+            (groups, grouping) = (made.keys, made.grouping)
+        } else {
+            (groups, grouping) = (lineage.items(features), nil)
+        }
         var hasher = SHA256()
         FeatureMatrix.digest(&hasher, ids: features.sampleIDs, origins: features.generators)
         if options.model == .seed, let problem = ResidualMLP.Config.problem(inputs: features.width, widths: options.network, dropout: options.dropout) {
@@ -328,12 +350,13 @@ public struct TrainModel {
                             bag_folds: options.model == .boosted && options.bagging != .off && options.cvFolds >= 2
                                 ? options.bagging.rawValue : nil,
                             neighbours: options.model == .knn ? options.neighbours : nil,
-                            out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? Evaluation.nestedBag : nil)
+                            out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? Evaluation.nestedBag : nil,
+                            cv_groups: grouping)
         if options.model == .knn, Self.neighbourColumns(features.layout).blocks.isEmpty {
             throw PipelineError.badModel(model: "knn", reason: "it finds neighbours by the prompt and response vectors, and --omit left both out")
         }
         return Plan(options: options, datasetID: datasetID, features: features, y: features.targets.map { $0 ?? 0 },
-                    lineage: lineage, metricNames: metricNames, encoderNames: encoderNames, trainingDigest: hasher.finalize().hexString,
+                    lineage: lineage, groups: groups, grouping: grouping, metricNames: metricNames, encoderNames: encoderNames, trainingDigest: hasher.finalize().hexString,
                     config: config, configText: try JSONText.encode(config))
     }
 
@@ -388,7 +411,8 @@ public struct TrainModel {
         case .knn: Meter(progress: progress, folds: options.cvFolds, perFit: options.neighbours.innerFolds + 1, unit: "searches")
         }
         defer { meter.finish() }
-        let items = plan.lineage.items(features), ancestors = plan.lineage.ancestors(features)
+        // CV groups, not identical text alone: every fold below, nested or inner, groups by them.
+        let items = plan.groups, ancestors = plan.lineage.ancestors(features)
         let earlyStopping = options.model == .boosted && options.boosting.earlyStoppingRounds != nil
         func stoppingSplit(_ rows: [Int], salt: UInt64) -> (train: [Int], held: [Int])? {
             guard earlyStopping else { return nil }
@@ -400,6 +424,7 @@ public struct TrainModel {
         var nestedBags: [Int: BoostedTrees] = [:]
         let cv = CrossValidation(folds: options.cvFolds, seed: options.training.seed).run(
             y: y, metrics: features.metricIDs, metricNames: plan.metricNames, items: items, ancestors: ancestors,
+            grouping: plan.grouping.map { "\($0.kind.rawValue) (\($0.chosenBy == "auto" ? "chosen by the check" : "--cv-groups"))" } ?? "item (prompt and response)",
             fit: { fold, rows in
                 let (model, history) = fit(options, features: features, y: y, rows: rows, validation: fold == 0 ? nil : [],
                                            stopping: stoppingSplit(rows, salt: UInt64(fold) + 1), quiet: true, meter: meter,
@@ -515,7 +540,7 @@ public struct TrainModel {
         Report(runID: run, checkpointID: checkpoint, model: plan.options.model, profile: plan.options.profile,
                trainRows: plan.features.rows, syntheticRows: plan.syntheticRows, evaluation: evaluation,
                seconds: Date().timeIntervalSince(started), reused: reused, encoders: plan.encoderNames,
-               featureColumns: plan.features.width)
+               featureColumns: plan.features.width, grouping: plan.grouping)
     }
 
     /// Fits the chosen model on `rows`. `validation` nil: the seed model takes its own random

@@ -227,7 +227,7 @@ public struct NearestNeighbours: @unchecked Sendable {
 
     /// Row r's point: each block divided by its L2 norm (a zero block stays zero) and by
     /// sqrt(block count), side by side.
-    static func point(_ x: [Float], row r: Int, width: Int, columns: Columns, into out: inout [Float], at offset: Int) {
+    public static func point(_ x: [Float], row r: Int, width: Int, columns: Columns, into out: inout [Float], at offset: Int) {
         let scale = 1 / Double(columns.blocks.count).squareRoot()
         var o = offset
         for block in columns.blocks {

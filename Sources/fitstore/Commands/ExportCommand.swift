@@ -44,6 +44,9 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Seed of the fold assignment (as `fitstore train --seed`).") var seed: UInt64 = 5401
 
+    @Option(help: ArgumentHelp("How fold.npy groups rows (as `fitstore train --cv-groups`).", valueName: "item|prompt|near|auto"))
+    var cvGroups: FoldGroupChoice = .auto
+
     @Flag(help: "Append the five extra columns the boosted model uses (three cosines, two log lengths).")
     var extras = false
 
@@ -73,7 +76,7 @@ struct ExportCommand: ParsableCommand {
             }
             selection.generators = .only(generators)
         }
-        let report = try Export(store: store).run(selection, to: URL(fileURLWithPath: out), batchRows: batchRows, cvFolds: folds, cvSeed: seed, progress: TerminalProgress())
+        let report = try Export(store: store).run(selection, to: URL(fileURLWithPath: out), batchRows: batchRows, cvFolds: folds, cvSeed: seed, cvGroups: cvGroups, progress: TerminalProgress())
         let seconds = max(report.seconds, 1e-6)
         print(String(format: "exported %d rows x %d columns to %@ in %.2f s: %.0f rows/s, %.1f MB/s (%.1f MB written)",
                      report.rows, report.columns, report.directory, report.seconds, Double(report.rows) / seconds,

@@ -8,6 +8,8 @@ import Foundation
 extension ModelKind: ExpressibleByArgument {}
 extension TrainModel.Bagging: ExpressibleByArgument {}
 
+extension FoldGroupChoice: ExpressibleByArgument {}
+
 /// Options of the seed's regressor and its training.
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Data set to train on (default: the one ingested last).")
@@ -16,8 +18,11 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("boosted (gradient-boosted trees on vectors, cosines and lengths: the default), seed (the write-up's residual MLP, exactly) or knn (the mean score of the k training rows of the same metric nearest by cosine on the prompt and response vectors; k chosen by an inner grouped CV: a learner to blend with the trees).", valueName: "model"))
     var model: ModelKind = .boosted
 
-    @Option(help: "Folds of the cross-validation on real rows, grouped by item (0: none).")
+    @Option(help: "Folds of the cross-validation on real rows (0: none).")
     var cvFolds: Int = 5
+
+    @Option(help: ArgumentHelp("How the CV folds group real rows: item (identical prompt and response), prompt (identical prompt), near (versions of one item: mutual nearest neighbours by the prompt and response vectors, closer than nine test rows in ten come to their nearest training row), or auto (the grouping whose held-out rows are as close to their training rows as the test rows are to theirs; docs/trainer.md).", valueName: "item|prompt|near|auto"))
+    var cvGroups: FoldGroupChoice = .auto
 
     @Option(help: ArgumentHelp("Train on a seeded random subset of this many rows (the same rows for the same --seed): for very large stores.", valueName: "n"))
     var sampleRows: Int?
@@ -92,6 +97,7 @@ struct TrainingArguments: ParsableArguments {
         var o = TrainModel.Options(dataset: dataset, encoderKeys: encoderKeys)
         o.model = model
         o.cvFolds = cvFolds
+        o.cvGroups = cvGroups
         o.sampleRows = sampleRows
         o.omitted = Set(omit.split(separator: ",").compactMap { FeatureSelection.VectorBlock(rawValue: String($0)) })
         o.extras = extras == "auto" ? nil : extras == "on"
@@ -164,8 +170,10 @@ enum TrainPrinter {
                            report.profile, report.seconds))
         Swift.print("  features: \(report.featureColumns) columns from the vectors of \(report.encoders.joined(separator: " + "))")
         if let cv = e.crossValidation {
-            Swift.print(String(format: "  %d-fold CV on %d real rows (grouped by item; %d synthetic descendants of held-out rows kept out):",
-                               cv.folds, cv.rows, cv.excludedDescendants))
+            Swift.print(String(format: "  %d-fold CV on %d real rows (grouped by %@; %d synthetic descendants of held-out rows kept out):",
+                               cv.folds, cv.rows, report.grouping.map { "\($0.kind.rawValue), \($0.groups) groups" } ?? "item",
+                               cv.excludedDescendants))
+            if let grouping = report.grouping { Swift.print("    " + grouping.summary) }
             Swift.print(String(format: "    RMSE %.4f   per-metric mean %.4f   constant mean %.4f   (%@ the per-metric mean)",
                                cv.rmse, cv.perMetricMeanRMSE, cv.constantMeanRMSE, cv.rmse < cv.perMetricMeanRMSE ? "beats" : "does NOT beat"))
             let shown = cv.perMetric.prefix(8)
