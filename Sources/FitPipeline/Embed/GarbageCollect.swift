@@ -69,4 +69,48 @@ public struct GarbageCollect {
         if let runID = report.runID { try store.failingRun(runID, compactAndFinish) } else { try compactAndFinish() }
         return report
     }
+
+    /// `gc --checkpoints`: what was (or would be) removed.
+    public struct CheckpointsReport: Sendable {
+        public var removed: [Int64] = []
+        /// The bytes their rows held (weights, out-of-fold predictions, predictions).
+        public var bytes: Int64 = 0
+        public var kept: Int = 0
+        public var compacted: (before: Int64, after: Int64)?
+        public var compactionDeferred: String?
+    }
+
+    /// Removes the data set's checkpoints that are not needed: every one but those ever
+    /// chosen (the history of choices names them) and the members, at any depth, of the blends
+    /// kept. Comparisons keep their numbers and labels (their candidate loses the link).
+    /// Only on request: nothing is removed to make a choice.
+    public func removeCheckpoints(dataset: String, dryRun: Bool) throws -> CheckpointsReport {
+        var report = CheckpointsReport()
+        try store.write(recordingFailureOf: "gc-checkpoints", parameters: ["dataset": dataset]) { db in
+            let datasetID = try DatasetResolver.require(db, dataset).id
+            var keep = try ChosenCheckpoint.everChosen(db, dataset: datasetID)
+            var frontier = Array(keep)
+            while let next = frontier.popLast() {
+                for m in try BlendMembers.fetch(db, blend: next) where keep.insert(m.checkpoint).inserted { frontier.append(m.checkpoint) }
+            }
+            let all = try Checkpoint.ids(db, dataset: datasetID)
+            report.removed = all.filter { !keep.contains($0) }
+            report.kept = all.count - report.removed.count
+            report.bytes = try Checkpoint.storedBytes(db, ids: report.removed)
+            guard !dryRun, !report.removed.isEmpty else { return }
+            let run = try RunLedger.begin(db, kind: "gc-checkpoints", parameters: ["dataset": dataset])
+            // Blends first, so no member is still listed by a blend being removed.
+            for id in report.removed.sorted(by: >) { try Checkpoint.remove(db, id: id) }
+            try RunLedger.finish(db, run: run, counts: ["checkpoints": report.removed.count, "bytes": Int(report.bytes)])
+        }
+        guard !dryRun, !report.removed.isEmpty else { return report }
+        let before = try store.fileSize()
+        do {
+            try store.vacuum()
+            report.compacted = (before, try store.fileSize())
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY {
+            report.compactionDeferred = "another program is reading the store, so its file was not compacted now: run `fitstore gc` again when it is done"
+        }
+        return report
+    }
 }

@@ -17,6 +17,12 @@ public struct CheckpointList {
         public var synthetic: [String]
         public var trainingDigest: String
         public var cv: CrossValidation.Result?
+        /// The checkpoint's CV RMSE, the one number shown wherever it appears: the RMSE of its
+        /// stored out-of-fold predictions (`Evaluation.outOfFoldRMSE`).
+        public var cvRMSE: Float?
+        /// Whether it is the data set's chosen checkpoint, and what comparisons said of it.
+        public var chosen = false
+        public var comparisons: [String] = []
         public var test: (rmse: Double, rows: Int, labels: String)?
         public var seconds: Double?
         public var weightBytes: Int
@@ -30,6 +36,11 @@ public struct CheckpointList {
         /// The model as listings show it: "boosted (bag)" for a bag, "(damaged)" after a model
         /// whose settings cannot be read.
         public var modelLabel: String { model + (bagged ? " (bag)" : "") + (damage != nil ? " (damaged)" : "") }
+        /// "chosen", "compared, not chosen", or empty.
+        public var status: String {
+            if chosen { return "chosen" }
+            return comparisons.isEmpty ? "" : "compared, not chosen"
+        }
     }
 
     let store: Store
@@ -40,9 +51,17 @@ public struct CheckpointList {
         try store.read { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
             let scores = try CheckpointScore.latest(db, dataset: datasetID)
+            let chosen = try ChosenCheckpoint.current(db, dataset: datasetID)?.checkpoint
+            var comparisonsOf: [Int64: [String]] = [:]
+            for c in try FitStore.Comparison.all(db, dataset: datasetID) {
+                for (position, candidate) in c.candidates.enumerated() {
+                    guard let id = candidate.checkpoint else { continue }
+                    comparisonsOf[id, default: []].append("\(position == c.kept ? "won" : "lost") comparison \(c.id) (\(c.kind.rawValue))")
+                }
+            }
             return try Checkpoint.listed(db, dataset: datasetID).map { item in
                 let c = item.checkpoint
-                let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(c.evaluation.utf8))
+                let evaluation = try? TrainModel.evaluation(of: c)
                 var settings: [String: String] = [:]
                 if case .object(let object)? = try? JSONDocument.parse(Array(c.config.utf8), file: "checkpoint \(c.id) config") {
                     Self.flatten(.object(object), path: "", into: &settings)
@@ -52,19 +71,27 @@ public struct CheckpointList {
                                   featureColumns: 0, synthetic: [], trainingDigest: c.trainingDigest, cv: evaluation?.crossValidation,
                                   test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
                                   weightBytes: item.weightBytes, settings: settings)
+                entry.cvRMSE = evaluation?.outOfFoldRMSE
+                entry.chosen = c.id == chosen
+                entry.comparisons = comparisonsOf[c.id] ?? []
                 guard c.model != "blend" else { return entry }
                 do {
-                    let config = try JSONDecoder().decode(TrainModel.Config.self, from: Data(c.config.utf8))
+                    let config = try TrainModel.config(of: c)
                     entry.profile = config.profile
                     entry.featureColumns = config.features.width
                     entry.synthetic = config.origins.filter { $0 != "real" }
                     entry.bagged = evaluation?.bagged == true
                 } catch {
-                    entry.damage = "checkpoint \(c.id)'s config is not one fitstore wrote: \(DecodingWords.sentence(error))"
+                    entry.damage = "\(error)"
                 }
                 return entry
             }
         }
+    }
+
+    /// A checkpoint's one CV number (nil without CV).
+    public func cvRMSE(dataset: String, checkpoint: Int64) throws -> Float? {
+        try entries(dataset: dataset).first { $0.id == checkpoint }?.cvRMSE
     }
 
     /// What differs between two checkpoints: settings, training rows, and CV per metric.
@@ -87,11 +114,14 @@ public struct CheckpointList {
         let settings = paths.compactMap { p -> (String, String?, String?)? in
             ea.settings[p] == eb.settings[p] ? nil : (p, ea.settings[p], eb.settings[p])
         }
-        let ma = Dictionary(uniqueKeysWithValues: (ea.cv?.perMetric ?? []).map { ($0.metric, $0.rmse) })
-        let mb = Dictionary(uniqueKeysWithValues: (eb.cv?.perMetric ?? []).map { ($0.metric, $0.rmse) })
-        let metrics = Set(ma.keys).union(mb.keys).sorted {
-            abs((ma[$0] ?? 0) - (mb[$0] ?? 0)) > abs((ma[$1] ?? 0) - (mb[$1] ?? 0))
+        let ma = Dictionary((ea.cv?.perMetric ?? []).map { ($0.metric, $0.rmse) }, uniquingKeysWith: { a, _ in a })
+        let mb = Dictionary((eb.cv?.perMetric ?? []).map { ($0.metric, $0.rmse) }, uniquingKeysWith: { a, _ in a })
+        let rows = Dictionary(((ea.cv?.perMetric ?? []) + (eb.cv?.perMetric ?? [])).map { ($0.metric, $0.rows) }, uniquingKeysWith: max)
+        // By each metric's share of the two checkpoints' squared error: where they lose most first.
+        let share = { (m: String) -> Double in
+            Double(rows[m] ?? 0) * (Double(ma[m] ?? 0) * Double(ma[m] ?? 0) + Double(mb[m] ?? 0) * Double(mb[m] ?? 0))
         }
+        let metrics = Set(ma.keys).union(mb.keys).sorted { (share($0), $1) > (share($1), $0) }
         return Comparison(a: ea, b: eb, settings: settings, sameRows: ea.trainingDigest == eb.trainingDigest,
                           perMetric: metrics.map { ($0, ma[$0], mb[$0]) })
     }

@@ -40,7 +40,9 @@ public struct Score {
 
     public init(store: Store) { self.store = store }
 
-    public func run(dataset: String, checkpoint: Int64?, labels: LabelsFile, groups: LabelGroups?) throws -> Report {
+    /// `partial`: accept a labels file that labels under half of the test rows (by default
+    /// such a file is refused: it is most likely another data set's).
+    public func run(dataset: String, checkpoint: Int64?, labels: LabelsFile, groups: LabelGroups?, partial: Bool = false) throws -> Report {
         let (stored, testRows, train) = try store.read { db in
             let datasetID = try DatasetResolver.require(db, dataset).id
             let chosen = try Predict.checkpoint(db, dataset: dataset, id: checkpoint)
@@ -52,6 +54,12 @@ public struct Score {
         if let (id, label) = labels.scores.filter({ byID[$0.key] == nil }).min(by: { $0.value.line < $1.value.line }) {
             throw PipelineError.badLabels(path: labels.path, line: label.line,
                                           reason: "ID \(id) is not a test record of data set '\(dataset)' (its test IDs are 1...\(testRows.count))")
+        }
+        // A file that labels under half of the test rows is most likely another data set's.
+        let labelled = testRows.filter { labels.scores[$0.position + 1] != nil }.count
+        if !partial && labelled * 2 < testRows.count {
+            throw PipelineError.badLabels(path: labels.path, line: nil, reason: "it labels \(labelled) of the \(testRows.count) test rows of data set '\(dataset)' "
+                                          + "(under half: is it another data set's file?); nothing was stored. `fitstore score --partial` scores those rows anyway")
         }
         // The checkpoint's predictions: stored ones when they cover every test row, else computed.
         var predictions = try store.read { try Predictions.scores($0, checkpoint: stored.id) }
@@ -81,7 +89,8 @@ public struct Score {
             perMetric.append(.init(metric: metric, rows: rows.count, rmse: Self.rmse(truth, predicted, rows),
                                    perMetricMeanRMSE: Self.rmse(truth, perMetricBaseline, rows)))
         }
-        perMetric.sort { ($0.rmse, $0.metric) > ($1.rmse, $1.metric) }
+        // Ordered by each metric's share of the total squared error: where the model loses most.
+        perMetric.sort { (Double($0.rows) * $0.rmse * $0.rmse, $1.metric) > (Double($1.rows) * $1.rmse * $1.rmse, $0.metric) }
         var groupRows: [Breakdown.Group] = []
         for column in groups?.columns ?? [] {
             let byValue = Dictionary(grouping: all, by: { column.values[ids[$0]] ?? "(not in the metadata file)" })
@@ -139,5 +148,18 @@ public struct Score {
         for i in ra.indices { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) * (ra[i] - ma); sbb += (rb[i] - mb) * (rb[i] - mb) }
         guard saa > 0, sbb > 0 else { return nil }
         return sab / (saa * sbb).squareRoot()
+    }
+
+    /// `score --forget ID`: removes a stored score (in a run of its own, which names it).
+    public func forget(score id: Int64) throws {
+        try store.write { db in
+            guard let existing = try CheckpointScore.fetch(db, id: id) else {
+                throw PipelineError.unknownScore(id: id, known: try CheckpointScore.ids(db))
+            }
+            let run = try RunLedger.begin(db, kind: "score-forget", parameters: ["score": "\(id)", "checkpoint": "\(existing.checkpoint)",
+                                                                                "labels": existing.labelsPath])
+            try CheckpointScore.delete(db, id: id)
+            try RunLedger.finish(db, run: run, counts: ["removed": 1])
+        }
     }
 }

@@ -234,8 +234,11 @@ public struct HTMLReport {
     // MARK: - Training and predictions
 
     func training(_ html: inout Page, db: Database, datasetID: Int64, checkpoint: Int64?) throws {
-        html.section("Training", note: checkpoint == nil ? "The newest checkpoint of the data set." : "Checkpoint \(checkpoint!).")
-        guard let ck = try Checkpoint.latest(db, dataset: datasetID, id: checkpoint) else {
+        let current = try ChosenCheckpoint.current(db, dataset: datasetID)?.checkpoint
+        let shown = checkpoint ?? current
+        html.section("Training", note: shown.map { id in id == current ? "Checkpoint \(id), the data set's chosen checkpoint." : "Checkpoint \(id)." }
+                        ?? "The newest checkpoint of the data set.")
+        guard let ck = try Checkpoint.latest(db, dataset: datasetID, id: shown) else {
             html.empty("No checkpoint yet: run `fitstore train` (or `fitstore run`).")
             html.section("Predictions", note: nil)
             html.empty("No predictions yet: run `fitstore predict`.")
@@ -265,7 +268,7 @@ public struct HTMLReport {
                 html.finding("Learning rate: \(SVGChart.label(rate)) throughout" + (model == "boosted" ? " (the trees' shrinkage)." : " (the plateau schedule never lowered it)."))
             }
         }
-        if let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(ck.evaluation.utf8)), let cv = evaluation.crossValidation {
+        if let evaluation = try? TrainModel.evaluation(of: ck), let cv = evaluation.crossValidation {
             html.chart(SVGChart.bars(id: "cv", title: "\(cv.folds)-fold CV on \(cv.rows) real rows (grouped by item)",
                                      categories: ["\(model) model", "per-metric mean", "constant mean"],
                                      series: [("RMSE", [Double(cv.rmse), Double(cv.perMetricMeanRMSE), Double(cv.constantMeanRMSE)])],
@@ -296,21 +299,27 @@ public struct HTMLReport {
         let all = try Checkpoint.listed(db, dataset: datasetID)
         let scores = try CheckpointScore.latest(db, dataset: datasetID)
         guard all.count > 1 || !scores.isEmpty else { return }
-        struct Settings: Decodable { let origins: [String]?; let profile: String? }
+        let chosen = try ChosenCheckpoint.current(db, dataset: datasetID)?.checkpoint
         var rows: [[String]] = [], cvBars: [(String, Double)] = []
         for item in all {
             let c = item.checkpoint
-            let settings = try? JSONDecoder().decode(Settings.self, from: Data(c.config.utf8))
-            let evaluation = try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data(c.evaluation.utf8))
+            // A blend has no training settings of its own: its members do.
+            let settings = c.model == "blend" ? nil : try? TrainModel.config(of: c)
+            let evaluation = try? TrainModel.evaluation(of: c)
             let cv = evaluation?.crossValidation
+            let cvRMSE = evaluation?.outOfFoldRMSE
             let synthetic = (settings?.origins ?? []).filter { $0 != "real" }
-            rows.append(["\(c.id)" + (c.id == shown ? " (shown)" : ""), c.createdAt, c.model, item.encoderName ?? "–",
+            let marks = [c.id == shown ? "shown" : nil, c.id == chosen ? "chosen" : nil].compactMap { $0 }
+            let label: String = "\(c.id)" + (marks.isEmpty ? "" : " (" + marks.joined(separator: ", ") + ")")
+            var cvText = "–"
+            if let cvRMSE, let cv { cvText = String(format: "%.4f (%d folds)", cvRMSE, cv.folds) }
+            rows.append([label, c.createdAt, c.model, item.encoderName ?? "–",
                          synthetic.isEmpty ? "real only" : "real + " + synthetic.joined(separator: ", "),
-                         cv.map { String(format: "%.4f (%d folds)", $0.rmse, $0.folds) } ?? "–",
+                         cvText,
                          cv.map { String(format: "%.4f", $0.perMetricMeanRMSE) } ?? "–",
                          scores[c.id].map { String(format: "%.4f (%d rows)", $0.rmse, $0.rows) } ?? "–",
                          item.seconds.map { String(format: "%.1f s", $0) } ?? "–", String(format: "%.1f KB", Double(item.weightBytes) / 1024)])
-            if let cv { cvBars.append(("\(c.id)", Double(cv.rmse))) }
+            if let cvRMSE { cvBars.append(("\(c.id)", Double(cvRMSE))) }
         }
         html.table(title: "Every checkpoint of the data set (CV RMSE on real rows, test RMSE where `fitstore score` scored it; lower is better)",
                    header: ["checkpoint", "created", "model", "encoder", "training rows", "CV RMSE", "per-metric mean CV RMSE", "test RMSE",

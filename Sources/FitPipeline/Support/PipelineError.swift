@@ -49,6 +49,14 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case encoderDamaged(name: String, reason: String)
     /// `augment --drop NAME` with a NAME that has no rows.
     case unknownGenerator(name: String, dataset: String, present: [String])
+    /// Checkpoints exist on these encoders, but concatenated in another order.
+    case encoderOrder(dataset: String, encoders: [String])
+    /// A training stopped at its deadline (`tune`'s budget); nothing was stored.
+    case budgetReached
+    /// `score --forget` with an id that is not a stored score.
+    case unknownScore(id: Int64, known: [Int64])
+    /// An `--encoder` list that cannot be used here.
+    case badEncoderList(list: String, reason: String)
     /// An output path that is the store, one of its companion files, or a link to one.
     case outputIsStore(option: String, output: String, store: String, role: String, file: String)
 
@@ -115,6 +123,15 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
             "encoder '\(name)' is damaged in the store: \(reason)"
         case .tooFewMetricVectors(let dataset, let count):
             "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
+        case .encoderOrder(let dataset, let encoders):
+            "data set '\(dataset)' has checkpoints on the vectors of \(encoders.joined(separator: " + ")) concatenated in another order: "
+                + "the order makes other feature columns, so give --encoder in the order they were trained with (`fitstore checkpoints` lists it)"
+        case .budgetReached:
+            "the time budget ran out during a training; it was stopped after its current round and nothing of it was stored"
+        case .unknownScore(let id, let known):
+            "no stored score \(id)" + (known.isEmpty ? " (the store has none)" : " (stored scores: \(known.map(String.init).joined(separator: ", ")); `SELECT * FROM checkpoint_score`)")
+        case .badEncoderList(let list, let reason):
+            "--encoder '\(list)': \(reason)"
         case .outputIsStore(let option, let output, let store, let role, let file):
             "\(option) \(output) \(file == output ? "is" : "leads to") \(role) \(file)\(role == "the store" ? "" : " (of the store \(store))"): "
                 + "writing there would destroy the store; nothing was written, choose another path"

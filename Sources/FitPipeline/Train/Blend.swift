@@ -32,7 +32,24 @@ public struct Blend {
         public var members: [(checkpoint: Int64, weight: Double, cvRMSE: Float?)]
         public var evaluation: CrossValidation.Result
         public var reused: Bool
+        /// Each member's per-fold RMSE on the blend's folds (from its out-of-fold predictions).
+        public var memberFoldRMSE: [[Double]] = []
+        /// The member with the lowest CV, and the blend judged against it (`NoiseRule`).
+        public var bestMember: Int64 = 0
+        public var verdict = NoiseRule.Verdict(meanGain: 0, standardError: .infinity, keepComplex: false)
+        /// Members whose fitted weight is below `weightFloor`: a blend that gives a member so
+        /// little is the blend of the others (of two members: the other member).
+        public var belowFloor: [Int64] = []
+        /// The comparison of the best member (0) with the blend (1), as `Choices` records it.
+        public var comparison: Comparison.New?
+
+        /// Whether the blend is kept over its best member: it beats its noise, and no member's
+        /// weight is below the floor.
+        public var beatsBestMember: Bool { verdict.keepComplex && belowFloor.isEmpty }
     }
+
+    /// The smallest weight a fitted blend may give a member and still be a blend of it.
+    public static let weightFloor = 0.05
 
     let store: Store
 
@@ -114,9 +131,29 @@ public struct Blend {
         for m in members { hasher.update("\(m.id) \(m.trainingDigest)\n") }
         let digest = hasher.finalize().hexString
         // Each member's RMSE on the out-of-fold predictions the weights are fitted on.
-        let memberCV: [Float?] = members.map { try? JSONDecoder().decode(TrainModel.Evaluation.self, from: Data($0.evaluation.utf8)).outOfFoldRMSE }
-        let report = { (id: Int64, reused: Bool) in
-            Report(checkpointID: id, members: zip(ids, zip(weights, memberCV)).map { ($0, $1.0, $1.1) }, evaluation: evaluation, reused: reused)
+        let memberCV: [Float?] = members.map { (try? TrainModel.evaluation(of: $0))?.outOfFoldRMSE }
+        // Each member on the blend's folds, and the blend against the best of them.
+        let memberFolds = p.map { predictions in (0..<folds).map { f in Self.rmse(predictions, y, rows.indices.filter { fold[$0] == f }) } }
+        let memberOverall = p.map { Self.rmse($0, y, all) }
+        let best = memberOverall.indices.min { (memberCV[$0].map(Double.init) ?? memberOverall[$0], $0) < (memberCV[$1].map(Double.init) ?? memberOverall[$1], $1) } ?? 0
+        let belowFloor = weighting == .fit ? zip(ids, weights).filter { $0.1 < Self.weightFloor }.map(\.0) : []
+        let report = { (id: Int64, reused: Bool) -> Report in
+            var r = Report(checkpointID: id, members: zip(ids, zip(weights, memberCV)).map { ($0, $1.0, $1.1) }, evaluation: evaluation, reused: reused)
+            r.memberFoldRMSE = memberFolds
+            r.bestMember = ids[best]
+            r.belowFloor = belowFloor
+            let floorReason = belowFloor.isEmpty ? nil
+                : "the weight of checkpoint\(belowFloor.count > 1 ? "s" : "") \(belowFloor.map(String.init).joined(separator: ", ")) is below the floor \(Self.weightFloor)"
+            let (comparison, verdict) = Comparison.New.judged(
+                kind: .blend,
+                simple: Comparison.Candidate(checkpoint: ids[best], label: "checkpoint \(ids[best]), the best member",
+                                             cvRMSE: Double(memberCV[best] ?? Float(memberOverall[best])), foldRMSE: memberFolds[best]),
+                complex: Comparison.Candidate(checkpoint: id, label: "blend of \(ids.map(String.init).joined(separator: " + "))",
+                                              cvRMSE: Double(evaluation.rmse), foldRMSE: evaluation.foldRMSE.map(Double.init)),
+                forceSimple: floorReason)
+            r.verdict = verdict
+            r.comparison = comparison
+            return r
         }
         if let same = try store.read({ try Checkpoint.identical($0, dataset: datasetID, trainingDigest: digest, config: configText) }) {
             return report(same.id, true)

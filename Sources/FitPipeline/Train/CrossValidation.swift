@@ -32,6 +32,24 @@ public struct CrossValidation {
         enum CodingKeys: String, CodingKey {
             case folds, rows, rmse, constantMeanRMSE, perMetricMeanRMSE, foldRMSE, excludedDescendants, grouping, perMetric
         }
+
+        /// The same held-out rows scored by other predictions (of the same rows, indexed like
+        /// `y`): overall, per fold and per metric; the baselines stay.
+        public func rescored(predicted: [Float], y: [Float], metrics: [Int64], metricNames: [Int64: String]) -> Result {
+            var out = self
+            let rows = heldOut.map(\.row)
+            out.rmse = CrossValidation.rmse(rows, predicted, y)
+            out.foldRMSE = (0..<folds).map { f in CrossValidation.rmse(heldOut.filter { $0.fold == f }.map(\.row), predicted, y) }
+            var byMetric: [String: [Int]] = [:]
+            for r in rows { byMetric[metricNames[metrics[r]] ?? "#\(metrics[r])", default: []].append(r) }
+            out.perMetric = perMetric.map { m in
+                var m = m
+                m.rmse = CrossValidation.rmse(byMetric[m.metric] ?? [], predicted, y)
+                return m
+            }
+            out.heldOut = heldOut.map { ($0.row, $0.fold, predicted[$0.row]) }
+            return out
+        }
     }
 
     public let folds: Int

@@ -25,8 +25,14 @@ public struct Predict {
     public init(store: Store) { self.store = store }
 
     /// A data set's checkpoint: `id`, or the newest.
+    /// Checkpoint `id` of the data set, else the data set's chosen checkpoint (the one `run`
+    /// chose or `promote` named), else, for a store whose data set has checkpoints but no
+    /// choice (none is made outside `run`, `train`, `promote`), its newest.
     public static func checkpoint(_ db: Database, dataset: String, id: Int64? = nil) throws -> Checkpoint {
         let datasetID = try DatasetResolver.require(db, dataset).id
+        if id == nil, let chosen = try ChosenCheckpoint.current(db, dataset: datasetID), let stored = try Checkpoint.fetch(db, id: chosen.checkpoint) {
+            return stored
+        }
         guard let stored = try Checkpoint.latest(db, dataset: datasetID, id: id) else {
             if let id { throw PipelineError.unknownCheckpoint(id: id, dataset: dataset, known: try Checkpoint.ids(db, dataset: datasetID)) }
             throw PipelineError.noCheckpoint(dataset: dataset)
@@ -34,7 +40,8 @@ public struct Predict {
         return stored
     }
 
-    /// The newest checkpoint of a data set trained on exactly these encoders' vectors.
+    /// A checkpoint of the data set trained on exactly these encoders' vectors: the chosen
+    /// one when it is, else the one with the lowest CV RMSE (ties: the newest).
     public static func checkpoint(_ db: Database, dataset: String, encoderKeys: [String]) throws -> Checkpoint {
         let datasetID = try DatasetResolver.require(db, dataset).id
         var ids: [Int64] = []
@@ -42,10 +49,21 @@ public struct Predict {
             guard let encoder = try Encoder.keyed(db, key) else { throw PipelineError.noVectors(encoder: key) }
             ids.append(encoder.id)
         }
-        guard let stored = try Checkpoint.latest(db, dataset: datasetID, encoders: ids) else {
+        let candidates = try Checkpoint.all(db, dataset: datasetID, encoders: ids)
+        guard !candidates.isEmpty else {
+            // The same encoders in another order make other feature columns: say so.
+            if try Checkpoint.all(db, dataset: datasetID, encoderSet: ids).first != nil {
+                throw PipelineError.encoderOrder(dataset: dataset, encoders: encoderKeys)
+            }
             throw PipelineError.noCheckpointForEncoders(dataset: dataset, encoders: encoderKeys)
         }
-        return stored
+        if let chosen = try ChosenCheckpoint.current(db, dataset: datasetID), let match = candidates.first(where: { $0.id == chosen.checkpoint }) {
+            return match
+        }
+        let cv = { (c: Checkpoint) -> Float in
+            (try? TrainModel.evaluation(of: c))?.outOfFoldRMSE ?? .infinity
+        }
+        return candidates.min { (cv($0), -$0.id) < (cv($1), -$1.id) } ?? candidates[candidates.count - 1]
     }
 
     /// A checkpoint's scores of the data set's test rows, computed (nothing is written).

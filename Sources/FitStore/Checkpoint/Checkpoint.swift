@@ -54,6 +54,30 @@ public struct Checkpoint: Sendable {
             """, arguments: [dataset, encoders.map(String.init).joined(separator: ",")]).map(Checkpoint.init)
     }
 
+    /// Every checkpoint of a data set whose features came from exactly `encoders`, in that
+    /// order, oldest first.
+    public static func all(_ db: Database, dataset: Int64, encoders: [Int64]) throws -> [Checkpoint] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(columns) FROM checkpoint c
+             WHERE c.dataset_id = ?
+               AND (SELECT group_concat(encoder_id, ',') FROM (SELECT encoder_id FROM checkpoint_encoder
+                     WHERE checkpoint_id = c.id ORDER BY position)) = ?
+             ORDER BY c.id
+            """, arguments: [dataset, encoders.map(String.init).joined(separator: ",")]).map(Checkpoint.init)
+    }
+
+    /// Every checkpoint of a data set whose features came from exactly the encoders of
+    /// `encoderSet`, in any order.
+    public static func all(_ db: Database, dataset: Int64, encoderSet: [Int64]) throws -> [Checkpoint] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(columns) FROM checkpoint c
+             WHERE c.dataset_id = ?
+               AND (SELECT group_concat(encoder_id, ',') FROM (SELECT encoder_id FROM checkpoint_encoder
+                     WHERE checkpoint_id = c.id ORDER BY encoder_id)) = ?
+             ORDER BY c.id
+            """, arguments: [dataset, encoderSet.sorted().map(String.init).joined(separator: ",")]).map(Checkpoint.init)
+    }
+
     /// A checkpoint as a list of them shows it: with its encoders' names (joined by " + "), the size of its
     /// weights and the time its training run took.
     public struct Listed: Sendable {
@@ -126,6 +150,28 @@ public struct Checkpoint: Sendable {
     /// predictions and out-of-fold predictions go with it.
     public static func delete(_ db: Database, id: Int64) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM blend_member WHERE member_id = ?)", arguments: [id]) != true else { return }
+        try db.execute(sql: "DELETE FROM checkpoint WHERE id = ?", arguments: [id])
+    }
+
+    /// The bytes these checkpoints' rows hold: weights, out-of-fold predictions, predictions.
+    public static func storedBytes(_ db: Database, ids: [Int64]) throws -> Int64 {
+        var total: Int64 = 0
+        for id in ids {
+            // Text and blob lengths, and about 24 and 32 bytes a row for the two prediction tables.
+            total += try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(LENGTH(weights) + LENGTH(config) + LENGTH(evaluation) + LENGTH(history), 0)
+                     + (SELECT COUNT(*) FROM cv_prediction WHERE checkpoint_id = ?1) * 24
+                     + (SELECT COUNT(*) FROM prediction WHERE checkpoint_id = ?1) * 32
+                  FROM checkpoint WHERE id = ?1
+                """, arguments: [id]) ?? 0
+        }
+        return total
+    }
+
+    /// Removes a checkpoint on request (`gc --checkpoints`) with its rows: members of blends
+    /// first lose their blends. Nothing else removes checkpoints.
+    public static func remove(_ db: Database, id: Int64) throws {
+        try db.execute(sql: "DELETE FROM prediction WHERE checkpoint_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM checkpoint WHERE id = ?", arguments: [id])
     }
 

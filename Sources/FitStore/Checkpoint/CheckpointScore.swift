@@ -99,4 +99,17 @@ public struct CheckpointScore: Sendable {
         }
         return out
     }
+
+    public static func fetch(_ db: Database, id: Int64) throws -> CheckpointScore? {
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM checkpoint_score WHERE id = ?", arguments: [id]).map(CheckpointScore.init)
+    }
+
+    public static func ids(_ db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM checkpoint_score ORDER BY id")
+    }
+
+    /// Removes one score (`score --forget`): the only way a score leaves the store.
+    public static func delete(_ db: Database, id: Int64) throws {
+        try db.execute(sql: "DELETE FROM checkpoint_score WHERE id = ?", arguments: [id])
+    }
 }

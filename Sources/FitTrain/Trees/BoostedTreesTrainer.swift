@@ -16,7 +16,10 @@ public struct BoostedTreesTrainer {
     /// are given, each round's record carries their RMSE (else NaN), and with
     /// `earlyStoppingRounds` set the fit stops that many rounds after the best one and returns
     /// the trees up to it (the history keeps every round it ran).
+    /// `shouldStop`, asked before each round: true ends the fit with the rounds so far (a caller
+    /// with a time budget then discards it).
     public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [],
+                    shouldStop: () -> Bool = { false },
                     roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
         precondition(!train.isEmpty && x.count == y.count * width)
         var rng = SplitMix64(seed: options.seed)
@@ -38,6 +41,7 @@ public struct BoostedTreesTrainer {
         let patience = validation.isEmpty ? nil : options.earlyStoppingRounds.map { max(1, $0) }
         var best = (rmse: Float.infinity, rounds: 0)
         for round in 0..<options.trees {
+            if shouldStop() { break }
             for i in 0..<n { residual[i] = targets[i] - prediction[i] }
             var bag: [Int32] = []
             bag.reserveCapacity(n)

@@ -26,7 +26,7 @@ struct AugmentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A metric relations JSON file (see Sources/FitAugment/Resources/relations-da5401.json).", valueName: "file"))
     var relations: String?
     @Option(help: "Stages to run, comma-separated: opposite_metric, substitutable_metric, negative.")
-    var stages: String = Augment.Stage.allCases.map(\.rawValue).joined(separator: ",")
+    var stages: CommaList<Augment.Stage> = CommaList(Augment.Stage.allCases)
     @Option(help: "Seed of the generators' randomness.") var seed: UInt64 = 5401
     @Option(help: "Stage 3 rows in the low band (labels 1-3).") var lowCount: Int = 12_000
     @Option(help: "Stage 3 rows in the mid band (labels 4-7).") var midCount: Int = 5_000
@@ -34,28 +34,14 @@ struct AugmentCommand: ParsableCommand {
     @Option(help: "Stage 1: the span.") var oppositeSpan: Double = 2
     @Option(help: "Stage 1: the jitter.") var oppositeJitter: Double = 1
     @Option(help: "Stage 2: expand real rows scored at most this.") var substituteMaxScore: Double = 5
-    @Option(help: "Stage 3: labels of the low band, LOW-HIGH.") var lowBand: String = "1-3"
-    @Option(help: "Stage 3: labels of the mid band, LOW-HIGH.") var midBand: String = "4-7"
+    @Option(help: "Stage 3: labels of the low band, LOW-HIGH within 0-10.") var lowBand: ScoreBand = ScoreBand(1...3)
+    @Option(help: "Stage 3: labels of the mid band, LOW-HIGH within 0-10.") var midBand: ScoreBand = ScoreBand(4...7)
     @Option(help: "Stage 3: noise sigma in the low band (vectors are unit-norm, 384-d).") var lowSigma: Double = 0.05
     @Option(help: "Stage 3: noise sigma in the mid band.") var midSigma: Double = 0.02
     @OptionGroup var encoder: EncoderOptions
 
-    static func band(_ text: String) -> ClosedRange<Double>? {
-        let parts = text.split(separator: "-").compactMap { Double($0) }
-        guard parts.count == 2, parts[0] <= parts[1], parts[0] >= 0, parts[1] <= 10 else { return nil }
-        return parts[0]...parts[1]
-    }
     @Option(help: ArgumentHelp("Remove this generator's rows instead of generating: a generator name as stored in sample.generator, or a stage name (negative drops all three of its corruptions). The rows are retired, as every removal is: they leave every selection and stay for lineage. A name with no rows is an error.", valueName: "generator"))
     var drop: String?
-
-    func validate() throws {
-        guard Self.band(lowBand) != nil, Self.band(midBand) != nil else {
-            throw ValidationError("--low-band and --mid-band take LOW-HIGH within 0-10, e.g. 1-3")
-        }
-        for s in stages.split(separator: ",") where Augment.Stage(rawValue: String(s)) == nil {
-            throw ValidationError("unknown stage '\(s)'; stages are \(Augment.Stage.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
 
     func run() throws {
         let store = try storeOptions.open()
@@ -67,15 +53,15 @@ struct AugmentCommand: ParsableCommand {
         }
         var options = Augment.Options(dataset: name)
         options.relationsFile = relations.map { URL(fileURLWithPath: $0) }
-        options.stages = Set(stages.split(separator: ",").compactMap { Augment.Stage(rawValue: String($0)) })
+        options.stages = Set(stages.values)
         options.seed = seed
         options.lowCount = lowCount
         options.opposite.base = oppositeBase
         options.opposite.span = oppositeSpan
         options.opposite.jitter = oppositeJitter
         options.substituteMaxScore = substituteMaxScore
-        options.lowBand = Self.band(lowBand)!
-        options.midBand = Self.band(midBand)!
+        options.lowBand = lowBand.range
+        options.midBand = midBand.range
         options.lowSigma = lowSigma
         options.midSigma = midSigma
         options.midCount = midCount

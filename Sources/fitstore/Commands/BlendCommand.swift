@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitPipeline
+import FitStore
 import Foundation
 
 extension Blend.Weighting: ExpressibleByArgument {}
@@ -23,6 +24,8 @@ struct BlendCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The checkpoints to blend (two or more ids).", valueName: "checkpoint")) var members: [Int64]
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
     @Option(help: ArgumentHelp("fit (non-negative least squares) or mean.", valueName: "how")) var weights: Blend.Weighting = .fit
+    @Flag(help: "Make the blend the data set's chosen checkpoint, when it beats its best member beyond its noise.")
+    var promote = false
 
     func run() throws {
         let store = try storeOptions.open()
@@ -35,10 +38,15 @@ struct BlendCommand: ParsableCommand {
         let cv = r.evaluation
         print(String(format: "  %d-fold CV of the blend on %d real rows (weights fitted without each held-out fold):", cv.folds, cv.rows))
         print(String(format: "    RMSE %.4f   per-metric mean %.4f   constant mean %.4f", cv.rmse, cv.perMetricMeanRMSE, cv.constantMeanRMSE))
-        let best = r.members.compactMap(\.cvRMSE).min()
-        if let best {
-            print(cv.rmse < best ? String(format: "  %.4f below the best member's CV RMSE", best - cv.rmse)
-                                 : String(format: "  NOT better than the best member (%.4f): keep that one", best))
+        if !r.belowFloor.isEmpty {
+            print("  a member's weight is below the floor \(Blend.weightFloor): this is not a blend of checkpoint\(r.belowFloor.count > 1 ? "s" : "") "
+                  + r.belowFloor.map(String.init).joined(separator: ", "))
         }
+        print("  against the best member, checkpoint \(r.bestMember): \(r.verdict.summary): "
+              + (r.beatsBestMember ? "the blend is better" : "NOT better than checkpoint \(r.bestMember): keep that one"))
+        let recorded = try Choices.record(store: store, dataset: dataset, comparisons: r.comparison.map { [$0] } ?? [],
+                                          choose: promote && r.beatsBestMember ? (r.checkpointID, "promoted by `fitstore blend --promote`") : nil)
+        if promote && !r.beatsBestMember { print("  not promoted: it does not beat its best member beyond its noise") }
+        if let chosen = recorded.chosen { print("  chosen: checkpoint \(chosen.checkpoint)" + (recorded.replaced != nil ? " (promoted now)" : "")) }
     }
 }

@@ -9,7 +9,7 @@ struct CheckpointsCommand: ParsableCommand {
         discussion: """
             One line per checkpoint: model, profile, encoders, feature columns, synthetic generators trained on, CV RMSE on real rows (and the per-metric-mean baseline's), test RMSE where `fitstore score` scored it, training time and weight size. `predict --checkpoint N` predicts with any of them.
 
-            --compare A B shows what differs: every setting (model, boosting or network, features, origins, CV folds), whether they saw the same training rows (the training digest), and CV RMSE per metric, largest difference first.
+            --compare A B shows what differs: every setting (model, boosting or network, features, origins, CV folds), whether they saw the same training rows (the training digest), and CV RMSE per metric, ordered by each metric's share of the squared error.
 
             Examples:
               fitstore checkpoints
@@ -21,6 +21,8 @@ struct CheckpointsCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Two checkpoint ids to compare.", valueName: "id"))
     var compare: [Int64] = []
     @Option(help: "Metrics to list in a comparison (0: all).") var metrics: Int = 15
+    @Flag(help: "Every column (profile, feature columns, synthetic generators, baseline, training time, size); without it the list fits 100 columns.")
+    var wide = false
 
     func validate() throws {
         guard compare.isEmpty || compare.count == 2 else { throw ValidationError("--compare takes two checkpoint ids, got \(compare.count)") }
@@ -39,7 +41,7 @@ struct CheckpointsCommand: ParsableCommand {
                 rows: [["model", c.a.modelLabel, c.b.modelLabel], ["encoders", c.a.encoders, c.b.encoders],
                        ["feature columns", "\(c.a.featureColumns)", "\(c.b.featureColumns)"],
                        ["synthetic", c.a.synthetic.joined(separator: ",").ifEmpty("none"), c.b.synthetic.joined(separator: ",").ifEmpty("none")],
-                       ["CV RMSE", f4(c.a.cv?.rmse), f4(c.b.cv?.rmse)],
+                       ["CV RMSE", f4(c.a.cvRMSE), f4(c.b.cvRMSE)],
                        ["test RMSE", c.a.test.map { String(format: "%.4f", $0.rmse) } ?? "–", c.b.test.map { String(format: "%.4f", $0.rmse) } ?? "–"]],
                 rightAligned: [])
             print("")
@@ -55,7 +57,7 @@ struct CheckpointsCommand: ParsableCommand {
             let shown = metrics == 0 ? c.perMetric : Array(c.perMetric.prefix(metrics))
             if !shown.isEmpty {
                 print("")
-                print("CV RMSE per metric (\(shown.count) of \(c.perMetric.count), largest difference first):")
+                print("CV RMSE per metric (\(shown.count) of \(c.perMetric.count), by share of the squared error):")
                 TableFormatter.printTable(columns: ["metric", "\(c.a.id)", "\(c.b.id)", "difference"],
                                           rows: shown.map { m in
                                               let difference = m.a.flatMap { a in m.b.map { String(format: "%+.4f", $0 - a) } } ?? "–"
@@ -70,15 +72,33 @@ struct CheckpointsCommand: ParsableCommand {
             print("data set \(dataset) has no checkpoint yet: `fitstore train` makes one")
             return
         }
-        TableFormatter.printTable(
-            columns: ["id", "created", "model", "profile", "encoders", "columns", "synthetic", "CV RMSE", "CV per-metric mean", "test RMSE", "train s", "weights"],
-            rows: entries.map { e in
-                [ "\(e.id)", String(e.createdAt.prefix(19)), e.modelLabel, e.profile ?? "–", e.encoders, e.featureColumns > 0 ? "\(e.featureColumns)" : "–",
-                  e.synthetic.isEmpty ? "none" : e.synthetic.joined(separator: ","), f4(e.cv?.rmse), f4(e.cv?.perMetricMeanRMSE),
-                  e.test.map { String(format: "%.4f (%d rows)", $0.rmse, $0.rows) } ?? "–",
-                  e.seconds.map { String(format: "%.1f", $0) } ?? "–", ByteCountFormatter.string(fromByteCount: Int64(e.weightBytes), countStyle: .file) ]
-            },
-            rightAligned: [0, 5, 7, 8, 9, 10, 11])
+        let best = entries.filter { $0.cvRMSE != nil }.min { ($0.cvRMSE ?? .infinity, -$0.id) < ($1.cvRMSE ?? .infinity, -$1.id) }?.id
+        let note = { (e: CheckpointList.Entry) in
+            ([e.chosen ? "chosen" : e.comparisons.isEmpty ? nil : "not chosen", e.id == best ? "best CV" : nil].compactMap { $0 }).joined(separator: ", ")
+        }
+        if wide {
+            TableFormatter.printTable(
+                columns: ["id", "created", "model", "profile", "encoders", "columns", "synthetic", "CV RMSE", "CV per-metric mean", "test RMSE", "train s", "weights", "note"],
+                rows: entries.map { e in
+                    [ "\(e.id)", String(e.createdAt.prefix(19)), e.modelLabel, e.profile ?? "–", e.encoders, e.featureColumns > 0 ? "\(e.featureColumns)" : "–",
+                      e.synthetic.isEmpty ? "none" : e.synthetic.joined(separator: ","), f4(e.cvRMSE), f4(e.cv?.perMetricMeanRMSE),
+                      e.test.map { String(format: "%.4f (%d rows)", $0.rmse, $0.rows) } ?? "–",
+                      e.seconds.map { String(format: "%.1f", $0) } ?? "–", ByteCountFormatter.string(fromByteCount: Int64(e.weightBytes), countStyle: .file),
+                      note(e) + (e.comparisons.isEmpty ? "" : " (" + e.comparisons.joined(separator: "; ") + ")") ]
+                },
+                rightAligned: [0, 5, 7, 8, 9, 10, 11])
+        } else {
+            // Fits 100 columns: long encoder names and labels are cut (--wide shows them whole).
+            TableFormatter.printTable(
+                columns: ["id", "model", "encoders", "CV RMSE", "test RMSE", "note"],
+                rows: entries.map { e in
+                    ["\(e.id)", e.modelLabel, e.encoders, f4(e.cvRMSE), e.test.map { String(format: "%.4f", $0.rmse) } ?? "–", note(e)]
+                },
+                rightAligned: [0, 3, 4], maxWidth: 24)
+        }
+        if let chosen = entries.first(where: \.chosen) {
+            print("chosen: checkpoint \(chosen.id)\(chosen.cvRMSE.map { String(format: " (CV %.4f)", $0) } ?? "") for predict, score, report")
+        }
         for e in entries { if let damage = e.damage { print("damaged: \(damage)") } }
     }
 }

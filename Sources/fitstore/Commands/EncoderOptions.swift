@@ -17,7 +17,7 @@ struct EncoderOptions: ParsableArguments {
     var prefix: String?
 
     @Option(help: ArgumentHelp("Texts longer than 510 tokens: windowed-N (windows overlapping by N tokens, averaged), windowed (= windowed-64) or truncate.", valueName: "policy"))
-    var lengthPolicy: String = LengthPolicy.default.description
+    var lengthPolicy: LengthPolicy = .default
 
     @Option(help: "Threads for matrix products and attention.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -26,14 +26,11 @@ struct EncoderOptions: ParsableArguments {
     var batchTokens: Int = 8192
 
     func validate() throws {
-        guard LengthPolicy(lengthPolicy) != nil else {
-            throw ValidationError("--length-policy must be truncate, windowed or windowed-N (N >= 0), not '\(lengthPolicy)'")
-        }
         guard threads >= 1, batchTokens >= 512 else { throw ValidationError("--threads must be >= 1 and --batch-tokens >= 512") }
     }
 
     var configuration: TextEmbedder.Configuration {
-        TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix ?? "query"), lengthPolicy: LengthPolicy(lengthPolicy)!,
+        TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix ?? "query"), lengthPolicy: lengthPolicy,
                                    batchTokens: batchTokens, threads: threads)
     }
 
@@ -65,62 +62,29 @@ struct EncoderOptions: ParsableArguments {
         return try TextEmbedder(modelPath: modelPath, configuration: configuration)
     }
 
+    /// These options as the pipeline takes them.
+    var selection: EncoderSelection {
+        EncoderSelection(names: encoderNames, modelPath: modelPath, configuration: configuration,
+                         pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
+    }
+
     /// The identity of the built-in model's vectors under these options; needs no model file
     /// (commands that only read vectors work without it).
-    func builtInKey() throws -> String {
-        try TextEmbedder.identity(modelPath: modelPath, configuration: configuration,
-                                  pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
-    }
+    func builtInKey() throws -> String { try selection.builtInKey() }
 
     /// The identity of the vectors these options select in `store` (one encoder: commands
     /// that take several call `encoderKeys`).
-    func encoderKey(in store: Store) throws -> String {
-        guard encoderNames.count <= 1 else {
-            throw ValidationError("--encoder takes one name here, not the list '\(encoder ?? "")' (only train, export, run and embed take several)")
-        }
-        return try store.read { try EncoderChoice.key($0, name: encoder, builtInKey: builtInKey) }
-    }
+    func encoderKey(in store: Store) throws -> String { try selection.key(in: store) }
 
     /// The identities of the vectors of every encoder --encoder lists, in order.
-    func encoderKeys(in store: Store) throws -> [String] {
-        let names = encoderNames
-        guard !names.isEmpty else { return [try encoderKey(in: store)] }
-        if let empty = names.firstIndex(where: \.isEmpty) {
-            throw ValidationError("--encoder '\(encoder ?? "")': name \(empty + 1) of the list is empty")
-        }
-        guard Set(names).count == names.count else {
-            throw ValidationError("--encoder '\(encoder ?? "")' names an encoder twice")
-        }
-        return try store.read { db in try names.map { try EncoderChoice.key(db, name: $0, builtInKey: builtInKey) } }
-    }
+    func encoderKeys(in store: Store) throws -> [String] { try selection.keys(in: store) }
 
     /// Whether the built-in model makes the vectors (anything else is already stored).
     var isBuiltIn: Bool { encoder == nil || encoder == TextEmbedder.builtInName }
 
-    /// What `embed` does for these options in `store`: run the built-in model, or check that
-    /// a named encoder's (imported) vectors cover every text.
-    func embedOptions(in store: Store) throws -> Embed.Options {
-        try embedOptions(in: store, name: encoder)
-    }
+    /// What `embed` does for these options in `store`.
+    func embedOptions(in store: Store) throws -> Embed.Options { try selection.embedOptions(in: store, name: encoder) }
 
     /// What `embed` does for each encoder --encoder lists, in order.
-    func embedOptionsEach(in store: Store) throws -> [Embed.Options] {
-        let names = encoderNames
-        guard names.count > 1 else { return [try embedOptions(in: store)] }
-        _ = try encoderKeys(in: store)  // refuses unknown names before anything runs
-        return try names.map { try embedOptions(in: store, name: $0) }
-    }
-
-    private func embedOptions(in store: Store, name: String?) throws -> Embed.Options {
-        var options = Embed.Options(modelPath: modelPath, configuration: configuration, pinnedSHA256: ModelLocator.pinnedSHA256(explicit: model))
-        if let name, name != TextEmbedder.builtInName {
-            let key = try store.read { try EncoderChoice.key($0, name: name, builtInKey: builtInKey) }
-            if let registered = try store.read({ try Encoder.keyed($0, key) }), registered.source == .folder {
-                options.folder = (name, key, try FolderEncoders.settings(of: registered))
-            } else {
-                options.imported = (name, key)
-            }
-        }
-        return options
-    }
+    func embedOptionsEach(in store: Store) throws -> [Embed.Options] { try selection.embedOptionsEach(in: store) }
 }

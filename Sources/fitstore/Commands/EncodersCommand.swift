@@ -60,12 +60,9 @@ struct EncodersCommand: ParsableCommand {
         var prefix: String = "none"
 
         @Option(help: ArgumentHelp("Texts longer than the model's max_seq_length: windowed-N (windows overlapping by N tokens, averaged), windowed (= windowed-64), or truncate (what sentence-transformers does).", valueName: "policy"))
-        var lengthPolicy: String = LengthPolicy.default.description
+        var lengthPolicy: LengthPolicy = .default
 
         func validate() throws {
-            guard LengthPolicy(lengthPolicy) != nil else {
-                throw ValidationError("--length-policy must be truncate, windowed or windowed-N (N >= 0), not '\(lengthPolicy)'")
-            }
             guard name != TextEmbedder.builtInName, !name.isEmpty, !name.contains(where: \.isWhitespace) else {
                 throw ValidationError("choose a name without spaces other than \(TextEmbedder.builtInName) (the built-in encoder's)")
             }
@@ -73,7 +70,7 @@ struct EncodersCommand: ParsableCommand {
 
         func run() throws {
             let store = try storeOptions.open(.readWrite)
-            let configuration = TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: LengthPolicy(lengthPolicy)!)
+            let configuration = TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: lengthPolicy)
             let added = try FolderEncoders(store: store).add(name: name, folder: folder, configuration: configuration)
             let s = added.settings
             if added.isNew {

@@ -29,7 +29,7 @@ struct ExportCommand: ParsableCommand {
     var out: String
 
     @Option(help: "Data set (default: the one ingested last).") var dataset: String?
-    @Option(help: "train, test or all.") var split: String = "train"
+    @Option(help: "train, test or all.") var split: FeatureSelection.Split = .train
 
     @Option(help: ArgumentHelp("real, synthetic, all, or a comma-separated list of real and generator names (see `fitstore audit`).", valueName: "origins"))
     var origin: String = "real"
@@ -54,7 +54,6 @@ struct ExportCommand: ParsableCommand {
     var systemPrompt = false
 
     func validate() throws {
-        guard FeatureSelection.Split(rawValue: split) != nil else { throw ValidationError("--split must be train, test or all, not '\(split)'") }
         guard batchRows >= 1 else { throw ValidationError("--batch-rows must be >= 1") }
     }
 
@@ -63,7 +62,7 @@ struct ExportCommand: ParsableCommand {
         let dataset = try DatasetResolver.resolve(store, name: dataset)
         let keys = try encoder.encoderKeys(in: store)
         let parts = origin.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var selection = FeatureSelection(dataset: dataset, split: FeatureSelection.Split(rawValue: split)!, encoderKeys: keys,
+        var selection = FeatureSelection(dataset: dataset, split: split, encoderKeys: keys,
                                          includeReal: parts.contains("real") || parts.contains("all"), asOfRun: asOfRun, extras: extras)
         selection.system = systemPrompt
         let generators = parts.filter { !["real", "synthetic", "all"].contains($0) }

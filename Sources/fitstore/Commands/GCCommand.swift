@@ -21,8 +21,25 @@ struct GCCommand: ParsableCommand {
     @Option(name: .customLong("remove"), help: ArgumentHelp("Also remove this named encoder's vectors (repeatable).", valueName: "name"))
     var remove: [String] = []
 
+    @Flag(help: "Instead: remove the data set's checkpoints that were never chosen and that no kept blend uses (the variants choices compared; their comparisons keep the numbers), and say how many bytes that frees.")
+    var checkpoints = false
+
+    @Option(help: "With --checkpoints: the data set (default: the one ingested last).") var dataset: String?
+
     func run() throws {
         let store = try storeOptions.open()
+        if checkpoints {
+            let name = try DatasetResolver.resolve(store, name: dataset)
+            let report = try GarbageCollect(store: store).removeCheckpoints(dataset: name, dryRun: dryRun)
+            print("\(name): \(dryRun ? "would remove" : "removed") \(report.removed.count) checkpoint(s) "
+                  + (report.removed.isEmpty ? "" : "(\(report.removed.map(String.init).joined(separator: ", "))) ")
+                  + String(format: "holding %.1f MB; kept %d (ever chosen, or used by a kept blend)", Double(report.bytes) / 1e6, report.kept))
+            if let deferred = report.compactionDeferred { print(deferred) }
+            if let (before, after) = report.compacted {
+                print(String(format: "compacted the file: %.1f MB -> %.1f MB", Double(before) / 1e6, Double(after) / 1e6))
+            }
+            return
+        }
         let key = try encoder.encoderKey(in: store)
         let report = try GarbageCollect(store: store).run(keeping: key, removing: remove, dryRun: dryRun)
         for (name, checkpoints) in report.kept {

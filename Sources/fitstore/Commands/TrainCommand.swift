@@ -8,8 +8,6 @@ import Foundation
 extension ModelKind: ExpressibleByArgument {}
 extension TrainModel.Bagging: ExpressibleByArgument {}
 
-extension FoldGroupChoice: ExpressibleByArgument {}
-
 /// Options of the seed's regressor and its training.
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Data set to train on (default: the one ingested last).")
@@ -28,16 +26,16 @@ struct TrainingArguments: ParsableArguments {
     var sampleRows: Int?
 
     @Option(help: ArgumentHelp("Extra features after the vectors: cosines between prompt, response and metric vectors, and log lengths. on, off or auto (on for boosted, off for seed).", valueName: "on|off|auto"))
-    var extras: String = "auto"
+    var extras: Switch = .auto
 
     @Option(name: .customLong("system-prompt"), help: ArgumentHelp("The system prompt's vectors as a feature block (after the response's) and its cosine with the response: on, off, or cv (train both, keep the lower CV RMSE). Default: off for train, cv for run when the data set has system prompts.", valueName: "on|off|cv"))
-    var systemPrompt: String?
+    var systemPrompt: RunJob.Setting?
 
     @Flag(help: "Add interaction blocks: the response vector times the metric vector element by element (when they have the same width), and |prompt - response|.")
     var interactions = false
 
     @Option(help: ArgumentHelp("Vector blocks to leave out, comma-separated (prompt, response, metric): for ablations.", valueName: "blocks"))
-    var omit: String = ""
+    var omit: CommaList<FeatureSelection.VectorBlock> = CommaList([])
 
     @Option(help: "Boosted trees: rounds.") var trees: Int = 400
     @Option(help: "Boosted trees: learning rate (shrinkage).") var treeLearningRate: Float = 0.03
@@ -51,7 +49,7 @@ struct TrainingArguments: ParsableArguments {
     var bagFolds: TrainModel.Bagging?
 
     @Option(help: "Seed model: hidden widths of the MLP, comma-separated.")
-    var widths: String = "1024,512,256"
+    var widths: Widths = Widths([1024, 512, 256])
 
     @Option(help: "Dropout after each hidden block.")
     var dropout: Float = 0.2
@@ -68,17 +66,9 @@ struct TrainingArguments: ParsableArguments {
     var synthetic: String = ""
 
     func validate() throws {
-        guard let widths = parsedWidths else { throw ValidationError("--widths takes positive integers separated by commas, e.g. 1024,512,256") }
-        // The inputs are known only once the features are; one input checks the widths' own limits.
-        if let problem = ResidualMLP.Config.problem(inputs: 1, widths: widths, dropout: 0) { throw ValidationError("--widths: \(problem)") }
         guard (0..<1).contains(dropout), epochs > 0, batchSize >= 2, lr > 0 else {
             throw ValidationError("need 0 <= --dropout < 1, --epochs > 0, --batch-size >= 2, --lr > 0")
         }
-        for b in omit.split(separator: ",") where FeatureSelection.VectorBlock(rawValue: String(b)) == nil {
-            throw ValidationError("--omit takes prompt, response and metric, not '\(b)'")
-        }
-        guard ["on", "off", "auto"].contains(extras) else { throw ValidationError("--extras takes on, off or auto") }
-        if let systemPrompt, !["on", "off", "cv"].contains(systemPrompt) { throw ValidationError("--system-prompt takes on, off or cv") }
         guard cvFolds == 0 || cvFolds >= 2 else { throw ValidationError("--cv-folds must be 0 (none) or at least 2") }
         if let sampleRows, sampleRows < 10 { throw ValidationError("--sample-rows must be at least 10") }
         guard trees >= 1, treeLearningRate > 0, leaves >= 2, leaves <= 4096, (0...1).contains(featureFraction), featureFraction > 0,
@@ -87,10 +77,9 @@ struct TrainingArguments: ParsableArguments {
         }
     }
 
-    var parsedWidths: [Int]? {
-        let w = widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !w.isEmpty, w.count == widths.split(separator: ",").count, w.allSatisfy({ $0 > 0 }) else { return nil }
-        return w
+    /// The generators --synthetic names.
+    var syntheticSet: Set<String> {
+        Set(synthetic.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
     }
 
     func options(dataset: String, encoderKeys: [String]) -> TrainModel.Options {
@@ -99,9 +88,9 @@ struct TrainingArguments: ParsableArguments {
         o.cvFolds = cvFolds
         o.cvGroups = cvGroups
         o.sampleRows = sampleRows
-        o.omitted = Set(omit.split(separator: ",").compactMap { FeatureSelection.VectorBlock(rawValue: String($0)) })
-        o.extras = extras == "auto" ? nil : extras == "on"
-        o.system = systemPrompt == "on"
+        o.omitted = Set(omit.values)
+        o.extras = extras.value
+        o.system = systemPrompt == .on
         o.interactions = interactions
         o.boosting.trees = trees
         o.boosting.learningRate = treeLearningRate
@@ -112,7 +101,7 @@ struct TrainingArguments: ParsableArguments {
         o.boosting.seed = seed
         o.boosting.earlyStoppingRounds = earlyStopping > 0 ? earlyStopping : nil
         o.bagging = bagFolds ?? .off
-        o.network = parsedWidths!
+        o.network = widths.values
         o.dropout = dropout
         o.training.maxEpochs = epochs
         o.training.batchSize = batchSize
@@ -120,7 +109,7 @@ struct TrainingArguments: ParsableArguments {
         o.training.weightDecay = weightDecay
         o.training.labelNoise = labelNoise
         o.training.seed = seed
-        o.syntheticGenerators = Set(synthetic.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        o.syntheticGenerators = syntheticSet
         return o
     }
 }
@@ -145,6 +134,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var encoder: EncoderOptions
     @OptionGroup var training: TrainingArguments
 
+    @Flag(help: "Make the trained checkpoint the data set's chosen one (the one predict, score and report use). Without it, a data set's first checkpoint is chosen and later ones only say how they compare.")
+    var promote = false
+
     func run() throws {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: training.dataset)
@@ -153,9 +145,33 @@ struct TrainCommand: ParsableCommand {
         if options.syntheticGenerators == ["all"] {
             options.syntheticGenerators = try store.read { try AugmentationProfile.generators($0, dataset: dataset) }
         }
-        let report = try TrainModel.trainChoosingSystemPrompt(store: store, options: options, byCV: training.systemPrompt == "cv",
-                                                             progress: TerminalProgress()) { print($0) }
-        TrainPrinter.print(report, dataset: dataset)
+        let outcome = try TrainingChoices.train(store: store, options: options, byCV: training.systemPrompt == .cv, progress: TerminalProgress())
+        for line in outcome.lines { print(line) }
+        TrainPrinter.print(outcome.report, dataset: dataset)
+        // The comparisons are recorded; the checkpoint becomes the chosen one when asked, or
+        // when the data set has none yet (a first model).
+        let before = try Choices.chosen(store: store, dataset: dataset)
+        let choose = promote || before == nil
+        let recorded = try Choices.record(store: store, dataset: dataset, comparisons: outcome.comparisons,
+                                          choose: choose ? (outcome.report.checkpointID, promote ? "promoted by `fitstore train --promote`"
+                                                                                            : "the data set's first checkpoint") : nil)
+        ChosenPrinter.print(recorded, trained: outcome.report.checkpointID, store: store, dataset: dataset)
+    }
+}
+
+/// What a command that trains or blends says about the chosen checkpoint.
+enum ChosenPrinter {
+    static func print(_ recorded: Choices.Recorded, trained: Int64, store: Store, dataset: String) {
+        guard let chosen = recorded.chosen else { return }
+        let cv = { (id: Int64) in (try? CheckpointList(store: store).cvRMSE(dataset: dataset, checkpoint: id)).flatMap { $0 }
+            .map { String(format: "CV %.4f", $0) } ?? "no CV" }
+        if chosen.checkpoint == trained {
+            Swift.print("  chosen: checkpoint \(trained) (\(cv(trained)))" + (recorded.replaced.map { ", replacing \($0.checkpoint) (\(cv($0.checkpoint)))" } ?? "")
+                        + "; predict, score and report use it")
+        } else {
+            Swift.print("  chosen stays checkpoint \(chosen.checkpoint) (\(cv(chosen.checkpoint))); this one is \(trained) (\(cv(trained))): "
+                        + "`fitstore promote \(trained)` makes it the chosen one")
+        }
     }
 }
 
@@ -184,8 +200,10 @@ enum TrainPrinter {
             }
         }
         if let nested = e.nestedBagging {
-            Swift.print(String(format: "  bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row: %@",
-                               nested.bagRMSE, nested.singleRMSE, nested.kept ? "kept" : "left out"))
+            let verdict = nested.meanGain.map { gain in
+                String(format: " (mean per-fold gain %+.4f, standard error %.4f)", gain, nested.standardError ?? .nan) } ?? ""
+            Swift.print(String(format: "  bag of fold models: nested CV RMSE %.4f against %.4f for one model on every row%@: %@",
+                               nested.bagRMSE, nested.singleRMSE, verdict, nested.kept ? "kept" : "left out"))
         } else if e.bagged == true {
             Swift.print("  the model is the bag of the CV fold models (--bag-folds on)")
         }
