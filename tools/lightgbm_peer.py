@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The strong peer of bench/tasks: LightGBM bagged over five folds on fitstore's own features.
+
+What a competitor who exports our features would submit (issue #26): the training matrix of
+the store's chosen checkpoint as `fitstore export` writes it (the vector blocks, the five
+extra columns, the system prompt block when the chosen checkpoint has it), plus the metric id
+as a categorical column; LightGBM (learning rate 0.05, 31 leaves, early stopping after 100
+rounds without a lower RMSE on the held-out fold, deterministic, 2 threads); the folds are the
+store's own (`export --folds 5`: the grouping `train` uses), so its CV is comparable with the
+checkpoint's; the test prediction is the mean of the five fold models.
+
+    tools/lightgbm_peer.py STORE TASK_DIR --fitstore BIN --out RESULT.json [--submission CSV]
+
+RESULT.json: cv_rmse, fold_rmse, test rows, the feature columns, seconds; with --submission
+the ID,score file (score it with score_submission.py).
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+import numpy as np
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("store")
+    p.add_argument("task")
+    p.add_argument("--fitstore", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--submission")
+    p.add_argument("--folds", type=int, default=5)
+    a = p.parse_args()
+    import lightgbm as lgb
+
+    def sql(query):
+        r = subprocess.run([a.fitstore, "sql", "--store", a.store, "--format", "json", query], capture_output=True, text=True, check=True)
+        return json.loads(r.stdout)
+
+    chosen = sql("SELECT c.config FROM chosen_checkpoint h JOIN checkpoint c ON c.id = h.checkpoint_id ORDER BY h.id DESC LIMIT 1")
+    config = json.loads(chosen[0]["config"]) if chosen else {}
+    if config.get("model") == "blend":
+        member = sql("SELECT c.config FROM blend_member m JOIN checkpoint c ON c.id = m.member_id "
+                     "WHERE m.blend_id = (SELECT checkpoint_id FROM chosen_checkpoint ORDER BY id DESC LIMIT 1) ORDER BY m.position LIMIT 1")
+        config = json.loads(member[0]["config"]) if member else {}
+    system = (config.get("features", {}).get("systemDims") or 0) > 0
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x")
+        args = [a.fitstore, "export", "--store", a.store, "--out", out, "--split", "all", "--extras", "--folds", str(a.folds)]
+        if system:
+            args.append("--system-prompt")
+        subprocess.run(args, capture_output=True, text=True, check=True)
+        X = np.load(os.path.join(out, "X.npy"))
+        y = np.load(os.path.join(out, "y.npy"))
+        split = np.load(os.path.join(out, "split.npy"))
+        fold = np.load(os.path.join(out, "fold.npy"))
+        metric = np.load(os.path.join(out, "metric_id.npy"))
+        sample = np.load(os.path.join(out, "sample_id.npy"))
+    positions = {r["id"]: r["position"] for r in sql("SELECT id, position FROM sample WHERE split = 'test' AND origin = 'real'")}
+    X = np.hstack([X, metric.reshape(-1, 1).astype(np.float32)])
+    categorical = [X.shape[1] - 1]
+    train = (split == "train") & (fold >= 0)
+    test = split == "test"
+    params = dict(objective="regression", learning_rate=0.05, num_leaves=31, deterministic=True, force_row_wise=True,
+                  num_threads=2, seed=5401, verbose=-1)
+    oof = np.full(len(y), np.nan)
+    test_pred = np.zeros(int(test.sum()))
+    fold_rmse = []
+    for f in range(a.folds):
+        tr = train & (fold != f)
+        va = train & (fold == f)
+        d_tr = lgb.Dataset(X[tr], y[tr], categorical_feature=categorical, free_raw_data=False)
+        d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
+        booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
+                            callbacks=[lgb.early_stopping(100, verbose=False)])
+        oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
+        fold_rmse.append(float(np.sqrt(np.mean((np.clip(oof[va], 0, 10) - y[va]) ** 2))))
+        test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
+    mask = train
+    cv = float(np.sqrt(np.mean((np.clip(oof[mask], 0, 10) - y[mask]) ** 2)))
+    result = dict(cv_rmse=cv, fold_rmse=fold_rmse, test_rows=int(test.sum()), columns=int(X.shape[1]), system_block=system,
+                  seconds=time.time() - started, lightgbm=lgb.__version__)
+    if a.submission:
+        ids = [positions[int(s)] + 1 for s in sample[test]]
+        order = np.argsort(ids)
+        with open(a.submission, "w") as f:
+            f.write("ID,score\n")
+            for i in order:
+                f.write(f"{ids[i]},{float(np.clip(test_pred[i], 0, 10)):.4f}\n")
+    with open(a.out, "w") as f:
+        json.dump(result, f)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
