@@ -38,6 +38,7 @@ public enum Choices {
                 dataset: dataset, comparisons: comparisons.map(\.kind.rawValue), checkpoint: choose?.checkpoint))
             var ids: [Int64] = []
             for (new, found) in pending { ids.append(try found ?? Comparison.insert(db, dataset: datasetID, run: run, new)) }
+            KillPoint.reach("choices.writing")
             var chosen = before
             if let choose {
                 chosen = try ChosenCheckpoint.choose(db, dataset: datasetID, checkpoint: choose.checkpoint, run: run,

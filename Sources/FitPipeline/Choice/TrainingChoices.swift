@@ -36,6 +36,7 @@ public enum TrainingChoices {
             // Compared without the nested bag: a variant's CV is the fold models' either way.
             if options.bagging == .cv { without.bagging = .off; with.bagging = .off }
             let a = try trainer.run(without)
+            KillPoint.reach("choice.first-variant")
             let b = try trainer.run(with)
             let (comparison, verdict) = Comparison.New.judged(
                 kind: .systemPrompt, simple: candidate(a, label: "without the system prompt block"),
