@@ -27,6 +27,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--submission")
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--no-metric-column", action="store_true", help="leave out the metric id column (to measure what it adds)")
+    p.add_argument("--params", default="", help="LightGBM parameters to override, as JSON")
     a = p.parse_args()
     import lightgbm as lgb
 
@@ -55,15 +57,19 @@ def main():
         metric = np.load(os.path.join(out, "metric_id.npy"))
         sample = np.load(os.path.join(out, "sample_id.npy"))
     positions = {r["id"]: r["position"] for r in sql("SELECT id, position FROM sample WHERE split = 'test' AND origin = 'real'")}
-    X = np.hstack([X, metric.reshape(-1, 1).astype(np.float32)])
-    categorical = [X.shape[1] - 1]
+    if a.no_metric_column:
+        categorical = []
+    else:
+        X = np.hstack([X, metric.reshape(-1, 1).astype(np.float32)])
+        categorical = [X.shape[1] - 1]
     train = (split == "train") & (fold >= 0)
     test = split == "test"
     params = dict(objective="regression", learning_rate=0.05, num_leaves=31, deterministic=True, force_row_wise=True,
                   num_threads=2, seed=5401, verbose=-1)
+    params.update(json.loads(a.params or "{}"))
     oof = np.full(len(y), np.nan)
     test_pred = np.zeros(int(test.sum()))
-    fold_rmse = []
+    fold_rmse, rounds = [], []
     for f in range(a.folds):
         tr = train & (fold != f)
         va = train & (fold == f)
@@ -71,12 +77,13 @@ def main():
         d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
         booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
                             callbacks=[lgb.early_stopping(100, verbose=False)])
+        rounds.append(int(booster.best_iteration))
         oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
         fold_rmse.append(float(np.sqrt(np.mean((np.clip(oof[va], 0, 10) - y[va]) ** 2))))
         test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
     mask = train
     cv = float(np.sqrt(np.mean((np.clip(oof[mask], 0, 10) - y[mask]) ** 2)))
-    result = dict(cv_rmse=cv, fold_rmse=fold_rmse, test_rows=int(test.sum()), columns=int(X.shape[1]), system_block=system,
+    result = dict(cv_rmse=cv, fold_rmse=fold_rmse, rounds=rounds, test_rows=int(test.sum()), columns=int(X.shape[1]), system_block=system,
                   seconds=time.time() - started, lightgbm=lgb.__version__)
     if a.submission:
         ids = [positions[int(s)] + 1 for s in sample[test]]

@@ -47,16 +47,7 @@ public struct GarbageCollect {
         guard !dryRun else { return report }
         let compactAndFinish = {
             KillPoint.reach("gc.removed")
-            if try store.freePages() > 0 {
-                let before = try store.fileSize()
-                do {
-                    try store.vacuum()
-                    report.compacted = (before, try store.fileSize())
-                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY {
-                    // A reader holds an old snapshot: compaction would have to wait for it.
-                    report.compactionDeferred = "another program is reading the store, so its file was not compacted now: run `fitstore gc` again when it is done"
-                }
-            }
+            if try store.freePages() > 0 { (report.compacted, report.compactionDeferred) = try compact() }
             if let runID = report.runID {
                 struct Counts: Encodable { let encoders: Int; let vectors: Int; let compacted_bytes: Int64? }
                 try store.write {
@@ -104,13 +95,19 @@ public struct GarbageCollect {
             try RunLedger.finish(db, run: run, counts: ["checkpoints": report.removed.count, "bytes": Int(report.bytes)])
         }
         guard !dryRun, !report.removed.isEmpty else { return report }
+        (report.compacted, report.compactionDeferred) = try compact()
+        return report
+    }
+
+    /// Compacts the file: its size before and after, or why it was not compacted now (a
+    /// reader holds an old snapshot, and compaction would have to wait for it).
+    func compact() throws -> (compacted: (before: Int64, after: Int64)?, deferred: String?) {
         let before = try store.fileSize()
         do {
             try store.vacuum()
-            report.compacted = (before, try store.fileSize())
+            return ((before, try store.fileSize()), nil)
         } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY {
-            report.compactionDeferred = "another program is reading the store, so its file was not compacted now: run `fitstore gc` again when it is done"
+            return (nil, "another program is reading the store, so its file was not compacted now: run `fitstore gc` again when it is done")
         }
-        return report
     }
 }

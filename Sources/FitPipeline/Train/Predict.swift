@@ -52,7 +52,7 @@ public struct Predict {
         let candidates = try Checkpoint.all(db, dataset: datasetID, encoders: ids)
         guard !candidates.isEmpty else {
             // The same encoders in another order make other feature columns: say so.
-            if try Checkpoint.all(db, dataset: datasetID, encoderSet: ids).first != nil {
+            if try Checkpoint.all(db, dataset: datasetID, encoders: ids, anyOrder: true).first != nil {
                 throw PipelineError.encoderOrder(dataset: dataset, encoders: encoderKeys)
             }
             throw PipelineError.noCheckpointForEncoders(dataset: dataset, encoders: encoderKeys)

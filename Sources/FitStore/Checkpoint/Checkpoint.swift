@@ -55,27 +55,17 @@ public struct Checkpoint: Sendable {
     }
 
     /// Every checkpoint of a data set whose features came from exactly `encoders`, in that
-    /// order, oldest first.
-    public static func all(_ db: Database, dataset: Int64, encoders: [Int64]) throws -> [Checkpoint] {
-        try Row.fetchAll(db, sql: """
+    /// order (or, `anyOrder`, from exactly those encoders in any order), oldest first.
+    public static func all(_ db: Database, dataset: Int64, encoders: [Int64], anyOrder: Bool = false) throws -> [Checkpoint] {
+        let order = anyOrder ? "encoder_id" : "position"
+        let list = (anyOrder ? encoders.sorted() : encoders).map(String.init).joined(separator: ",")
+        return try Row.fetchAll(db, sql: """
             SELECT \(columns) FROM checkpoint c
              WHERE c.dataset_id = ?
                AND (SELECT group_concat(encoder_id, ',') FROM (SELECT encoder_id FROM checkpoint_encoder
-                     WHERE checkpoint_id = c.id ORDER BY position)) = ?
+                     WHERE checkpoint_id = c.id ORDER BY \(order))) = ?
              ORDER BY c.id
-            """, arguments: [dataset, encoders.map(String.init).joined(separator: ",")]).map(Checkpoint.init)
-    }
-
-    /// Every checkpoint of a data set whose features came from exactly the encoders of
-    /// `encoderSet`, in any order.
-    public static func all(_ db: Database, dataset: Int64, encoderSet: [Int64]) throws -> [Checkpoint] {
-        try Row.fetchAll(db, sql: """
-            SELECT \(columns) FROM checkpoint c
-             WHERE c.dataset_id = ?
-               AND (SELECT group_concat(encoder_id, ',') FROM (SELECT encoder_id FROM checkpoint_encoder
-                     WHERE checkpoint_id = c.id ORDER BY encoder_id)) = ?
-             ORDER BY c.id
-            """, arguments: [dataset, encoderSet.sorted().map(String.init).joined(separator: ",")]).map(Checkpoint.init)
+            """, arguments: [dataset, list]).map(Checkpoint.init)
     }
 
     /// A checkpoint as a list of them shows it: with its encoders' names (joined by " + "), the size of its
