@@ -103,6 +103,9 @@ extension TrainModel {
         /// How the CV folds group real rows, and how much they look like the test (absent for
         /// checkpoints trained before folds were grouped by more than identical text).
         var cv_groups: FoldGrouping? = nil
+        /// "refit" with early stopping: each model is fitted again on all its rows with the
+        /// rounds stopping chose (absent before: the stopped model itself was kept).
+        var early_stopping: String? = nil
     }
 }
 

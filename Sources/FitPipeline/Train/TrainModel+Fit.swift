@@ -218,15 +218,25 @@ extension TrainModel {
                 train = rows.filter { !heldSet.contains($0) }
             }
             let deadline = self.deadline
+            // The metric's vector block keys the metric's mean column (when the options ask for it).
+            let metric = features.layout.blocks.first { $0.name == "metric" && $0.end > $0.start }.map { $0.start..<$0.end }
             let (trees, history) = BoostedTreesTrainer(options: options.boosting).fit(
-                x: features.values, width: features.width, y: y, train: train, validation: held,
+                x: features.values, width: features.width, y: y, train: train, validation: held, groupColumns: metric,
                 shouldStop: { deadline.map { Date() >= $0 } ?? false }) { record in
                 meter.step(record.epoch + 1)
                 if !quiet, (record.epoch + 1) % 100 == 0 {
                     progress.note(String(format: "round %4d  train MSE %.4f", record.epoch + 1, record.trainLoss))
                 }
             }
-            return (.boosted(trees), history)
+            guard stopping != nil else { return (.boosted(trees), history) }
+            // Early stopping chose the rounds on a held-out tenth; the model is then fitted
+            // again on every row with that many rounds, so no tenth of the data is lost to it.
+            var refit = options.boosting
+            refit.trees = max(1, trees.trees.count)
+            refit.earlyStoppingRounds = nil
+            let (all, _) = BoostedTreesTrainer(options: refit).fit(x: features.values, width: features.width, y: y, train: rows,
+                                                                   groupColumns: metric, shouldStop: { deadline.map { Date() >= $0 } ?? false })
+            return (.boosted(all), history)
         }
     }
 

@@ -190,7 +190,8 @@ public struct TrainModel {
                                 ? options.bagging.rawValue : nil,
                             neighbours: options.model == .knn ? options.neighbours : nil,
                             out_of_fold: options.model == .boosted && options.bagging == .cv && options.cvFolds >= 2 ? Evaluation.nestedBag : nil,
-                            cv_groups: grouping)
+                            cv_groups: grouping,
+                            early_stopping: options.model == .boosted && options.boosting.earlyStoppingRounds != nil ? "refit" : nil)
         if options.model == .knn, Self.neighbourColumns(features.layout).blocks.isEmpty {
             throw PipelineError.badModel(model: "knn", reason: "it finds neighbours by the prompt and response vectors, and --omit left both out")
         }

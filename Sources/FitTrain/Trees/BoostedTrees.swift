@@ -1,36 +1,72 @@
 /// An additive model of regression trees: base + sum of tree outputs, clamped to [0, 10] by
-/// `predict` like every fitstore model. All of it packs into one flat Float buffer (the
-/// checkpoint blob): [tree count, base, then per tree: node count, then per node feature,
-/// threshold, left, right, value]. Indices are exact as floats below 2^24.
+/// `predict` like every fitstore model. Trees split on the `inputs` columns of a row and, when
+/// the model has group-mean encodings, on one more column per encoding: column `inputs + e` is
+/// encoding e's value for the row (a bag keeps each member's own encoding, and its trees read
+/// that one).
+///
+/// All of it packs into one flat Float buffer (the checkpoint blob). Without encodings:
+/// [tree count, base, then per tree: node count, then per node feature, threshold, left, right,
+/// value]. With them, the same after a header: [-2, encoding count, each encoding's values
+/// (`GroupMeanEncoding.flat`)]. Indices are exact as floats below 2^24.
 public struct BoostedTrees: Sendable, Equatable {
     public var base: Float
     public var trees: [RegressionTree]
     public let inputs: Int
+    public var encodings: [GroupMeanEncoding]
 
-    public init(base: Float, trees: [RegressionTree], inputs: Int) {
+    /// The first value of a buffer with encodings (a tree count is never negative).
+    static let encodedFormat: Float = -2
+
+    public init(base: Float, trees: [RegressionTree], inputs: Int, encodings: [GroupMeanEncoding] = []) {
         self.base = base
         self.trees = trees
         self.inputs = inputs
+        self.encodings = encodings
     }
 
-    /// Unclamped raw score of one row.
+    /// Columns a tree may read: the inputs, then one per encoding.
+    public var columns: Int { inputs + encodings.count }
+
+    /// Unclamped raw score of a row of `columns` values (the encodings' already filled in).
     public func score(_ row: UnsafeBufferPointer<Float>) -> Float {
         var s = base
         for t in trees { s += t.predict(row) }
         return s
     }
 
+    /// Unclamped raw score of row r of x (row-major, `inputs` columns).
+    public func score(x: UnsafeBufferPointer<Float>, row r: Int) -> Float {
+        if encodings.isEmpty { return score(UnsafeBufferPointer(rebasing: x[(r * inputs)..<((r + 1) * inputs)])) }
+        var extended = [Float](repeating: 0, count: columns)
+        return score(x: x, row: r, into: &extended)
+    }
+
+    /// The same through a caller's buffer of `columns` values: the row, then its encodings.
+    func score(x: UnsafeBufferPointer<Float>, row r: Int, into extended: inout [Float]) -> Float {
+        for c in 0..<inputs { extended[c] = x[r * inputs + c] }
+        for (e, encoding) in encodings.enumerated() { extended[inputs + e] = encoding.value(x, row: r, width: inputs) }
+        return extended.withUnsafeBufferPointer { score($0) }
+    }
+
     /// Clamped predictions for the given rows of x (row-major, `inputs` columns).
     public func predict(x: [Float], rows: [Int]) -> [Float] {
-        x.withUnsafeBufferPointer { p in
+        var extended = [Float](repeating: 0, count: columns)
+        return x.withUnsafeBufferPointer { p in
             rows.map { r in
-                min(10, max(0, score(UnsafeBufferPointer(rebasing: p[(r * inputs)..<((r + 1) * inputs)]))))
+                let s = encodings.isEmpty ? score(UnsafeBufferPointer(rebasing: p[(r * inputs)..<((r + 1) * inputs)]))
+                    : score(x: p, row: r, into: &extended)
+                return min(10, max(0, s))
             }
         }
     }
 
     public var flat: [Float] {
-        var out: [Float] = [Float(trees.count), base]
+        var out: [Float] = []
+        if !encodings.isEmpty {
+            out += [Self.encodedFormat, Float(encodings.count)]
+            for e in encodings { out += e.flat }
+        }
+        out += [Float(trees.count), base]
         for t in trees {
             out.append(Float(t.nodeCount))
             for i in 0..<t.nodeCount {
@@ -50,6 +86,13 @@ public struct BoostedTrees: Sendable, Equatable {
     public init(flat: [Float], inputs: Int) throws {
         var f = _FlatReader(flat)
         do {
+            var encodings: [GroupMeanEncoding] = []
+            if flat.first == Self.encodedFormat {
+                _ = try f.value("format")
+                let count = try f.integer("encoding count", in: 1...max(1, f.remaining / 4))
+                for e in 0..<count { encodings.append(try GroupMeanEncoding(reading: &f, inputs: inputs, name: "encoding \(e)")) }
+            }
+            let columns = inputs + encodings.count
             let count = try f.integer("tree count", in: 0...(flat.count / 2))
             base = try f.value("base")
             trees = []
@@ -58,7 +101,7 @@ public struct BoostedTrees: Sendable, Equatable {
                 let nodes = try f.integer("tree \(tree)'s node count", in: 1...max(1, f.remaining / 5))
                 for node in 0..<nodes {
                     let where_ = "node \(node) of tree \(tree)"
-                    let feature = try f.integer("\(where_)'s feature", in: -1...(inputs - 1))
+                    let feature = try f.integer("\(where_)'s feature", in: -1...(columns - 1))
                     let threshold = try f.value("\(where_)'s threshold")
                     // A leaf (feature -1) keeps whatever children it was stored with; a split's
                     // point forward inside its tree (children are made after their parent), so
@@ -76,6 +119,7 @@ public struct BoostedTrees: Sendable, Equatable {
                 trees.append(t)
             }
             guard f.remaining == 0 else { throw _FlatReaderError(reason: "\(f.remaining) values left over") }
+            self.encodings = encodings
         } catch let error as _FlatReaderError {
             throw Malformed(reason: error.reason)
         }

@@ -18,10 +18,38 @@ public struct BoostedTreesTrainer {
     /// the trees up to it (the history keeps every round it ran).
     /// `shouldStop`, asked before each round: true ends the fit with the rounds so far (a caller
     /// with a time budget then discards it).
-    public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [],
+    /// `groupColumns`, with `groupMeanSmoothing` set: the trees may also split on the group-mean
+    /// column of those columns, computed from the `train` rows alone; the model carries it.
+    public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [], groupColumns: Range<Int>? = nil,
                     shouldStop: () -> Bool = { false },
                     roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
         precondition(!train.isEmpty && x.count == y.count * width)
+        if let smoothing = options.groupMeanSmoothing, let columns = groupColumns, !columns.isEmpty, columns.upperBound <= width {
+            // The rows this fit reads, copied with the encoded value as one more column; the
+            // trees then split on column `width` like any other, and the model knows it as its
+            // encoding 0, the means of every training row. A training row's own value is
+            // cross-fitted: the means of the other four fifths of the training rows, so that no
+            // row's target is in its own input (in a metric of few rows it would be a large
+            // part of it, and the trees would learn to trust the column more than new rows can).
+            let encoding = GroupMeanEncoding(x: x, width: width, y: y, rows: train, columns: columns, smoothing: smoothing)
+            let trainValues = GroupMeanEncoding.crossFitted(x: x, width: width, y: y, rows: train, columns: columns,
+                                                            smoothing: smoothing, seed: options.seed)
+            let used = train + validation
+            var extended = [Float](repeating: 0, count: used.count * (width + 1))
+            x.withUnsafeBufferPointer { p in
+                for (i, r) in used.enumerated() {
+                    let to = i * (width + 1)
+                    for c in 0..<width { extended[to + c] = p[r * width + c] }
+                    extended[to + width] = i < train.count ? trainValues[i] : encoding.value(p, row: r, width: width)
+                }
+            }
+            var plain = options
+            plain.groupMeanSmoothing = nil
+            let (model, history) = BoostedTreesTrainer(options: plain).fit(
+                x: extended, width: width + 1, y: used.map { y[$0] }, train: Array(0..<train.count),
+                validation: Array(train.count..<used.count), shouldStop: shouldStop, roundDone: roundDone)
+            return (BoostedTrees(base: model.base, trees: model.trees, inputs: width, encodings: [encoding]), history)
+        }
         var rng = SplitMix64(seed: options.seed)
         let n = train.count
         // Cut points from at most 50,000 rows: quantiles need no more.

@@ -20,6 +20,13 @@ public struct BoostingOptions: Codable, Sendable, Equatable {
     /// nil: every round is kept. (An optional, so settings without it encode as before.)
     public var earlyStoppingRounds: Int?
     public var threads = 2
+    /// The group-mean column (`GroupMeanEncoding`): its smoothing, in rows, when the fit is
+    /// given group columns; nil: no such column. (An optional, so settings without it encode
+    /// as before.)
+    public var groupMeanSmoothing: Float?
+    /// The smoothing fitstore uses for the metric's mean column: LightGBM's own default for
+    /// categorical splits (`cat_smooth`).
+    public static let metricMeanSmoothing: Float = 10
 
     public init() {}
 }

@@ -37,14 +37,17 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Vector blocks to leave out, comma-separated (prompt, response, metric): for ablations.", valueName: "blocks"))
     var omit: CommaList<FeatureSelection.VectorBlock> = CommaList([])
 
-    @Option(help: "Boosted trees: rounds.") var trees: Int = 400
-    @Option(help: "Boosted trees: learning rate (shrinkage).") var treeLearningRate: Float = 0.03
-    @Option(help: "Boosted trees: leaves per tree.") var leaves: Int = 15
-    @Option(help: "Boosted trees: fraction of features per tree.") var featureFraction: Float = 0.3
-    @Option(help: "Boosted trees: fraction of rows per tree.") var rowFraction: Float = 0.8
-    @Option(help: "Boosted trees: fewest rows in a leaf.") var minLeafRows: Int = 20
+    // The defaults are BoostingOptions' own (one place says what the default model is).
+    @Option(help: "Boosted trees: rounds.") var trees: Int = BoostingOptions().trees
+    @Option(help: "Boosted trees: learning rate (shrinkage).") var treeLearningRate: Float = BoostingOptions().learningRate
+    @Option(help: "Boosted trees: leaves per tree.") var leaves: Int = BoostingOptions().leaves
+    @Option(help: "Boosted trees: fraction of features per tree.") var featureFraction: Float = BoostingOptions().featureFraction
+    @Option(help: "Boosted trees: fraction of rows per tree.") var rowFraction: Float = BoostingOptions().rowFraction
+    @Option(help: "Boosted trees: fewest rows in a leaf.") var minLeafRows: Int = BoostingOptions().minRowsPerLeaf
     @Option(help: ArgumentHelp("Boosted trees: stop each fit after this many rounds without a lower RMSE on a tenth of its own training items held out (grouped like the CV folds), keeping the best round; --trees is then the cap, and the final fit runs the mean of the rounds the CV folds kept. 0: off.", valueName: "rounds"))
     var earlyStopping: Int = 0
+    @Option(help: ArgumentHelp("Boosted trees: one more column to split on, each row's metric's mean score among the fit's own training rows (smoothed toward their overall mean by \(Int(BoostingOptions.metricMeanSmoothing)) rows; a metric the fit never saw gets the overall mean), what a categorical split on the metric gives LightGBM: on, off, or auto (the default model's choice).", valueName: "on|off|auto"))
+    var metricMean: Switch = .auto
     @Option(help: ArgumentHelp("Boosted trees: keep the mean of the CV fold models (a bag) as the model instead of a final fit on every row: on, off, or cv. CV is the fold models' either way, so cv measures it nested (inside each fold, a bag of its own sub-folds against one model on the fold's rows; K x K more fits) and keeps the bag when its nested CV RMSE is lower. Default: off for train, cv for run.", valueName: "on|off|cv"))
     var bagFolds: TrainModel.Bagging?
 
@@ -100,6 +103,7 @@ struct TrainingArguments: ParsableArguments {
         o.boosting.minRowsPerLeaf = minLeafRows
         o.boosting.seed = seed
         o.boosting.earlyStoppingRounds = earlyStopping > 0 ? earlyStopping : nil
+        if let on = metricMean.value { o.boosting.groupMeanSmoothing = on ? BoostingOptions.metricMeanSmoothing : nil }
         o.bagging = bagFolds ?? .off
         o.network = widths.values
         o.dropout = dropout
