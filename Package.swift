@@ -21,12 +21,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ],
     targets: [
-        // System libraries, installed by tools/setup (apt: liblz4-dev, libopenblas-dev).
+        // The system library, installed by tools/setup (apt: liblz4-dev).
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // Two C calls Swift cannot make itself: SQLite's variadic sqlite3_db_config (the `sql`
-        // command's defensive settings) and Linux's renameat2 (export's atomic folder swap).
-        .target(name: "CFitSystem", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // C calls Swift cannot make itself: SQLite's variadic sqlite3_db_config (the `sql`
+        // command's defensive settings), Linux's renameat2 (export's atomic folder swap), CPUID
+        // (the start-up check of the CPU), and OpenBLAS loaded at run time for the one command
+        // that measures against it (so the binary does not need it).
+        .target(name: "CFitSystem", linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("dl")]),
 
         // Build-time tool + plugins that embed schema/*.sql into FitStore and FitAugment's
         // Resources/ into FitAugment, so those files stay the single source of truth and the
@@ -46,7 +47,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // The multilingual sentence encoder (multilingual-e5-small): arrays in, arrays out.
-        .target(name: "FitEncoder", dependencies: ["COpenBLAS", "FitFormats", "FitNumerics"],
+        .target(name: "FitEncoder", dependencies: ["CFitSystem", "FitFormats", "FitNumerics"],
                 // Numeric kernels: optimized even in debug builds (unoptimized SIMD code is ~50x slower,
                 // which would make the test suite crawl), for AVX2/FMA machines.
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -73,7 +74,9 @@ let package = Package(
             plugins: ["EmbedSchema"]),
 
         // Pipeline steps (ingest, demo, stats ...): each one run row, incremental.
-        .target(name: "FitPipeline", dependencies: ["CFitSystem", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Resources/: the Parquet writer export runs through pyarrow, compiled into the binary.
+        .target(name: "FitPipeline", dependencies: ["CFitSystem", "FitStore", "FitFormats", "FitEncoder", "FitTrain", "FitAugment", .product(name: "GRDB", package: "GRDB.swift")],
+                exclude: ["Resources"], plugins: ["EmbedResources"]),
 
         // The command-line tool: one small ArgumentParser command per verb.
         .executableTarget(

@@ -32,6 +32,16 @@ struct Fitstore: ParsableCommand {
         // Every line reaches a file or pipe when it is printed, as on a terminal: a redirected
         // `run > log` shows each stage when it ends, not all of them at exit.
         fitstore_line_buffer_stdout()
+        // The numeric modules are compiled for x86-64 with AVX2 and FMA: on a CPU without them
+        // their first instruction would kill the process with SIGILL. Say so instead.
+        var missing = [CChar](repeating: 0, count: 256)
+        fitstore_missing_cpu_features(&missing, missing.count)
+        let lacking = String(decoding: missing.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if !lacking.isEmpty || ProcessInfo.processInfo.environment["FITSTORE_PRETEND_CPU_LACKS"].map({ !$0.isEmpty }) == true {
+            let named = lacking.isEmpty ? ProcessInfo.processInfo.environment["FITSTORE_PRETEND_CPU_LACKS"] ?? "" : lacking
+            FileHandle.standardError.write(Data("Error: this CPU lacks \(named), which fitstore is built for (x86-64 with AVX2 and FMA, Intel since 2013 (Haswell), AMD since 2015 (Excavator)); it cannot run here.\n".utf8))
+            Foundation.exit(1)
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

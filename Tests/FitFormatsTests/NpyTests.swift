@@ -78,9 +78,9 @@ import Testing
         #expect(throws: FormatError.self) { try NpyMatrix.decode(structured, file: "m.npy") }
     }
 
-    /// Rows of float32 and float16 files, memory-mapped and decoded one at a time; a wrong
+    /// Rows of float32, float64 and float16 files, memory-mapped and decoded one at a time; a wrong
     /// dtype or a short file is refused by name.
-    @Test func readsRowsOfFloat32AndFloat16() throws {
+    @Test func readsRowsOfFloat32Float64AndFloat16() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npy-rows-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -94,9 +94,18 @@ import Testing
             #expect(rows.rows == 2 && rows.columns == 3)
             #expect(rows.row(0) == [1, -2, 0.5] && rows.row(1) == [3, 65504, -0.25])
         }
+        // float64, numpy's default: each value rounded to the nearest float32, as astype(np.float32)
+        // does (0.1 and 1 + 2^-30 are not float32 values; 1 + 2^-30 rounds to 1, 0.1 to 0x3DCCCCCD).
+        let doubles: [Double] = [0.1, 1 + 0x1p-30, -2, 1e-3, 65504, -0.25]
         let f8 = folder.appendingPathComponent("c.npy")
-        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f8", payload: [UInt8](repeating: 0, count: 48))).write(to: f8)
-        #expect { try NpyRows(contentsOf: f8) } throws: { "\($0)".contains("c.npy: dtype '<f8' is not supported") }
+        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f8", payload: doubles.withUnsafeBytes { Array($0) })).write(to: f8)
+        let wide = try NpyRows(contentsOf: f8)
+        #expect(wide.dtype == .float64 && wide.rows == 2 && wide.columns == 3)
+        #expect((wide.row(0) + wide.row(1)).map(\.bitPattern) == doubles.map { Float($0).bitPattern })
+        #expect(wide.row(0)[0].bitPattern == 0x3DCC_CCCD && wide.row(0)[1] == 1)
+        let i4 = folder.appendingPathComponent("e.npy")
+        try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<i4", payload: [UInt8](repeating: 0, count: 24))).write(to: i4)
+        #expect { try NpyRows(contentsOf: i4) } throws: { "\($0)".contains("e.npy: dtype '<i4' is not supported") }
         let short = folder.appendingPathComponent("d.npy")
         try Data(Self.numpyStyle(shape: "(2, 3)", descr: "<f2", payload: Array(halves.dropLast(2)))).write(to: short)
         #expect { try NpyRows(contentsOf: short) } throws: { "\($0)".contains("needs 12") }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// The element-wise kernels of the forward pass, over flat row-major buffers.
@@ -136,13 +135,11 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// The number of threads the encoder uses for OpenBLAS and its own loops.
+/// The number of threads the encoder's own loops use.
 public enum Threads {
     nonisolated(unsafe) static var count = 1
 
-    /// Our own workers do all the parallel work; OpenBLAS runs single-threaded inside them.
     public static func configure(_ n: Int) {
         count = max(1, n)
-        openblas_set_num_threads(1)
     }
 }

@@ -1,5 +1,5 @@
+import CFitSystem
 import FitNumerics
-import COpenBLAS
 import Foundation
 
 /// The speed our forward pass could reach if it did nothing but its dense matrix products:
@@ -12,8 +12,19 @@ import Foundation
 public enum ProductCeiling {
     public enum Kernel: Sendable { case sgemm, rowInvariant }
 
+    /// OpenBLAS is not on this machine (the binary does not need it for anything else).
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static func tokensPerSecond(_ kernel: Kernel, hidden H: Int = 384, ffn FF: Int = 1536, layers: Int = 12,
-                                       tokens T: Int = 8192, threads: Int, repeats: Int = 3) -> Double {
+                                       tokens T: Int = 8192, threads: Int, repeats: Int = 3) throws -> Double {
+        if kernel == .sgemm {
+            var reason = [CChar](repeating: 0, count: 512)
+            if fitstore_openblas_load(&reason, reason.count) != 0 {
+                throw Unavailable(description: String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+        }
         Threads.configure(threads)
         let x = [Float](repeating: 0.01, count: T * FF)
         var y = [Float](repeating: 0, count: T * max(3 * H, FF))
@@ -70,8 +81,8 @@ public enum ProductCeiling {
         Kernels.parallelChunks(rows, minimumPerChunk: 32) { range in
             let yr = y + range.lowerBound * outputs
             for r in 0..<range.count { (yr + r * outputs).update(from: b, count: outputs) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(outputs), Int32(inputs),
-                        1, x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), 1, yr, Int32(outputs))
+            fitstore_sgemm_nt(Int32(range.count), Int32(outputs), Int32(inputs),
+                              1, x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), 1, yr, Int32(outputs))
         }
     }
 }

@@ -8,7 +8,8 @@ import GRDB
 /// whole matrix (the per-row columns y, ids, split and origin are kept: a few bytes a row).
 ///
 /// Files: `X.npy` (rows x columns float32), `y.npy` (float32, NaN for test rows),
-/// `sample_id.npy` and `metric_id.npy` (int64, the store's ids), `split.npy` and `origin.npy`
+/// `sample_id.npy` and `metric_id.npy` (int64, the store's ids), `test_id.npy` (int64, the
+/// submission's ID of a real test row, -1 for every other row), `split.npy` and `origin.npy`
 /// (strings), `features.safetensors` (the same six tensors; split and origin as uint8 codes
 /// whose names are in its metadata) and `manifest.json`.
 public struct Export {
@@ -43,11 +44,22 @@ public struct Export {
         let files: [String: String]
         /// How the rows of fold.npy were grouped (with --folds).
         var cv_groups: FoldGrouping? = nil
+        /// With --format parquet: the file, its row group size and its columns in order.
+        var parquet: Parquet? = nil
+        struct Parquet: Encodable { let file: String; let row_group_rows: Int; let columns: [String] }
         struct Selection: Encodable { let split: String; let real: Bool; let generators: String; let as_of_run: Int64? }
         struct Legend: Encodable { let split: [String]; let origin: [String] }
     }
 
     static let splitNames = ["train", "test"]
+
+    /// What the folder holds: NumPy arrays and safetensors, or one Parquet file.
+    public enum Format: String, CaseIterable, Sendable {
+        case npy, parquet
+    }
+    /// Rows per Parquet row group, unless the caller says otherwise: about 75 MB of three
+    /// 768-wide float32 blocks, a size Spark and pyarrow read a group of at a time.
+    public static let defaultRowGroupRows = 8192
 
     let store: Store
 
@@ -56,10 +68,14 @@ public struct Export {
     /// `cvFolds` > 0 adds `fold.npy`: the fold `fitstore train` (same --seed) holds each real
     /// row out in, -1 for synthetic and test rows, so other tools can repeat its CV exactly.
     public func run(_ selection: FeatureSelection, to directory: URL, batchRows: Int = 4096, cvFolds: Int = 0, cvSeed: UInt64 = 5401,
-                    cvGroups: FoldGroupChoice = .auto, progress: any ProgressSink = SilentProgress()) throws -> Report {
+                    cvGroups: FoldGroupChoice = .auto, format: Format = .npy, rowGroupRows: Int = Export.defaultRowGroupRows,
+                    progress: any ProgressSink = SilentProgress()) throws -> Report {
         let started = Date()
-        let names = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy", "features.safetensors", "manifest.json"]
+        let arrays = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "test_id.npy", "split.npy", "origin.npy", "features.safetensors"]
             + (cvFolds > 0 ? ["fold.npy"] : [])
+        let names = format == .npy ? arrays + ["manifest.json"] : ["features.parquet", "manifest.json"]
+        // Found before any work: a missing interpreter is said at once.
+        let python = format == .parquet ? try EmbeddedPython() : nil
         // The folder appears whole or not at all (`OutputFolder`): a killed export never
         // leaves files of two exports side by side, nor a manifest naming a missing file.
         let folder = try OutputFolder(directory, names: Set(Self.allNames), store: store.path)
@@ -102,7 +118,7 @@ public struct Export {
                 "split_legend": Self.splitNames.joined(separator: ","), "origin_legend": origins.joined(separator: ","),
                 "layout": reader.layout.blocks.map { "\($0.name)[\($0.start),\($0.end))" }.joined(separator: " "),
             ])
-            var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], splits: [String] = [], origin: [String] = []
+            var y: [Float] = [], ids: [Int64] = [], metrics: [Int64] = [], testIDs: [Int64] = [], splits: [String] = [], origin: [String] = []
             y.reserveCapacity(n); ids.reserveCapacity(n); metrics.reserveCapacity(n)
             var hasher = SHA256()
             // Reading and decoding here, writing the matrix's two copies on another thread:
@@ -119,6 +135,12 @@ public struct Export {
                 y += batch.targets.map { $0 ?? .nan }
                 ids += batch.sampleIDs
                 metrics += batch.metricIDs
+                // The submission's ID of a real test row: its 1-based record position.
+                for i in batch.splits.indices {
+                    var id: Int64 = -1
+                    if batch.splits[i] == "test", batch.generators[i] == "real", let position = batch.positions[i] { id = Int64(position) + 1 }
+                    testIDs.append(id)
+                }
                 splits += batch.splits
                 origin += batch.generators
                 FeatureMatrix.digest(&hasher, ids: batch.sampleIDs, origins: batch.generators)
@@ -140,7 +162,7 @@ public struct Export {
             let yWriter = try NpyStreamWriter(url: url("y.npy"), type: .float32, columns: nil)
             try yWriter.append(float32: y)
             try yWriter.close()
-            for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics)] {
+            for (name, values) in [("sample_id.npy", ids), ("metric_id.npy", metrics), ("test_id.npy", testIDs)] {
                 let writer = try NpyStreamWriter(url: url(name), type: .int64, columns: nil)
                 try writer.append(int64: values)
                 try writer.close()
@@ -169,12 +191,29 @@ public struct Export {
                 features: l.blocks.map { .init(name: $0.name, start: $0.start, end: $0.end, source: $0.source) },
                 encoder: selection.encoderKey, encoders: selection.encoderKeys, metric_source: l.metricSource, digest: digest,
                 legend: .init(split: Self.splitNames, origin: origins),
-                files: ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
-                        "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"],
-                cv_groups: grouping)
+                files: format == .npy
+                    ? ["X": "X.npy", "y": "y.npy", "sample_id": "sample_id.npy", "metric_id": "metric_id.npy",
+                       "test_id": "test_id.npy", "split": "split.npy", "origin": "origin.npy", "safetensors": "features.safetensors"]
+                        .merging(cvFolds > 0 ? ["fold": "fold.npy"] : [:]) { a, _ in a }
+                    : ["parquet": "features.parquet"],
+                cv_groups: grouping,
+                parquet: format == .parquet ? .init(file: "features.parquet", row_group_rows: rowGroupRows,
+                                                    columns: ["sample_id", "test_id", "metric_id", "metric", "split", "origin", "y"]
+                                                        + (cvFolds > 0 ? ["fold"] : []) + l.blocks.map { "x_" + $0.name }) : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(manifest).write(to: url("manifest.json"))
+            if let python {
+                // The arrays above become one Parquet file; they are its only input, so its
+                // values are the .npy export's, bit for bit. Then only it and the manifest stay.
+                var metricNames: [String: String] = [:]
+                for metric in try Metric.all(db, dataset: reader.datasetID) { metricNames[String(metric.id)] = metric.name }
+                try JSONEncoder().encode(metricNames).write(to: url("metric_names.json"))
+                progress.advance(phase: "parquet", done: 0, total: n, unit: "rows")
+                try python.run("parquet_writer", arguments: [folder.staging.path, String(rowGroupRows)],
+                               purpose: "export --format parquet", modules: "numpy and pyarrow")
+                for name in arrays + ["metric_names.json"] { try? FileManager.default.removeItem(at: url(name)) }
+            }
             let bytes = names.compactMap { try? FileManager.default.attributesOfItem(atPath: url($0).path)[.size] as? Int }.reduce(0, +)
             try folder.commit()
             return Report(rows: n, columns: w, bytes: bytes, seconds: Date().timeIntervalSince(started), digest: digest,
@@ -183,6 +222,6 @@ public struct Export {
     }
 
     /// Every file an export may write (the folder it replaces may hold any of them).
-    static let allNames = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "split.npy", "origin.npy",
-                           "features.safetensors", "manifest.json", "fold.npy"]
+    static let allNames = ["X.npy", "y.npy", "sample_id.npy", "metric_id.npy", "test_id.npy", "split.npy", "origin.npy",
+                           "features.safetensors", "manifest.json", "fold.npy", "features.parquet", "metric_names.json"]
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// `fitstore vectors import`: vectors computed elsewhere, stored under an encoder name.
 ///
-/// Row i of the `.npy` (float32 or float16) is the vector of the text on line i of the keys
+/// Row i of the `.npy` (float32, float64 rounded to float32, or float16) is the vector of the text on line i of the keys
 /// file (`fitstore texts --missing` writes it; only its "sha256" is read). The first import
 /// under a name creates the encoder (source 'imported') and fixes its dimension. Everything
 /// is checked before anything is written, and the import is one transaction: a wrong row
@@ -20,6 +20,8 @@ public struct VectorImport {
         public var alreadyPresent: Int
         public var dims: Int
         public var runID: Int64
+        /// The file's element type (float64 and float16 are converted to float32 on the way in).
+        public var dtype: String
     }
 
     let store: Store
@@ -80,9 +82,9 @@ public struct VectorImport {
             if let unknown = keys.first(where: { ids[$0.sha256] == nil }) {
                 throw FormatError(file: keysURL.path, message: "line \(unknown.line): no text in the store has sha256 \(unknown.sha256)")
             }
-            struct Parameters: Encodable { let encoder: String; let keys: String; let vectors: String; let rows: Int }
+            struct Parameters: Encodable { let encoder: String; let keys: String; let vectors: String; let rows: Int; let dtype: String }
             let runID = try RunLedger.begin(db, kind: "import", parameters: Parameters(
-                encoder: name, keys: keysURL.path, vectors: vectorsURL.path, rows: matrix.rows))
+                encoder: name, keys: keysURL.path, vectors: vectorsURL.path, rows: matrix.rows, dtype: matrix.dtype.name))
             let encoder: Encoder
             if let existing {
                 encoder = existing
@@ -116,7 +118,7 @@ public struct VectorImport {
             struct Counts: Encodable { let rows: Int; let added: Int; let already_present: Int }
             try RunLedger.finish(db, run: runID, counts: Counts(rows: keys.count, added: added, already_present: keys.count - added))
             return Report(encoder: name, created: created, rows: keys.count, added: added, alreadyPresent: keys.count - added,
-                          dims: matrix.columns, runID: runID)
+                          dims: matrix.columns, runID: runID, dtype: matrix.dtype.name)
         }
     }
 }

@@ -9,6 +9,7 @@ import FitTrain
 
 extension FoldGroupChoice: ExpressibleByArgument {}
 extension FeatureSelection.Split: ExpressibleByArgument {}
+extension Export.Format: ExpressibleByArgument {}
 extension FeatureSelection.VectorBlock: ExpressibleByArgument {}
 
 /// on, off, or auto (the model's default).

@@ -37,9 +37,9 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         if measureCeiling {
-            let sgemm = ProductCeiling.tokensPerSecond(.sgemm, threads: encoder.threads)
+            let sgemm = try ProductCeiling.tokensPerSecond(.sgemm, threads: encoder.threads)
             print(String(format: "sgemm ceiling: %.0f tokens/s with %d thread(s) (12 layers, H 384, FFN 1536, 8192-token batches)", sgemm, encoder.threads))
-            let ours = ProductCeiling.tokensPerSecond(.rowInvariant, threads: encoder.threads)
+            let ours = try ProductCeiling.tokensPerSecond(.rowInvariant, threads: encoder.threads)
             print(String(format: "row-invariant product: %.0f tokens/s, %.2f of sgemm (the same products as the encoder runs them)", ours, ours / sgemm))
             return
         }
