@@ -1,5 +1,6 @@
 """python -m fitstore.ray_embed on a local Ray cluster: the vectors it imports are the bytes
 `fitstore embed` stores, for every sharding; a killed job leaves the store as it was."""
+import json
 import os
 import shutil
 import sqlite3
@@ -76,3 +77,32 @@ def test_a_killed_ray_embed_leaves_the_store_as_it_was(stores, workdir):
         assert f.read() == before
     from fitstore import ray_embed
     assert ray_embed.embed(store, "e5-ray", shards=2, log=lambda _: None) > 0
+
+
+def test_the_sentence_transformers_engine_imports_vectors_like_fitstores(stores, ray_cluster, workdir):
+    """--engine sentence-transformers (what a GPU worker runs; here on CPU) on a model folder:
+    its vectors are PyTorch's, not ours, so they agree with `fitstore encode` on the same
+    folder to float noise (cosine), not to the byte."""
+    need("sentence_transformers")
+    import numpy as np
+    from fitstore import ray_embed
+    import fitstore
+    folder = os.path.join(os.environ.get("FITSTORE_MODEL_DIR") or os.path.expanduser("~/.cache/fitstore/models"), "hf", "all-MiniLM-L6-v2")
+    if not os.path.isdir(folder):
+        pytest.fail(f"no MiniLM folder at {folder} (tools/setup --references fetches it)")
+    fresh, _ = stores
+    store = os.path.join(workdir, "ray-st.sqlite")
+    shutil.copy(fresh, store)
+    count = ray_embed.embed(store, "minilm-st", shards=2, model_folder=folder, engine="sentence-transformers", log=lambda _: None)
+    theirs, keys = fitstore.open(store).vectors(encoder="minilm-st")
+    assert count == len(keys) > 0
+    texts = {}
+    cli("texts", "--store", fresh, "--missing", "--encoder", "minilm-x", "--out", os.path.join(workdir, "st-keys.jsonl"))
+    with open(os.path.join(workdir, "st-keys.jsonl")) as f:
+        for line in f:
+            row = json.loads(line)
+            texts[row["sha256"]] = row["text"]
+    ours = ray_embed.encode_shard([texts[k] for k in keys], model_folder=folder, length_policy="truncate", threads=2)
+    # Stored vectors are float16 (docs/storage.md): compare at that precision.
+    cosine = (theirs * ours).sum(1) / np.linalg.norm(theirs, axis=1) / np.linalg.norm(ours, axis=1)
+    assert cosine.min() > 0.999, cosine.min()
