@@ -89,7 +89,7 @@ struct CLI {
         #expect(unknown.status != 0 && unknown.err.contains("no generator 'no_such_generator'"))
 
         let report = try cli.run("report", "--out", "r.html")
-        #expect(report.status == 0 && report.out.contains("13 charts") && report.out.contains("not in the store yet: Synthetic data"), "\(report.out)")
+        #expect(report.status == 0 && report.out.contains("18 charts") && report.out.contains("not in the store yet: Synthetic data"), "\(report.out)")
 
         // --model names the model family (the encoder's file is --model-file).
         let seed = try cli.run("train", "--model", "seed", "--widths", "16,8", "--epochs", "2", "--cv-folds", "0")

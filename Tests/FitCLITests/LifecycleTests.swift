@@ -94,6 +94,39 @@ import Testing
         #expect(try Self.csv(cli, "SELECT COUNT(*), (SELECT COUNT(*) FROM chosen_checkpoint) FROM comparison") == comparisons)
     }
 
+    /// The learner's settings chosen by nested CV (issue #26): both trained on the same folds,
+    /// the comparison recorded with fold-by-fold numbers, the kept one chosen; a kill between
+    /// the two trainings leaves no comparison and the rerun trains nothing twice.
+    @Test func theLearnerIsChosenOnTheSameFoldsAndAKillLeavesNoHalfChoice() throws {
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        let killed = try Program.run(CLI.binary, ["run", "--trees", "40", "--learner", "cv", "--knn-blend", "off"], directory: cli.workdir,
+                                     environment: ["FITSTORE_KILL_AT": "choice.learner"])
+        #expect(killed.status == SIGKILL, "the kill point was not reached: \(killed.error)")
+        #expect(try Self.csv(cli, "SELECT COUNT(*) FROM comparison") == "COUNT(*)\n0\n")
+        let run = try cli.run("run", "--trees", "40", "--learner", "cv", "--knn-blend", "off")
+        #expect(run.status == 0 && run.out.contains("learner: CV RMSE"), "\(run.out)\(run.err)")
+        let twice = try Self.csv(cli, "SELECT COUNT(*) FROM (SELECT 1 FROM checkpoint GROUP BY config, training_digest HAVING COUNT(*) > 1)")
+        #expect(twice == "COUNT(*)\n0\n", "the rerun trained again what the killed run had trained")
+        let rows = try Self.csv(cli, """
+            SELECT c.kept_position, cc.position, cc.checkpoint_id, json_array_length(cc.fold_rmse), cc.label
+              FROM comparison c JOIN comparison_candidate cc ON cc.comparison_id = c.id WHERE c.kind = 'learner' ORDER BY cc.position
+            """).split(separator: "\n").dropFirst().map { $0.split(separator: ",", maxSplits: 4).map(String.init) }
+        #expect(rows.count == 2 && rows.allSatisfy { $0.count == 5 && $0[3] == "5" }, "\(rows)")
+        #expect(rows.count == 2 && rows[0][4].contains("default settings") && rows[1][4].contains("leaf-wise wide"), "\(rows)")
+        // The two candidates are two checkpoints, and the chosen one is the kept candidate's.
+        if rows.count == 2, let kept = Int(rows[0][0]), rows.indices.contains(kept) {
+            let chosen = try Self.csv(cli, "SELECT checkpoint_id FROM chosen_checkpoint ORDER BY id DESC LIMIT 1")
+            #expect(chosen == "checkpoint_id\n\(rows[kept][2])\n", "\(chosen) \(rows)")
+            let wide = try Self.csv(cli, "SELECT json_extract(config, '$.boosting.leaves') FROM checkpoint WHERE id = \(rows[1][2])")
+            #expect(wide.hasSuffix("\n31\n"), "\(wide)")
+        }
+        // --learner default: no learner comparison in that run.
+        let before = try Self.csv(cli, "SELECT COUNT(*) FROM comparison WHERE kind = 'learner'")
+        #expect(try cli.run("run", "--trees", "40", "--learner", "default", "--knn-blend", "off").status == 0)
+        #expect(try Self.csv(cli, "SELECT COUNT(*) FROM comparison WHERE kind = 'learner'") == before)
+    }
+
     /// Scores that belong: a labels file that labels under half of the test rows is refused,
     /// naming the counts, and the store is unchanged; --partial accepts it; --forget removes.
     @Test func scoresBelongToTheirDataSet() throws {

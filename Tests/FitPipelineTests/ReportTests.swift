@@ -14,9 +14,9 @@ import Testing
 
     /// The demo's charts: its few metrics get one chart of means; its boosted model's
     /// constant shrinkage is a sentence, not a learning-rate chart.
-    static let expectedCharts = ["missing", "score-distribution", "languages", "lengths", "length-scatter", "length-by-score",
+    static let expectedCharts = ["missing", "score-distribution", "languages", "response-languages", "lengths", "length-scatter", "length-by-score",
                                  "metric-frequency", "metric-mean", "metric-boxes", "category-cosine",
-                                 "augmentation-scores", "history-loss", "cv", "predictions"]
+                                 "augmentation-scores", "history-loss", "cv", "predicted-actual", "residual-metric", "residual-script", "predictions"]
 
     @Test func aStoreWithoutTrainingSaysWhatIsMissing() throws {
         let fx = try Fixture()

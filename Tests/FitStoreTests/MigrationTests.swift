@@ -108,6 +108,45 @@ import Testing
     /// Migrations run with foreign keys off, as GRDB's migrator runs them: a migration that
     /// rebuilds `sample` (create, copy, drop, rename) keeps every row that points at it,
     /// where with foreign keys on the drop would cascade-delete the parent links.
+    /// Migration 14 rebuilds `comparison` (a new kind, 'learner'): every comparison keeps its
+    /// id and its candidates, only the new kind is added, and the AUTOINCREMENT counter goes
+    /// on from where it was (an id freed before the migration is never given again).
+    @Test func theLearnerMigrationKeepsComparisonsAndTheirCounter() throws {
+        let tmp = try TemporaryStore()
+        do {
+            let old = try tmp.open(schemaVersion: 13)
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO run (kind, code_version, started_at) VALUES ('run', 'old', '2026-01-01T00:00:00.000Z')")
+                try db.execute(sql: "INSERT INTO dataset (name, created_run_id) VALUES ('d', 1)")
+                for kind in ["system_prompt", "bag", "knn_blend"] {
+                    try db.execute(sql: """
+                        INSERT INTO comparison (dataset_id, run_id, kind, rule, kept_position, created_at)
+                        VALUES (1, 1, ?, 'rule', 0, '2026-01-01T00:00:00.000Z')
+                        """, arguments: [kind])
+                    try db.execute(sql: """
+                        INSERT INTO comparison_candidate (comparison_id, position, checkpoint_id, label, cv_rmse, fold_rmse)
+                        VALUES (last_insert_rowid(), 0, NULL, 'simple', 1.5, '[1.4, 1.6]')
+                        """)
+                }
+                // The third is removed: its id (3) must not come back.
+                try db.execute(sql: "DELETE FROM comparison WHERE id = 3")
+            }
+        }
+        let store = try tmp.open()
+        #expect(try store.schemaVersion == Migrator.builtIn.latestVersion)
+        let kept = try store.read { try Row.fetchAll($0, sql: "SELECT id, kind FROM comparison ORDER BY id") }.map { "\($0[0] as Int64) \($0[1] as String)" }
+        #expect(kept == ["1 system_prompt", "2 bag"])
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM comparison_candidate") } == 2)
+        let next = try store.write { db -> Int64 in
+            try db.execute(sql: "INSERT INTO comparison (dataset_id, run_id, kind, rule, kept_position, created_at) VALUES (1, 1, 'learner', 'rule', 1, 'now')")
+            return db.lastInsertedRowID
+        }
+        #expect(next == 4, "the counter goes on after the removed id 3")
+        #expect(throws: (any Error).self) {
+            try store.write { try $0.execute(sql: "INSERT INTO comparison (dataset_id, run_id, kind, rule, kept_position, created_at) VALUES (1, 1, 'other', 'r', 0, 'now')") }
+        }
+    }
+
     @Test func aTableRebuildKeepsTheRowsThatPointAtIt() throws {
         let tmp = try TemporaryStore()
         try Self.seedSamplesWithParents(tmp.open())

@@ -40,7 +40,7 @@ def examples():
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
     work = str(tmp_path_factory.mktemp("demo-run"))
-    cli("run", cwd=work)
+    cli("run", "--learner", "default", cwd=work)  # the choices are tested elsewhere; the docs need a run's store
     return os.path.join(work, "fitstore.sqlite")
 
 

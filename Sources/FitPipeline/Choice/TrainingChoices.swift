@@ -1,4 +1,5 @@
 import FitStore
+import FitTrain
 import Foundation
 
 /// The choices made while training, by CV on the same folds under `NoiseRule`:
@@ -6,8 +7,17 @@ import Foundation
 ///   nested bag (a variant's CV does not depend on it), the block kept only when it beats its
 ///   noise; both checkpoints stay in the store, the comparison says which won;
 /// - the bag of fold models (`--bag-folds cv`): the winner trained again with the nested
-///   comparison, which decides inside one training (`TrainModel.NestedBagging`).
+///   comparison, which decides inside one training (`TrainModel.NestedBagging`);
+/// - the learner's settings (`run --learner cv`, boosted trees): the default settings against
+///   the leaf-wise wide ones (`BoostingOptions.leafWiseWide`), each as it would be kept (bag or
+///   not, by its own nested comparison), on the same folds and sub-folds.
 public enum TrainingChoices {
+    /// Which boosted settings `run` trains: the default, the leaf-wise wide ones, or the one
+    /// nested CV prefers (beyond its noise).
+    public enum Learner: String, Sendable, CaseIterable {
+        case `default`, wide, cv
+    }
+
     public struct Outcome: Sendable {
         /// The checkpoint these choices lead to.
         public var report: TrainModel.Report
@@ -23,8 +33,29 @@ public enum TrainingChoices {
                                     foldRMSE: (cv?.foldRMSE ?? []).map(Double.init))
     }
 
-    /// Trains `options`, choosing the system prompt block by CV when `byCV`.
-    public static func train(store: Store, options: TrainModel.Options, byCV: Bool, progress: any ProgressSink) throws -> Outcome {
+    /// The CV of a checkpoint as it is kept: its bag's nested CV when the bag was kept, else
+    /// its fold models' (the single model's nested numbers, on the same sub-folds, when the
+    /// nested comparison ran).
+    static func asKept(_ report: TrainModel.Report, label: String) -> Comparison.Candidate {
+        if let nested = report.evaluation.nestedBagging {
+            if nested.kept, let folds = nested.bagFoldRMSE {
+                return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", bag of fold models (nested CV)",
+                                            cvRMSE: Double(nested.bagRMSE), foldRMSE: folds.map(Double.init))
+            }
+            if let folds = nested.singleFoldRMSE {
+                return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", one model (nested CV)",
+                                            cvRMSE: Double(nested.singleRMSE), foldRMSE: folds.map(Double.init))
+            }
+        }
+        return candidate(report, label: label)
+    }
+
+    /// Trains `options`, choosing the system prompt block by CV when `byCV`, and the boosted
+    /// trees' settings as `learner` says.
+    public static func train(store: Store, options: TrainModel.Options, byCV: Bool, learner: Learner = .default,
+                             progress: any ProgressSink) throws -> Outcome {
+        var options = options
+        if learner == .wide && options.model == .boosted { options.boosting = options.boosting.leafWiseWide }
         let trainer = TrainModel(store: store, progress: progress)
         var comparisons: [Comparison.New] = []
         var lines: [String] = []
@@ -46,17 +77,44 @@ public enum TrainingChoices {
                                 a.evaluation.crossValidation?.rmse ?? .nan, b.evaluation.crossValidation?.rmse ?? .nan,
                                 verdict.summary, verdict.keepComplex ? "kept" : "left out"))
             chosen.system = verdict.keepComplex
-            if options.bagging != .cv { return Outcome(report: verdict.keepComplex ? b : a, comparisons: comparisons, lines: lines) }
+            if options.bagging != .cv && learner != .cv { return Outcome(report: verdict.keepComplex ? b : a, comparisons: comparisons, lines: lines) }
         }
         let report = try trainer.run(chosen)
-        if let nested = report.evaluation.nestedBagging, let bagFolds = nested.bagFoldRMSE, let singleFolds = nested.singleFoldRMSE {
-            let single = Comparison.Candidate(checkpoint: nested.kept ? nil : report.checkpointID, label: "one model on every row (the CV fold models)",
-                                              cvRMSE: Double(nested.singleRMSE), foldRMSE: singleFolds.map(Double.init))
-            let bag = Comparison.Candidate(checkpoint: nested.kept ? report.checkpointID : nil, label: "bag of the CV fold models (nested CV)",
-                                           cvRMSE: Double(nested.bagRMSE), foldRMSE: bagFolds.map(Double.init))
-            // The training applied the rule itself (its verdict is in the evaluation, printed with it).
-            comparisons.append(Comparison.New.judged(kind: .bag, simple: single, complex: bag).0)
+        comparisons += bagComparison(report)
+        guard learner == .cv, chosen.model == .boosted, chosen.cvFolds >= 2 else {
+            return Outcome(report: report, comparisons: comparisons, lines: lines)
         }
-        return Outcome(report: report, comparisons: comparisons, lines: lines)
+        // The learner: the wide settings on the same rows, blocks, folds and bag rule, each
+        // candidate as it would be kept.
+        KillPoint.reach("choice.learner")
+        var wide = chosen
+        wide.boosting = chosen.boosting.leafWiseWide
+        let other = try trainer.run(wide)
+        comparisons += bagComparison(other)
+        let (comparison, verdict) = Comparison.New.judged(
+            kind: .learner, simple: asKept(report, label: "default settings (" + describe(chosen.boosting) + ")"),
+            complex: asKept(other, label: "leaf-wise wide settings (" + describe(wide.boosting) + ")"))
+        comparisons.append(comparison)
+        lines.append(String(format: "learner: CV RMSE %.4f default settings, %.4f leaf-wise wide (%@): %@",
+                            comparison.candidates[0].cvRMSE, comparison.candidates[1].cvRMSE, verdict.summary,
+                            verdict.keepComplex ? "the wide settings kept" : "the default kept"))
+        return Outcome(report: verdict.keepComplex ? other : report, comparisons: comparisons, lines: lines)
+    }
+
+    /// Boosting settings in words, for a comparison's labels.
+    static func describe(_ b: BoostingOptions) -> String {
+        String(format: "learning rate %g, %d leaves, %.0f%% features, %.0f%% rows, %d rounds",
+               b.learningRate, b.leaves, b.featureFraction * 100, b.rowFraction * 100, b.trees)
+    }
+
+    /// The nested comparison a training with `--bag-folds cv` made, as a recorded comparison.
+    static func bagComparison(_ report: TrainModel.Report) -> [Comparison.New] {
+        guard let nested = report.evaluation.nestedBagging, let bagFolds = nested.bagFoldRMSE, let singleFolds = nested.singleFoldRMSE else { return [] }
+        let single = Comparison.Candidate(checkpoint: nested.kept ? nil : report.checkpointID, label: "one model on every row (the CV fold models)",
+                                          cvRMSE: Double(nested.singleRMSE), foldRMSE: singleFolds.map(Double.init))
+        let bag = Comparison.Candidate(checkpoint: nested.kept ? report.checkpointID : nil, label: "bag of the CV fold models (nested CV)",
+                                       cvRMSE: Double(nested.bagRMSE), foldRMSE: bagFolds.map(Double.init))
+        // The training applied the rule itself (its verdict is in the evaluation, printed with it).
+        return [Comparison.New.judged(kind: .bag, simple: single, complex: bag).0]
     }
 }

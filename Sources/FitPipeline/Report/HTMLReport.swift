@@ -86,6 +86,13 @@ public struct HTMLReport {
         html.chart(SVGChart.horizontalBars(id: "languages", title: "Prompt language by writing system", labels: ordered.map(\.key),
                                            values: ordered.map(\.value), xLabel: "rows (count, train and test)"),
                    caption: "Detected by script: the Unicode block of most of the prompt's letters. Scripts shared by several languages (Devanagari: Hindi, Nepali, Marathi; Latin: English and others) are not split.")
+        let responseScripts = try Self.responseScripts(db, rows: real)
+        var responseLanguages: [String: Double] = [:]
+        for r in real { responseLanguages[r.responseText.flatMap { responseScripts[$0] } ?? "no response", default: 0] += 1 }
+        let responseOrder = responseLanguages.sorted { $0.value > $1.value }
+        html.chart(SVGChart.horizontalBars(id: "response-languages", title: "Response language by writing system", labels: responseOrder.map(\.key),
+                                           values: responseOrder.map(\.value), xLabel: "rows (count, train and test)"),
+                   caption: "As for prompts: a translation task shows its target languages here.")
         // Lengths.
         let pl = real.compactMap(\.promptChars).map(Double.init), rl = real.compactMap(\.responseChars).map(Double.init)
         func logHistogram(_ v: [Double]) -> [Double] {
@@ -269,10 +276,10 @@ public struct HTMLReport {
             }
         }
         if let evaluation = try? TrainModel.evaluation(of: ck), let cv = evaluation.crossValidation {
-            html.chart(SVGChart.bars(id: "cv", title: "\(cv.folds)-fold CV on \(cv.rows) real rows (grouped by item)",
+            html.chart(SVGChart.dots(id: "cv", title: "Checkpoint \(id): \(cv.folds)-fold CV on \(cv.rows) real rows",
                                      categories: ["\(model) model", "per-metric mean", "constant mean"],
-                                     series: [("RMSE", [Double(cv.rmse), Double(cv.perMetricMeanRMSE), Double(cv.constantMeanRMSE)])],
-                                     xLabel: "predictor", yLabel: "RMSE (score units)"),
+                                     values: [Double(cv.rmse), Double(cv.perMetricMeanRMSE), Double(cv.constantMeanRMSE)],
+                                     xLabel: "predictor", yLabel: "RMSE (axis from near the data)", highlight: [0]),
                        caption: String(format: "Model %.4f, per-metric mean %.4f, constant mean %.4f; %d synthetic descendants of held-out rows were kept out of training.",
                                        cv.rmse, cv.perMetricMeanRMSE, cv.constantMeanRMSE, cv.excludedDescendants))
             html.table(title: "CV per metric (largest 15)", header: ["metric", "rows", "model RMSE", "per-metric mean RMSE"],
@@ -280,17 +287,111 @@ public struct HTMLReport {
         } else {
             html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
         }
+        try errors(&html, db: db, datasetID: datasetID, checkpoint: ck)
+        try choices(&html, db: db, datasetID: datasetID, checkpoint: ck, chosen: current)
         try checkpoints(&html, db: db, datasetID: datasetID, shown: id)
-        html.section("Predictions", note: checkpoint == nil ? "Test predictions of the newest checkpoint that has any." : "Test predictions of checkpoint \(checkpoint!).")
-        let predictions = try Predictions.latestScores(db, dataset: datasetID, checkpoint: checkpoint)
+        html.section("Predictions", note: "Test predictions of checkpoint \(id)" + (id == current ? ", the chosen one (what `predict` writes)." : "."))
+        let predictions = try Predictions.latestScores(db, dataset: datasetID, checkpoint: id)
         guard !predictions.isEmpty else { html.empty("No predictions yet: run `fitstore predict`."); return }
         var bins = [Double](repeating: 0, count: 11)
         for p in predictions { bins[ScoreBin.of(p)] += 1 }
         let mean = predictions.reduce(0, +) / Double(predictions.count)
         let sd = (predictions.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(predictions.count)).squareRoot()
-        html.chart(SVGChart.bars(id: "predictions", title: String(format: "%d test predictions: mean %.2f, sd %.2f", predictions.count, mean, sd),
+        html.chart(SVGChart.bars(id: "predictions", title: String(format: "Checkpoint %lld: %d test predictions, mean %.2f, sd %.2f", id, predictions.count, mean, sd),
                                  categories: (0...10).map(String.init), series: [("predicted", bins)], xLabel: "predicted score (rounded, 0-10)", yLabel: "rows (count)"),
                    caption: nil)
+    }
+
+    /// Where the shown checkpoint is wrong, from its stored out-of-fold predictions (no
+    /// retraining): predicted against actual, and the residuals by metric (the metrics with
+    /// the largest share of squared error first) and by the response's writing system.
+    func errors(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint) throws {
+        let outOfFold = try OutOfFoldPredictions.fetch(db, checkpoint: ck.id)
+        let rows = try SampleOverview.fetch(db, dataset: datasetID).filter { $0.origin == "real" && $0.split == "train" && $0.score != nil }
+        let scored = rows.compactMap { r -> (row: SampleOverview, actual: Double, predicted: Double)? in
+            guard let e = outOfFold[r.id], let actual = r.score, e.score.isFinite else { return nil }
+            return (r, actual, e.score)
+        }
+        html.section("Where the model is wrong", note: "Checkpoint \(ck.id): what cross-validation predicted for each real training row, from the fold model that held it out.")
+        guard scored.count >= 2 else {
+            html.empty("Checkpoint \(ck.id) kept no out-of-fold predictions (trained with --cv-folds 0, or before they were stored).")
+            return
+        }
+        let squared = scored.reduce(0) { $0 + ($1.predicted - $1.actual) * ($1.predicted - $1.actual) }
+        let rmse = (squared / Double(scored.count)).squareRoot()
+        let name = String(format: "Checkpoint %lld (out-of-fold RMSE %.4f, %d rows)", ck.id, rmse, scored.count)
+        // A deterministic sample (every k-th row in sample order) keeps the file small.
+        let points = Self.sample(scored.map { ($0.actual, $0.predicted) }, 3000)
+        html.chart(SVGChart.scatter(id: "predicted-actual", title: "\(name): predicted against the judge's score", points: points,
+                                    xLabel: "judge's score", yLabel: "out-of-fold prediction"),
+                   caption: points.count < scored.count ? "\(points.count) rows evenly spaced in sample order, of \(scored.count)." : nil)
+        var byMetric: [String: [Double]] = [:]
+        for s in scored { byMetric[s.row.metric, default: []].append(s.predicted - s.actual) }
+        let share = byMetric.mapValues { $0.reduce(0) { $0 + $1 * $1 } / max(squared, 1e-12) }
+        let worst = byMetric.keys.sorted { (share[$0] ?? 0, $1) > (share[$1] ?? 0, $0) }.prefix(10)
+        html.chart(SVGChart.boxes(id: "residual-metric", title: "\(name): residuals of the \(worst.count) metrics with the largest share of squared error",
+                                  groups: worst.map { m in (String(format: "%.0f%% %@", (share[m] ?? 0) * 100, m), byMetric[m] ?? []) },
+                                  xLabel: "share of the squared error, metric", yLabel: "prediction - score"),
+                   caption: "Above 0: predicted too high. Boxes: quartiles; whiskers: 1.5 IQR.")
+        let scripts = try Self.responseScripts(db, rows: scored.map(\.row))
+        var byScript: [String: [Double]] = [:]
+        for s in scored { byScript[s.row.responseText.flatMap { scripts[$0] } ?? "no response", default: []].append(s.predicted - s.actual) }
+        let groups = byScript.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.prefix(10)
+        html.chart(SVGChart.boxes(id: "residual-script", title: "\(name): residuals by the response's writing system",
+                                  groups: groups.map { ("\($0.key) (\($0.value.count))", $0.value) },
+                                  xLabel: "writing system of the response (rows)", yLabel: "prediction - score"),
+                   caption: nil)
+    }
+
+    /// The choices that led to the shown checkpoint, with the fold-by-fold numbers each was
+    /// made on: the comparisons recorded by the run that chose it (or that it took part in).
+    func choices(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint, chosen: Int64?) throws {
+        var comparisons = try Comparison.involving(db, checkpoint: ck.id)
+        if ck.id == chosen, let run = try ChosenCheckpoint.current(db, dataset: datasetID)?.run {
+            let ids = Set(comparisons.map(\.id))
+            comparisons += try Comparison.all(db, dataset: datasetID).filter { $0.run == run && !ids.contains($0.id) }
+        }
+        comparisons.sort { $0.id < $1.id }
+        let grouping = (try? TrainModel.config(of: ck))?.cv_groups
+        html.section("The choices behind it", note: "Each choice made on the same folds: a candidate is kept only when its mean per-fold gain exceeds the standard error of that gain.")
+        if let grouping {
+            html.finding("Folds: grouped by \(grouping.kind.rawValue) (\(grouping.groups) groups, the largest \(grouping.largestGroup) rows; chosen by \(grouping.chosenBy)).")
+        }
+        guard !comparisons.isEmpty else {
+            html.finding("No choice recorded for checkpoint \(ck.id): it was trained as asked (`train`), not chosen by `run`, `tune` or `blend`.")
+            return
+        }
+        var rows: [[String]] = []
+        for c in comparisons {
+            for (i, candidate) in c.candidates.enumerated() {
+                rows.append([i == 0 ? c.kind.rawValue : "", candidate.label + (candidate.checkpoint.map { " (checkpoint \($0))" } ?? ""),
+                             String(format: "%.4f", candidate.cvRMSE), candidate.foldRMSE.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                             i == c.kept ? "kept" : "",
+                             i == 0 ? (c.meanGain.map { g in String(format: "%+.4f ± %.4f", g, c.standardError ?? .nan) } ?? "–") : ""])
+            }
+        }
+        html.table(title: "Choices for checkpoint \(ck.id) (CV RMSE; per fold, on the same folds)",
+                   header: ["choice", "candidate", "CV RMSE", "per fold", "", "gain ± standard error"], rows: rows)
+        // One chart: each comparison's candidates as their gain over its simplest, fold by fold.
+        var series: [(name: String, points: [(Double, Double)])] = []
+        for c in comparisons where c.candidates.count >= 2 {
+            let base = c.candidates[0].foldRMSE
+            for candidate in c.candidates.dropFirst() where candidate.foldRMSE.count == base.count {
+                series.append(("\(c.kind.rawValue): \(candidate.label)", zip(base, candidate.foldRMSE).enumerated().map { (Double($0.offset + 1), $0.element.0 - $0.element.1) }))
+            }
+        }
+        if !series.isEmpty {
+            html.chart(SVGChart.lines(id: "choices", title: "Checkpoint \(ck.id): each choice's gain over its simpler candidate, fold by fold",
+                                      series: Array(series.prefix(6)), xLabel: "fold", yLabel: "RMSE gain (above 0: the richer candidate is better)"),
+                       caption: "A choice is kept when these gains are above 0 by more than their standard error.")
+        }
+    }
+
+    /// The writing system of each response text of `rows`.
+    static func responseScripts(_ db: Database, rows: [SampleOverview]) throws -> [Int64: String] {
+        var out: [Int64: String] = [:]
+        for (id, body) in try Texts.bodies(db, ids: Array(Set(rows.compactMap(\.responseText)))) { out[id] = ScriptDetector.detect(body) }
+        return out
     }
 
     /// Every checkpoint of the data set side by side: what each was trained on and how it
@@ -326,8 +427,9 @@ public struct HTMLReport {
                             "training time", "weights"],
                    rows: rows)
         if cvBars.count > 1 {
-            html.chart(SVGChart.bars(id: "checkpoints-cv", title: "CV RMSE by checkpoint", categories: cvBars.map(\.0),
-                                     series: [("CV RMSE", cvBars.map(\.1))], xLabel: "checkpoint", yLabel: "CV RMSE (score units)"),
+            html.chart(SVGChart.dots(id: "checkpoints-cv", title: "CV RMSE by checkpoint (checkpoint \(shown) in orange)", categories: cvBars.map(\.0),
+                                     values: cvBars.map(\.1), xLabel: "checkpoint", yLabel: "CV RMSE (axis from near the data)",
+                                     highlight: Set(cvBars.indices.filter { cvBars[$0].0 == "\(shown)" })),
                        caption: "Folds differ between checkpoints trained on different rows; compare within a few hundredths with care.")
         }
     }

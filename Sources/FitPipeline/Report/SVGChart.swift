@@ -179,6 +179,32 @@ enum SVGChart {
         return frame.render(id: id, title: title, x: x, y: y, xLabel: xLabel, yLabel: yLabel, body: body)
     }
 
+    /// One dot per category on an axis that starts near the smallest value, not at 0: for
+    /// comparing RMSEs, whose differences of a few hundredths vanish on bars from 0. Each
+    /// dot carries its value as a label.
+    static func dots(id: String, title: String, categories: [String], values: [Double], xLabel: String, yLabel: String,
+                     highlight: Set<Int> = []) -> String {
+        let finite = values.filter(\.isFinite)
+        let lo = finite.min() ?? 0, hi = finite.max() ?? 1
+        let pad = max((hi - lo) * 0.15, 0.005)
+        let y = ChartAxis.linear(lo - pad, hi + pad)
+        let x = XAxis.categories(categories)
+        let frame = Frame(title: title, legend: [], x: x, y: y, plotHeight: plotHeight)
+        let pw = frame.plotWidth, ph = frame.plotHeight
+        let slot = pw / Double(max(1, categories.count))
+        var body = ""
+        for (i, v) in values.enumerated() where v.isFinite && i < categories.count {
+            let cx = Double(i) * slot + slot / 2, cy = ph - y.fraction(v) * ph
+            let color = highlight.contains(i) ? palette[1] : palette[0]
+            body += "<line x1=\"\(f(cx))\" x2=\"\(f(cx))\" y1=\"\(f(ph))\" y2=\"\(f(cy))\" stroke=\"\(color)\" stroke-opacity=\"0.35\"/>"
+            body += "<circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"4\" fill=\"\(color)\"><title>\(escape(categories[i])): \(String(format: "%.4f", v))</title></circle>"
+            if categories.count <= 24 {
+                body += "<text x=\"\(f(cx))\" y=\"\(f(cy - 7))\" text-anchor=\"middle\" class=\"tick\">\(String(format: "%.3f", v))</text>"
+            }
+        }
+        return frame.render(id: id, title: title, x: x, y: y, xLabel: xLabel, yLabel: yLabel, body: body)
+    }
+
     /// Horizontal bars, one per labelled row; the label column is as wide as the longest
     /// label (up to 45% of the chart, longer ones cut with the full name in a tooltip).
     static func horizontalBars(id: String, title: String, labels: [String], values: [Double], xLabel: String) -> String {

@@ -3,7 +3,7 @@ import Foundation
 
 /// `fitstore run`: the whole job, incrementally: ingest, embed, augment (per the data set's
 /// profile), train with the choices CV makes (the system prompt block, the bag of fold models,
-/// the blend with nearest neighbours), choose the checkpoint, predict and write the
+/// the boosted trees' settings, the blend with nearest neighbours), choose the checkpoint, predict and write the
 /// submission. Each step tells what it did through `say` as it ends (the CLI prints it); the
 /// choices and the chosen checkpoint are recorded together (`Choices`), and nothing a choice
 /// compared is deleted.
@@ -38,6 +38,8 @@ public struct RunJob {
         /// nil: by the nested comparison.
         public var bagging: TrainModel.Bagging?
         public var knnBlend: NeighbourBlend.Choice = .cv
+        /// The boosted trees' settings: by nested CV unless fixed.
+        public var learner: TrainingChoices.Learner = .cv
         public var out: URL
 
         public init(encoders: EncoderSelection, training: TrainModel.Options, out: URL) {
@@ -123,7 +125,7 @@ public struct RunJob {
         let hasSystem = try store.read { try RealSamples.hasSystemPrompts($0, dataset: try DatasetResolver.require($0, dataset).id) }
         training.system = options.systemPrompt == .on
         let byCV = options.systemPrompt == .cv || (options.systemPrompt == nil && hasSystem)
-        let trained = try TrainingChoices.train(store: store, options: training, byCV: byCV, progress: progress)
+        let trained = try TrainingChoices.train(store: store, options: training, byCV: byCV, learner: options.learner, progress: progress)
         for line in trained.lines { say(.line(line)) }
         say(.trained(trained.report, dataset: dataset))
         var comparisons = trained.comparisons

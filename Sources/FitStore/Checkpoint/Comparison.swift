@@ -10,6 +10,8 @@ public struct Comparison: Sendable, Equatable {
         case knnBlend = "knn_blend"
         case tune
         case blend
+        /// The boosted trees' settings `run` chose by nested CV (docs/trainer.md).
+        case learner
     }
 
     public struct Candidate: Sendable, Equatable {
