@@ -319,6 +319,10 @@ struct CLI {
         #expect(none.status != 0 && none.err.contains("no checkpoint trained on the vectors of hf-bert:"), "\(none.err)")
         let both = try cli.run("predict", "--encoder", "minilm,e5-small", "--out", "b.csv")
         #expect(both.status == 0 && both.out.contains("of checkpoint 1"), "\(both.out)\(both.err)")
+        // The same encoders in the other order make other columns: said, not "no checkpoint".
+        let reversed = try cli.run("predict", "--encoder", "e5-small,minilm", "--out", "r.csv")
+        #expect(reversed.status != 0 && reversed.err.contains("concatenated in another order") && reversed.err.contains("give --encoder in the order"),
+                "\(reversed.err)")
 
         let exported = try cli.run("export", "--encoder", "minilm,e5-small", "--out", "x")
         #expect(exported.status == 0, "\(exported.err)")

@@ -36,18 +36,20 @@ public enum TrainingChoices {
     /// The CV of a checkpoint as it is kept: its bag's nested CV when the bag was kept, else
     /// its fold models' (the single model's nested numbers, on the same sub-folds, when the
     /// nested comparison ran).
-    static func asKept(_ report: TrainModel.Report, label: String) -> Comparison.Candidate {
-        if let nested = report.evaluation.nestedBagging {
-            if nested.kept, let folds = nested.bagFoldRMSE {
-                return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", bag of fold models (nested CV)",
-                                            cvRMSE: Double(nested.bagRMSE), foldRMSE: folds.map(Double.init))
-            }
-            if let folds = nested.singleFoldRMSE {
-                return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", one model (nested CV)",
-                                            cvRMSE: Double(nested.singleRMSE), foldRMSE: folds.map(Double.init))
-            }
+    /// nil when the nested comparison ran but its per-fold numbers were not kept (a checkpoint
+    /// trained before they were): its fold models' CV would then be compared with the other
+    /// candidate's bag, which is not a comparison on the same footing.
+    static func asKept(_ report: TrainModel.Report, label: String) -> Comparison.Candidate? {
+        guard let nested = report.evaluation.nestedBagging else { return candidate(report, label: label) }
+        if nested.kept, let folds = nested.bagFoldRMSE {
+            return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", bag of fold models (nested CV)",
+                                        cvRMSE: Double(nested.bagRMSE), foldRMSE: folds.map(Double.init))
         }
-        return candidate(report, label: label)
+        if !nested.kept, let folds = nested.singleFoldRMSE {
+            return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", one model (nested CV)",
+                                        cvRMSE: Double(nested.singleRMSE), foldRMSE: folds.map(Double.init))
+        }
+        return nil
     }
 
     /// Trains `options`, choosing the system prompt block by CV when `byCV`, and the boosted
@@ -91,9 +93,13 @@ public enum TrainingChoices {
         wide.boosting = chosen.boosting.leafWiseWide
         let other = try trainer.run(wide)
         comparisons += bagComparison(other)
-        let (comparison, verdict) = Comparison.New.judged(
-            kind: .learner, simple: asKept(report, label: "default settings (" + describe(chosen.boosting) + ")"),
-            complex: asKept(other, label: "leaf-wise wide settings (" + describe(wide.boosting) + ")"))
+        guard let simple = asKept(report, label: "default settings (" + describe(chosen.boosting) + ")"),
+              let complex = asKept(other, label: "leaf-wise wide settings (" + describe(wide.boosting) + ")") else {
+            lines.append("learner: not compared: a checkpoint was trained before nested CV kept its per-fold numbers; the default kept "
+                         + "(train it again on a new store, or fix it with --learner)")
+            return Outcome(report: report, comparisons: comparisons, lines: lines)
+        }
+        let (comparison, verdict) = Comparison.New.judged(kind: .learner, simple: simple, complex: complex)
         comparisons.append(comparison)
         lines.append(String(format: "learner: CV RMSE %.4f default settings, %.4f leaf-wise wide (%@): %@",
                             comparison.candidates[0].cvRMSE, comparison.candidates[1].cvRMSE, verdict.summary,

@@ -348,8 +348,14 @@ public struct HTMLReport {
     func choices(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint, chosen: Int64?) throws {
         var comparisons = try Comparison.involving(db, checkpoint: ck.id)
         if ck.id == chosen, let run = try ChosenCheckpoint.current(db, dataset: datasetID)?.run {
-            let ids = Set(comparisons.map(\.id))
-            comparisons += try Comparison.all(db, dataset: datasetID).filter { $0.run == run && !ids.contains($0.id) }
+            // The choices that led to it: the newest comparison of each kind up to the run that
+            // chose it (a rerun that finds a choice already recorded does not record it again).
+            let ids = Set(comparisons.map(\.id)), kinds = Set(comparisons.map(\.kind))
+            var newest: [Comparison.Kind: Comparison] = [:]
+            for c in try Comparison.all(db, dataset: datasetID) where c.run <= run && !ids.contains(c.id) && !kinds.contains(c.kind) {
+                if (newest[c.kind]?.id ?? -1) < c.id { newest[c.kind] = c }
+            }
+            comparisons += newest.values.filter { $0.kind != .tune && $0.kind != .blend }
         }
         comparisons.sort { $0.id < $1.id }
         let grouping = (try? TrainModel.config(of: ck))?.cv_groups
