@@ -84,7 +84,10 @@ def main():
         path = os.path.join(cache, f"{name}.int8.onnx")
         if not os.path.exists(path):
             from onnxruntime.quantization import QuantType, quantize_dynamic
-            quantize_dynamic(fp32, path, weight_type=QuantType.QInt8)
+            import onnx
+            # The fused graph's contrib ops leave some outputs untyped for the quantizer's shape
+            # inference: they are float32.
+            quantize_dynamic(fp32, path, weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads

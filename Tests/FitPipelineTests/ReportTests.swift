@@ -131,6 +131,13 @@ import Testing
                                     matrix: [[1, 1], [1, 1]], valueLabel: "cosine"), caption: nil)
         page.chart(SVGChart.scatter(id: "scatter", title: "Prompt length vs response length", points: (1..<300).map { (Double($0 * 37), Double($0 * $0)) },
                                     xLabel: "prompt length (characters, log scale)", yLabel: "response length (characters, log scale)", logX: true, logY: true), caption: nil)
+        // RMSE dots: 30 checkpoints (too many for value labels), close values, one highlighted;
+        // and three with their values printed, two of them equal.
+        page.chart(SVGChart.dots(id: "dots-many", title: "CV RMSE by checkpoint (checkpoint 12 in orange)", categories: (1...30).map(String.init),
+                                 values: (1...30).map { 2.30 + Double(($0 * 37) % 11) / 100 }, xLabel: "checkpoint",
+                                 yLabel: "CV RMSE (axis from near the data)", highlight: [11]), caption: nil)
+        page.chart(SVGChart.dots(id: "dots-few", title: "Checkpoint 3: 5-fold CV on 5000 real rows", categories: ["boosted model", "per-metric mean", "constant mean"],
+                                 values: [2.3029, 2.6592, 2.6592], xLabel: "predictor", yLabel: "RMSE (axis from near the data)", highlight: [0]), caption: nil)
         // Drawn wrong on purpose: a label left of the chart, and two labels on one spot.
         page.chart(SVGChart.open(id: "broken", title: "broken", width: 200, height: 100)
                    + "<text x=\"-30\" y=\"50\" class=\"tick\">outside</text><text x=\"100\" y=\"50\" class=\"tick\">one</text>"
@@ -223,6 +230,19 @@ import Testing
         #expect(!summary.charts.contains("history-lr") && html.contains("Learning rate: 0.03 throughout"))
         // Both checkpoints side by side.
         #expect(html.contains("Every checkpoint of the data set") && html.contains("1 (shown, chosen)") && html.contains("(2 folds)"))
+        // Where the model is wrong, from checkpoint 1's out-of-fold predictions.
+        #expect(summary.charts.contains("predicted-actual") && summary.charts.contains("residual-metric") && summary.charts.contains("residual-script"))
+        #expect(html.contains("Checkpoint 1 (out-of-fold RMSE"))
+        // No checkpoint differs from it by one block yet: said. Then one with the system prompt block.
+        #expect(!summary.charts.contains("block-ablation") && html.contains("differs from it by one block"))
+        var options = TrainModel.Options(dataset: "one", encoderKey: "imported:v")
+        options.boosting.trees = 15
+        options.cvFolds = 2
+        options.system = true
+        let withSystem = try TrainModel(store: store).run(options)
+        let again = try HTMLReport(store: store).write(dataset: "one", checkpoint: 1, to: out)
+        let text = try String(contentsOf: out, encoding: .utf8)
+        #expect(again.charts.contains("block-ablation") && text.contains("with system (\(withSystem.checkpointID))"), "\(again.charts)")
     }
 }
 

@@ -333,6 +333,7 @@ public struct HTMLReport {
                                   groups: worst.map { m in (String(format: "%.0f%% %@", (share[m] ?? 0) * 100, m), byMetric[m] ?? []) },
                                   xLabel: "share of the squared error, metric", yLabel: "prediction - score"),
                    caption: "Above 0: predicted too high. Boxes: quartiles; whiskers: 1.5 IQR.")
+        try blockAblation(&html, db: db, datasetID: datasetID, checkpoint: ck)
         let scripts = try Self.responseScripts(db, rows: scored.map(\.row))
         var byScript: [String: [Double]] = [:]
         for s in scored { byScript[s.row.responseText.flatMap { scripts[$0] } ?? "no response", default: []].append(s.predicted - s.actual) }
@@ -341,6 +342,47 @@ public struct HTMLReport {
                                   groups: groups.map { ("\($0.key) (\($0.value.count))", $0.value) },
                                   xLabel: "writing system of the response (rows)", yLabel: "prediction - score"),
                    caption: nil)
+    }
+
+    /// What each feature block is worth, where the store has it: checkpoints on the same rows,
+    /// encoders, settings and folds whose blocks differ from the shown one's by one block,
+    /// with their fold models' CV (a kept bag's nested numbers are not comparable with them).
+    func blockAblation(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint) throws {
+        guard let mine = try? TrainModel.config(of: ck), let own = Self.foldModelCV(ck) else { return }
+        // Vector and interaction blocks; the extra columns a block brings (the system prompt's
+        // cosine) come and go with it.
+        let myBlocks = Set(mine.features.blocks.filter { $0.source != "extra" }.map(\.name))
+        var points: [(label: String, cv: Double)] = []
+        for item in try Checkpoint.listed(db, dataset: datasetID) {
+            let other = item.checkpoint
+            guard other.id != ck.id, other.model == ck.model, other.trainingDigest == ck.trainingDigest,
+                  let config = try? TrainModel.config(of: other), config.cv_folds == mine.cv_folds,
+                  config.boosting == mine.boosting, config.features.encoderKeys == mine.features.encoderKeys,
+                  let cv = Self.foldModelCV(other) else { continue }
+            let blocks = Set(config.features.blocks.filter { $0.source != "extra" }.map(\.name))
+            let missing = myBlocks.subtracting(blocks), added = blocks.subtracting(myBlocks)
+            if missing.count == 1, added.isEmpty, let block = missing.first {
+                points.append(("without \(block) (\(other.id))", cv))
+            } else if added.count == 1, missing.isEmpty, let block = added.first {
+                points.append(("with \(block) (\(other.id))", cv))
+            }
+        }
+        guard !points.isEmpty else {
+            html.finding("Feature blocks: the store holds no checkpoint of checkpoint \(ck.id)'s rows and settings that differs from it by one block (train one with a block left out, e.g. `--system-prompt off`, to see what a block is worth).")
+            return
+        }
+        let shown = [("checkpoint \(ck.id)", own)] + points.sorted { $0.cv < $1.cv }
+        html.chart(SVGChart.dots(id: "block-ablation", title: "Checkpoint \(ck.id): CV RMSE with one feature block more or less (same rows, settings and folds)",
+                                 categories: shown.map(\.0), values: shown.map(\.1), xLabel: "checkpoint (fold models' CV)",
+                                 yLabel: "CV RMSE (axis from near the data)", highlight: [0]),
+                   caption: "The fold models' CV of each, so a bag and a single model compare on the same footing.")
+    }
+
+    /// A checkpoint's CV by its fold models: a kept bag's nested single-model number, else its CV.
+    static func foldModelCV(_ ck: Checkpoint) -> Double? {
+        guard let evaluation = try? TrainModel.evaluation(of: ck), let cv = evaluation.crossValidation else { return nil }
+        if let nested = evaluation.nestedBagging, nested.kept { return Double(nested.singleRMSE) }
+        return Double(cv.rmse)
     }
 
     /// The choices that led to the shown checkpoint, with the fold-by-fold numbers each was
