@@ -41,15 +41,19 @@ public enum TrainingChoices {
     /// candidate's bag, which is not a comparison on the same footing.
     static func asKept(_ report: TrainModel.Report, label: String) -> Comparison.Candidate? {
         guard let nested = report.evaluation.nestedBagging else { return candidate(report, label: label) }
-        if nested.kept, let folds = nested.bagFoldRMSE {
-            return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", bag of fold models (nested CV)",
-                                        cvRMSE: Double(nested.bagRMSE), foldRMSE: folds.map(Double.init))
-        }
-        if !nested.kept, let folds = nested.singleFoldRMSE {
-            return Comparison.Candidate(checkpoint: report.checkpointID, label: label + ", one model (nested CV)",
-                                        cvRMSE: Double(nested.singleRMSE), foldRMSE: folds.map(Double.init))
-        }
-        return nil
+        guard var kept = nestedCandidate(report, bag: nested.kept) else { return nil }
+        kept.label = label + (nested.kept ? ", bag of fold models (nested CV)" : ", one model (nested CV)")
+        return kept
+    }
+
+    /// One side of a training's nested comparison (`--bag-folds cv`) on its per-fold numbers:
+    /// the bag of the fold models or the one model, the checkpoint only on the side it kept;
+    /// nil without that comparison or its per-fold numbers.
+    static func nestedCandidate(_ report: TrainModel.Report, bag: Bool) -> Comparison.Candidate? {
+        guard let nested = report.evaluation.nestedBagging, let folds = bag ? nested.bagFoldRMSE : nested.singleFoldRMSE else { return nil }
+        return Comparison.Candidate(checkpoint: nested.kept == bag ? report.checkpointID : nil,
+                                    label: bag ? "bag of the CV fold models (nested CV)" : "one model on every row (the CV fold models)",
+                                    cvRMSE: Double(bag ? nested.bagRMSE : nested.singleRMSE), foldRMSE: folds.map(Double.init))
     }
 
     /// Trains `options`, choosing the system prompt block by CV when `byCV`, and the boosted
@@ -115,11 +119,7 @@ public enum TrainingChoices {
 
     /// The nested comparison a training with `--bag-folds cv` made, as a recorded comparison.
     static func bagComparison(_ report: TrainModel.Report) -> [Comparison.New] {
-        guard let nested = report.evaluation.nestedBagging, let bagFolds = nested.bagFoldRMSE, let singleFolds = nested.singleFoldRMSE else { return [] }
-        let single = Comparison.Candidate(checkpoint: nested.kept ? nil : report.checkpointID, label: "one model on every row (the CV fold models)",
-                                          cvRMSE: Double(nested.singleRMSE), foldRMSE: singleFolds.map(Double.init))
-        let bag = Comparison.Candidate(checkpoint: nested.kept ? report.checkpointID : nil, label: "bag of the CV fold models (nested CV)",
-                                       cvRMSE: Double(nested.bagRMSE), foldRMSE: bagFolds.map(Double.init))
+        guard let single = nestedCandidate(report, bag: false), let bag = nestedCandidate(report, bag: true) else { return [] }
         // The training applied the rule itself (its verdict is in the evaluation, printed with it).
         return [Comparison.New.judged(kind: .bag, simple: single, complex: bag).0]
     }

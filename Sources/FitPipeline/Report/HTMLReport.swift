@@ -31,11 +31,14 @@ public struct HTMLReport {
             let rows = try SampleOverview.fetch(db, dataset: datasetID)
             let real = rows.filter { $0.origin == "real" }
             let train = real.filter { $0.split == "train" }
+            // The writing system of every prompt and response text of a real row, detected once
+            // for the exploration's charts and the residuals by script.
+            let scripts = try Self.scripts(db, textIDs: real.flatMap { [$0.promptText, $0.responseText].compactMap { $0 } })
             html.intro(dataset: dataset, rows: rows, storePath: store.path)
-            try exploration(&html, db: db, datasetID: datasetID, real: real, train: train)
+            try exploration(&html, db: db, datasetID: datasetID, real: real, train: train, scripts: scripts)
             try metricEmbeddings(&html, db: db, datasetID: datasetID, encoderKey: encoderKey)
             augmentation(&html, rows: rows)
-            try training(&html, db: db, datasetID: datasetID, checkpoint: checkpoint)
+            try training(&html, db: db, datasetID: datasetID, checkpoint: checkpoint, train: train, scripts: scripts)
         }
         let text = html.render()
         let file = try OutputFile(url, store: store.path)
@@ -46,7 +49,7 @@ public struct HTMLReport {
 
     // MARK: - Exploration (the seed's section 2)
 
-    func exploration(_ html: inout Page, db: Database, datasetID: Int64, real: [Row_], train: [Row_]) throws {
+    func exploration(_ html: inout Page, db: Database, datasetID: Int64, real: [Row_], train: [Row_], scripts: [Int64: String]) throws {
         html.section("Exploration", note: "Real rows only; synthetic rows appear under Synthetic data.")
         guard !real.isEmpty else { html.empty("No samples yet: run `fitstore ingest DIR`."); return }
         // Missing values.
@@ -76,23 +79,18 @@ public struct HTMLReport {
                                      categories: (0...10).map(String.init), series: [("real", bins)], xLabel: "judge score (rounded to integer, 0-10)", yLabel: "rows (count)"),
                        caption: "Skewness is the third standardized moment; negative means a long tail towards low scores.")
         }
-        // Languages.
-        var textLanguage: [Int64: String] = [:]
-        let promptIDs = Array(Set(real.compactMap(\.promptText)))
-        for (id, body) in try Texts.bodies(db, ids: promptIDs) { textLanguage[id] = ScriptDetector.detect(body) }
-        var languages: [String: Double] = [:]
-        for r in real { languages[r.promptText.flatMap { textLanguage[$0] } ?? "no prompt", default: 0] += 1 }
-        let ordered = languages.sorted { $0.value > $1.value }
-        html.chart(SVGChart.horizontalBars(id: "languages", title: "Prompt language by writing system", labels: ordered.map(\.key),
-                                           values: ordered.map(\.value), xLabel: "rows (count, train and test)"),
-                   caption: "Detected by script: the Unicode block of most of the prompt's letters. Scripts shared by several languages (Devanagari: Hindi, Nepali, Marathi; Latin: English and others) are not split.")
-        let responseScripts = try Self.responseScripts(db, rows: real)
-        var responseLanguages: [String: Double] = [:]
-        for r in real { responseLanguages[r.responseText.flatMap { responseScripts[$0] } ?? "no response", default: 0] += 1 }
-        let responseOrder = responseLanguages.sorted { $0.value > $1.value }
-        html.chart(SVGChart.horizontalBars(id: "response-languages", title: "Response language by writing system", labels: responseOrder.map(\.key),
-                                           values: responseOrder.map(\.value), xLabel: "rows (count, train and test)"),
-                   caption: "As for prompts: a translation task shows its target languages here.")
+        // Languages, of the prompts and of the responses.
+        func languages(id: String, title: String, text: (Row_) -> Int64?, none: String, caption: String) {
+            var counts: [String: Double] = [:]
+            for r in real { counts[text(r).flatMap { scripts[$0] } ?? none, default: 0] += 1 }
+            let ordered = counts.sorted { $0.value > $1.value }
+            html.chart(SVGChart.horizontalBars(id: id, title: title, labels: ordered.map(\.key), values: ordered.map(\.value),
+                                               xLabel: "rows (count, train and test)"), caption: caption)
+        }
+        languages(id: "languages", title: "Prompt language by writing system", text: \.promptText, none: "no prompt",
+                  caption: "Detected by script: the Unicode block of most of the prompt's letters. Scripts shared by several languages (Devanagari: Hindi, Nepali, Marathi; Latin: English and others) are not split.")
+        languages(id: "response-languages", title: "Response language by writing system", text: \.responseText, none: "no response",
+                  caption: "As for prompts: a translation task shows its target languages here.")
         // Lengths.
         let pl = real.compactMap(\.promptChars).map(Double.init), rl = real.compactMap(\.responseChars).map(Double.init)
         func logHistogram(_ v: [Double]) -> [Double] {
@@ -240,7 +238,7 @@ public struct HTMLReport {
 
     // MARK: - Training and predictions
 
-    func training(_ html: inout Page, db: Database, datasetID: Int64, checkpoint: Int64?) throws {
+    func training(_ html: inout Page, db: Database, datasetID: Int64, checkpoint: Int64?, train: [Row_], scripts: [Int64: String]) throws {
         let current = try ChosenCheckpoint.current(db, dataset: datasetID)?.checkpoint
         let shown = checkpoint ?? current
         html.section("Training", note: shown.map { id in id == current ? "Checkpoint \(id), the data set's chosen checkpoint." : "Checkpoint \(id)." }
@@ -287,7 +285,7 @@ public struct HTMLReport {
         } else {
             html.empty("Checkpoint \(id) has no cross-validation (trained with --cv-folds 0).")
         }
-        try errors(&html, db: db, datasetID: datasetID, checkpoint: ck)
+        try errors(&html, db: db, datasetID: datasetID, checkpoint: ck, train: train, scripts: scripts)
         try choices(&html, db: db, datasetID: datasetID, checkpoint: ck, chosen: current)
         try checkpoints(&html, db: db, datasetID: datasetID, shown: id)
         html.section("Predictions", note: "Test predictions of checkpoint \(id)" + (id == current ? ", the chosen one (what `predict` writes)." : "."))
@@ -305,10 +303,9 @@ public struct HTMLReport {
     /// Where the shown checkpoint is wrong, from its stored out-of-fold predictions (no
     /// retraining): predicted against actual, and the residuals by metric (the metrics with
     /// the largest share of squared error first) and by the response's writing system.
-    func errors(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint) throws {
+    func errors(_ html: inout Page, db: Database, datasetID: Int64, checkpoint ck: Checkpoint, train: [Row_], scripts: [Int64: String]) throws {
         let outOfFold = try OutOfFoldPredictions.fetch(db, checkpoint: ck.id)
-        let rows = try SampleOverview.fetch(db, dataset: datasetID).filter { $0.origin == "real" && $0.split == "train" && $0.score != nil }
-        let scored = rows.compactMap { r -> (row: SampleOverview, actual: Double, predicted: Double)? in
+        let scored = train.compactMap { r -> (row: SampleOverview, actual: Double, predicted: Double)? in
             guard let e = outOfFold[r.id], let actual = r.score, e.score.isFinite else { return nil }
             return (r, actual, e.score)
         }
@@ -334,7 +331,6 @@ public struct HTMLReport {
                                   xLabel: "share of the squared error, metric", yLabel: "prediction - score"),
                    caption: "Above 0: predicted too high. Boxes: quartiles; whiskers: 1.5 IQR.")
         try blockAblation(&html, db: db, datasetID: datasetID, checkpoint: ck)
-        let scripts = try Self.responseScripts(db, rows: scored.map(\.row))
         var byScript: [String: [Double]] = [:]
         for s in scored { byScript[s.row.responseText.flatMap { scripts[$0] } ?? "no response", default: []].append(s.predicted - s.actual) }
         let groups = byScript.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.prefix(10)
@@ -435,10 +431,10 @@ public struct HTMLReport {
         }
     }
 
-    /// The writing system of each response text of `rows`.
-    static func responseScripts(_ db: Database, rows: [SampleOverview]) throws -> [Int64: String] {
+    /// The writing system of each of the texts.
+    static func scripts(_ db: Database, textIDs: [Int64]) throws -> [Int64: String] {
         var out: [Int64: String] = [:]
-        for (id, body) in try Texts.bodies(db, ids: Array(Set(rows.compactMap(\.responseText)))) { out[id] = ScriptDetector.detect(body) }
+        for (id, body) in try Texts.bodies(db, ids: Array(Set(textIDs))) { out[id] = ScriptDetector.detect(body) }
         return out
     }
 

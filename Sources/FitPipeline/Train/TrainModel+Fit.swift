@@ -218,11 +218,12 @@ extension TrainModel {
                 train = rows.filter { !heldSet.contains($0) }
             }
             let deadline = self.deadline
+            let shouldStop = { deadline.map { Date() >= $0 } ?? false }
             // The metric's vector block keys the metric's mean column (when the options ask for it).
             let metric = features.layout.blocks.first { $0.name == "metric" && $0.end > $0.start }.map { $0.start..<$0.end }
             let (trees, history) = BoostedTreesTrainer(options: options.boosting).fit(
                 x: features.values, width: features.width, y: y, train: train, validation: held, groupColumns: metric,
-                shouldStop: { deadline.map { Date() >= $0 } ?? false }) { record in
+                shouldStop: shouldStop) { record in
                 meter.step(record.epoch + 1)
                 if !quiet, (record.epoch + 1) % 100 == 0 {
                     progress.note(String(format: "round %4d  train MSE %.4f", record.epoch + 1, record.trainLoss))
@@ -235,7 +236,7 @@ extension TrainModel {
             refit.trees = max(1, trees.trees.count)
             refit.earlyStoppingRounds = nil
             let (all, _) = BoostedTreesTrainer(options: refit).fit(x: features.values, width: features.width, y: y, train: rows,
-                                                                   groupColumns: metric, shouldStop: { deadline.map { Date() >= $0 } ?? false })
+                                                                   groupColumns: metric, shouldStop: shouldStop)
             return (.boosted(all), history)
         }
     }

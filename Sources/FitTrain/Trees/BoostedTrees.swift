@@ -36,13 +36,14 @@ public struct BoostedTrees: Sendable, Equatable {
 
     /// Unclamped raw score of row r of x (row-major, `inputs` columns).
     public func score(x: UnsafeBufferPointer<Float>, row r: Int) -> Float {
-        if encodings.isEmpty { return score(UnsafeBufferPointer(rebasing: x[(r * inputs)..<((r + 1) * inputs)])) }
-        var extended = [Float](repeating: 0, count: columns)
+        var extended = [Float](repeating: 0, count: encodings.isEmpty ? 0 : columns)
         return score(x: x, row: r, into: &extended)
     }
 
-    /// The same through a caller's buffer of `columns` values: the row, then its encodings.
+    /// The same through a caller's buffer of `columns` values: the row, then its encodings
+    /// (unused without encodings: the row is read where it is).
     func score(x: UnsafeBufferPointer<Float>, row r: Int, into extended: inout [Float]) -> Float {
+        if encodings.isEmpty { return score(UnsafeBufferPointer(rebasing: x[(r * inputs)..<((r + 1) * inputs)])) }
         for c in 0..<inputs { extended[c] = x[r * inputs + c] }
         for (e, encoding) in encodings.enumerated() { extended[inputs + e] = encoding.value(x, row: r, width: inputs) }
         return extended.withUnsafeBufferPointer { score($0) }
@@ -50,13 +51,9 @@ public struct BoostedTrees: Sendable, Equatable {
 
     /// Clamped predictions for the given rows of x (row-major, `inputs` columns).
     public func predict(x: [Float], rows: [Int]) -> [Float] {
-        var extended = [Float](repeating: 0, count: columns)
+        var extended = [Float](repeating: 0, count: encodings.isEmpty ? 0 : columns)
         return x.withUnsafeBufferPointer { p in
-            rows.map { r in
-                let s = encodings.isEmpty ? score(UnsafeBufferPointer(rebasing: p[(r * inputs)..<((r + 1) * inputs)]))
-                    : score(x: p, row: r, into: &extended)
-                return min(10, max(0, s))
-            }
+            rows.map { r in min(10, max(0, score(x: p, row: r, into: &extended))) }
         }
     }
 

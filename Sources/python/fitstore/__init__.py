@@ -39,7 +39,8 @@ def binary():
     explicit = os.environ.get("FITSTORE_BIN")
     if explicit:
         return explicit
-    packaged = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_bin", "fitstore")
+    from ._cli import packaged_binary
+    packaged = packaged_binary()
     if os.path.isfile(packaged) and os.access(packaged, os.X_OK):
         return packaged
     found = shutil.which("fitstore")
