@@ -19,7 +19,12 @@ extension BoostedTrees {
             let offset = Int32(encodings.count)
             for var t in m.trees {
                 for i in t.value.indices { t.value[i] *= share }
-                for i in t.feature.indices where t.feature[i] >= Int32(inputs) { t.feature[i] += offset }
+                for i in t.feature.indices {
+                    if t.feature[i] >= Int32(inputs) { t.feature[i] += offset }
+                    if t.feature[i] < -1, RegressionTree.categoricalColumn(t.feature[i]) >= inputs {
+                        t.feature[i] = RegressionTree.categoricalFeature(column: RegressionTree.categoricalColumn(t.feature[i]) + Int(offset))
+                    }
+                }
                 trees.append(t)
             }
             encodings += m.encodings

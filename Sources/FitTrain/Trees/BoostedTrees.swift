@@ -7,7 +7,9 @@
 /// All of it packs into one flat Float buffer (the checkpoint blob). Without encodings:
 /// [tree count, base, then per tree: node count, then per node feature, threshold, left, right,
 /// value]. With them, the same after a header: [-2, encoding count, each encoding's values
-/// (`GroupMeanEncoding.flat`)]. Indices are exact as floats below 2^24.
+/// (`GroupMeanEncoding.flat`)]. When some tree has categorical nodes the header starts with
+/// -3 instead, and each tree's nodes are followed by its category sets: [set count, then per
+/// set its word count and words]. Indices and words are exact as floats below 2^24.
 public struct BoostedTrees: Sendable, Equatable {
     public var base: Float
     public var trees: [RegressionTree]
@@ -16,6 +18,8 @@ public struct BoostedTrees: Sendable, Equatable {
 
     /// The first value of a buffer with encodings (a tree count is never negative).
     static let encodedFormat: Float = -2
+    /// The first value of a buffer whose trees carry category sets.
+    static let categoricalFormat: Float = -3
 
     public init(base: Float, trees: [RegressionTree], inputs: Int, encodings: [GroupMeanEncoding] = []) {
         self.base = base
@@ -59,8 +63,9 @@ public struct BoostedTrees: Sendable, Equatable {
 
     public var flat: [Float] {
         var out: [Float] = []
-        if !encodings.isEmpty {
-            out += [Self.encodedFormat, Float(encodings.count)]
+        let categorical = trees.contains { !$0.sets.isEmpty }
+        if !encodings.isEmpty || categorical {
+            out += [categorical ? Self.categoricalFormat : Self.encodedFormat, Float(encodings.count)]
             for e in encodings { out += e.flat }
         }
         out += [Float(trees.count), base]
@@ -69,6 +74,9 @@ public struct BoostedTrees: Sendable, Equatable {
             for i in 0..<t.nodeCount {
                 out += [Float(t.feature[i]), t.threshold[i], Float(t.left[i]), Float(t.right[i]), t.value[i]]
             }
+            guard categorical else { continue }
+            out.append(Float(t.sets.count))
+            for words in t.sets { out.append(Float(words.count)); out += words.map(Float.init) }
         }
         return out
     }
@@ -84,9 +92,10 @@ public struct BoostedTrees: Sendable, Equatable {
         var f = _FlatReader(flat)
         do {
             var encodings: [GroupMeanEncoding] = []
-            if flat.first == Self.encodedFormat {
+            let categorical = flat.first == Self.categoricalFormat
+            if flat.first == Self.encodedFormat || categorical {
                 _ = try f.value("format")
-                let count = try f.integer("encoding count", in: 1...max(1, f.remaining / 4))
+                let count = try f.integer("encoding count", in: (categorical ? 0 : 1)...max(1, f.remaining / 4))
                 for e in 0..<count { encodings.append(try GroupMeanEncoding(reading: &f, inputs: inputs, name: "encoding \(e)")) }
             }
             let columns = inputs + encodings.count
@@ -98,20 +107,38 @@ public struct BoostedTrees: Sendable, Equatable {
                 let nodes = try f.integer("tree \(tree)'s node count", in: 1...max(1, f.remaining / 5))
                 for node in 0..<nodes {
                     let where_ = "node \(node) of tree \(tree)"
-                    let feature = try f.integer("\(where_)'s feature", in: -1...(columns - 1))
+                    // Below -1: a categorical split on column -feature - 2 (only in a buffer that says so).
+                    let lowest = categorical ? Int(RegressionTree.categoricalFeature(column: columns - 1)) : -1
+                    let feature = try f.integer("\(where_)'s feature", in: lowest...(columns - 1))
                     let threshold = try f.value("\(where_)'s threshold")
                     // A leaf (feature -1) keeps whatever children it was stored with; a split's
                     // point forward inside its tree (children are made after their parent), so
                     // no stored tree can send predict round a cycle.
-                    guard feature < 0 || node + 1 <= nodes - 1 else {
+                    guard feature == -1 || node + 1 <= nodes - 1 else {
                         throw _FlatReaderError(reason: "\(where_) splits but is its tree's last node")
                     }
-                    let children = feature < 0 ? -(1 << 24)...(1 << 24) : (node + 1)...(nodes - 1)
+                    let children = feature == -1 ? -(1 << 24)...(1 << 24) : (node + 1)...(nodes - 1)
                     let left = try f.integer("\(where_)'s left child", in: children)
                     let right = try f.integer("\(where_)'s right child", in: children)
                     let value = try f.value("\(where_)'s value")
                     t.feature.append(Int32(feature)); t.threshold.append(threshold)
                     t.left.append(Int32(left)); t.right.append(Int32(right)); t.value.append(value)
+                }
+                if categorical {
+                    let sets = try f.integer("tree \(tree)'s category set count", in: 0...f.remaining)
+                    for s in 0..<sets {
+                        let words = try f.integer("tree \(tree)'s category set \(s) word count", in: 1...max(1, f.remaining))
+                        t.sets.append(try (0..<words).map { w in
+                            UInt16(try f.integer("tree \(tree)'s category set \(s) word \(w)", in: 0...0xffff))
+                        })
+                    }
+                    // A categorical node's threshold names one of its tree's sets.
+                    for node in 0..<nodes where t.feature[node] < -1 {
+                        let index = t.threshold[node]
+                        guard index >= 0, index < Float(t.sets.count), index == index.rounded(.down) else {
+                            throw _FlatReaderError(reason: "node \(node) of tree \(tree) names category set \(index), and the tree has \(t.sets.count)")
+                        }
+                    }
                 }
                 trees.append(t)
             }

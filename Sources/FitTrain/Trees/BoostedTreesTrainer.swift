@@ -24,32 +24,54 @@ public struct BoostedTreesTrainer {
                     shouldStop: () -> Bool = { false },
                     roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
         precondition(!train.isEmpty && x.count == y.count * width)
-        if let smoothing = options.groupMeanSmoothing, let columns = groupColumns, !columns.isEmpty, columns.upperBound <= width {
-            // The rows this fit reads, copied with the encoded value as one more column; the
-            // trees then split on column `width` like any other, and the model knows it as its
-            // encoding 0, the means of every training row. A training row's own value is
-            // cross-fitted: the means of the other four fifths of the training rows, so that no
-            // row's target is in its own input (in a metric of few rows it would be a large
-            // part of it, and the trees would learn to trust the column more than new rows can).
-            let encoding = GroupMeanEncoding(x: x, width: width, y: y, rows: train, columns: columns, smoothing: smoothing)
-            let trainValues = GroupMeanEncoding.crossFitted(x: x, width: width, y: y, rows: train, columns: columns,
-                                                            smoothing: smoothing, seed: options.seed)
-            let used = train + validation
-            var extended = [Float](repeating: 0, count: used.count * (width + 1))
+        let wantsMean = options.groupMeanSmoothing != nil, wantsCodes = options.categoricalGroups == true
+        if wantsMean || wantsCodes, let columns = groupColumns, !columns.isEmpty, columns.upperBound <= width {
+            // The rows this fit reads, copied with one more column per encoding (the mean, the
+            // code); the trees then split on columns `width`… like any other, and the model
+            // knows them as its encodings, made from every training row. A training row's own
+            // mean is cross-fitted: the means of the other four fifths of the training rows, so
+            // that no row's target is in its own input (in a metric of few rows it would be a
+            // large part of it, and the trees would learn to trust the column more than new
+            // rows can). A code holds no target and needs no such care.
+            var encodings: [GroupMeanEncoding] = [], trainValues: [[Float]] = []
+            var categorical: [Int: Int] = [:]
+            if let smoothing = options.groupMeanSmoothing {
+                encodings.append(GroupMeanEncoding(x: x, width: width, y: y, rows: train, columns: columns, smoothing: smoothing))
+                trainValues.append(GroupMeanEncoding.crossFitted(x: x, width: width, y: y, rows: train, columns: columns,
+                                                                 smoothing: smoothing, seed: options.seed))
+            }
+            if wantsCodes {
+                let codes = GroupMeanEncoding.codes(x: x, width: width, rows: train, columns: columns)
+                categorical[width + encodings.count] = codes.keys.count
+                trainValues.append(x.withUnsafeBufferPointer { p in train.map { codes.value(p, row: $0, width: width) } })
+                encodings.append(codes)
+            }
+            let used = train + validation, wide = width + encodings.count
+            var extended = [Float](repeating: 0, count: used.count * wide)
             x.withUnsafeBufferPointer { p in
                 for (i, r) in used.enumerated() {
-                    let to = i * (width + 1)
+                    let to = i * wide
                     for c in 0..<width { extended[to + c] = p[r * width + c] }
-                    extended[to + width] = i < train.count ? trainValues[i] : encoding.value(p, row: r, width: width)
+                    for (e, encoding) in encodings.enumerated() {
+                        extended[to + width + e] = i < train.count ? trainValues[e][i] : encoding.value(p, row: r, width: width)
+                    }
                 }
             }
             var plain = options
             plain.groupMeanSmoothing = nil
-            let (model, history) = BoostedTreesTrainer(options: plain).fit(
-                x: extended, width: width + 1, y: used.map { y[$0] }, train: Array(0..<train.count),
-                validation: Array(train.count..<used.count), shouldStop: shouldStop, roundDone: roundDone)
-            return (BoostedTrees(base: model.base, trees: model.trees, inputs: width, encodings: [encoding]), history)
+            plain.categoricalGroups = nil
+            let (model, history) = BoostedTreesTrainer(options: plain).fitColumns(
+                x: extended, width: wide, y: used.map { y[$0] }, train: Array(0..<train.count),
+                validation: Array(train.count..<used.count), categorical: categorical, shouldStop: shouldStop, roundDone: roundDone)
+            return (BoostedTrees(base: model.base, trees: model.trees, inputs: width, encodings: encodings), history)
         }
+        return fitColumns(x: x, width: width, y: y, train: train, validation: validation, categorical: [:], shouldStop: shouldStop, roundDone: roundDone)
+    }
+
+    /// The fit on the columns as given; `categorical` maps a column holding category codes
+    /// (0 to count - 1, -1 for none) to its code count, and the trees split it into sets.
+    func fitColumns(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int], categorical: [Int: Int],
+             shouldStop: () -> Bool, roundDone: (EpochRecord) -> Void) -> (model: BoostedTrees, history: [EpochRecord]) {
         var rng = SplitMix64(seed: options.seed)
         let n = train.count
         // Cut points from at most 50,000 rows: quantiles need no more.
@@ -65,7 +87,7 @@ public struct BoostedTreesTrainer {
         var trees: [RegressionTree] = []
         var history: [EpochRecord] = []
         let featureCount = max(1, min(width, Int((options.featureFraction * Float(width)).rounded())))
-        var grower = _TreeGrower(binned: binned, rows: n, bins: bins, featureSlots: featureCount, options: options)
+        var grower = _TreeGrower(binned: binned, rows: n, bins: bins, featureSlots: featureCount, categorical: categorical, options: options)
         let patience = validation.isEmpty ? nil : options.earlyStoppingRounds.map { max(1, $0) }
         var best = (rmse: Float.infinity, rounds: 0)
         for round in 0..<options.trees {
@@ -81,14 +103,20 @@ public struct BoostedTreesTrainer {
                 for i in 0..<featureCount { features.swapAt(i, i + Int(rng.next() % UInt64(width - i))) }
                 features = Array(features[..<featureCount]).sorted()
             }
-            let (tree, splitBins) = grower.grow(bag: bag, residual: residual, features: features)
+            let (tree, splitBins, splitSets) = grower.grow(bag: bag, residual: residual, features: features)
             trees.append(tree)
-            // Training predictions by walking the bins (the same decisions as raw thresholds).
+            // Training predictions by walking the bins (the same decisions as raw thresholds
+            // and category sets).
             for i in 0..<n {
                 var node = 0
-                while tree.feature[node] >= 0 {
-                    let f = Int(tree.feature[node])
-                    node = Int(binned[f * n + i] <= splitBins[node] ? tree.left[node] : tree.right[node])
+                while tree.feature[node] != -1 {
+                    if tree.feature[node] >= 0 {
+                        let f = Int(tree.feature[node])
+                        node = Int(binned[f * n + i] <= splitBins[node] ? tree.left[node] : tree.right[node])
+                    } else {
+                        let f = RegressionTree.categoricalColumn(tree.feature[node])
+                        node = Int(splitSets[node].contains(bin: binned[f * n + i]) ? tree.left[node] : tree.right[node])
+                    }
                 }
                 prediction[i] += tree.value[node]
             }
@@ -125,16 +153,20 @@ struct _TreeGrower {
     let rows: Int
     let bins: FeatureBins
     let options: BoostingOptions
+    /// Columns holding category codes, and each one's code count.
+    let categorical: [Int: Int]
     /// Histogram slots: per slot, per sampled feature, 256 bins of (residual sum, count).
     var sums: [Double]
     var counts: [Int32]
     let slotSize: Int
 
-    struct Split { var gain: Double; var slot: Int; var feature: Int; var bin: Int; var leftSum: Double; var leftCount: Int }
+    /// A numeric split sends bins <= `bin` left; a categorical one the bins of `set`.
+    struct Split { var gain: Double; var slot: Int; var feature: Int; var bin: Int; var leftSum: Double; var leftCount: Int; var set: _BinSet? = nil }
     struct Leaf { var node: Int; var start: Int; var count: Int; var sum: Double; var slot: Int; var best: Split? }
 
-    init(binned: [UInt8], rows: Int, bins: FeatureBins, featureSlots: Int, options: BoostingOptions) {
+    init(binned: [UInt8], rows: Int, bins: FeatureBins, featureSlots: Int, categorical: [Int: Int] = [:], options: BoostingOptions) {
         self.binned = binned
+        self.categorical = categorical
         self.rows = rows
         self.bins = bins
         self.options = options
@@ -143,10 +175,11 @@ struct _TreeGrower {
         counts = [Int32](repeating: 0, count: slotSize * max(2, options.leaves))
     }
 
-    mutating func grow(bag: [Int32], residual: [Float], features: [Int]) -> (RegressionTree, [UInt8]) {
+    mutating func grow(bag: [Int32], residual: [Float], features: [Int]) -> (RegressionTree, [UInt8], [_BinSet]) {
         var order = bag
         var tree = RegressionTree()
         var splitBins: [UInt8] = []
+        var splitSets: [_BinSet] = [_BinSet()]
         var total = 0.0
         for i in order { total += Double(residual[Int(i)]) }
         var leaves = [Leaf(node: tree.addLeaf(0), start: 0, count: order.count, sum: total, slot: 0, best: nil)]
@@ -162,17 +195,32 @@ struct _TreeGrower {
             var lo = leaf.start, hi = leaf.start + leaf.count - 1
             let column = f * rows
             while lo <= hi {
-                if binned[column + Int(order[lo])] <= UInt8(split.bin) { lo += 1 } else { order.swapAt(lo, hi); hi -= 1 }
+                let bin = binned[column + Int(order[lo])]
+                let goesLeft = split.set.map { $0.contains(bin: bin) } ?? (bin <= UInt8(split.bin))
+                if goesLeft { lo += 1 } else { order.swapAt(lo, hi); hi -= 1 }
             }
             let leftCount = lo - leaf.start
             let left = Leaf(node: tree.addLeaf(0), start: leaf.start, count: leftCount, sum: split.leftSum, slot: -1, best: nil)
             let right = Leaf(node: tree.addLeaf(0), start: lo, count: leaf.count - leftCount, sum: leaf.sum - split.leftSum, slot: -1, best: nil)
             splitBins += [0, 0]
-            tree.feature[leaf.node] = Int32(f)
-            tree.threshold[leaf.node] = bins.cuts[f][split.bin]
+            splitSets += [_BinSet(), _BinSet()]
+            if let set = split.set, let codes = categorical[f] {
+                // The stored set holds codes, not bins: every code whose bin is in the split's set.
+                var words = [UInt16](repeating: 0, count: max(1, (codes + 15) / 16))
+                for code in 0..<codes where set.contains(bin: bins.bin(Float(code), feature: f)) {
+                    words[code >> 4] |= 1 << UInt16(code & 15)
+                }
+                tree.feature[leaf.node] = RegressionTree.categoricalFeature(column: f)
+                tree.threshold[leaf.node] = Float(tree.sets.count)
+                tree.sets.append(words)
+                splitSets[leaf.node] = set
+            } else {
+                tree.feature[leaf.node] = Int32(f)
+                tree.threshold[leaf.node] = bins.cuts[f][split.bin]
+                splitBins[leaf.node] = UInt8(split.bin)
+            }
             tree.left[leaf.node] = Int32(left.node)
             tree.right[leaf.node] = Int32(right.node)
-            splitBins[leaf.node] = UInt8(split.bin)
             // The smaller child gets a fresh histogram; the larger keeps the parent's slot, minus it.
             var (small, large) = left.count <= right.count ? (left, right) : (right, left)
             small.slot = freeSlots.removeLast()
@@ -187,7 +235,7 @@ struct _TreeGrower {
         for leaf in leaves {
             tree.value[leaf.node] = options.learningRate * Float(leaf.sum / (Double(leaf.count) + Double(options.l2)))
         }
-        return (tree, splitBins)
+        return (tree, splitBins, splitSets)
     }
 
     mutating func buildHistogram(slot: Int, order: [Int32], start: Int, count: Int, residual: [Float], features: [Int]) {
@@ -241,6 +289,13 @@ struct _TreeGrower {
             let nbins = bins.cuts[f].count + 1
             guard nbins > 1 else { continue }
             let h = slot * slotSize + fi * 256
+            if categorical[f] != nil {
+                if let split = bestCategoricalSplit(histogram: h, bins: nbins, sum: sum, count: count, parentScore: parentScore),
+                   split.gain > (best?.gain ?? 1e-12) {
+                    best = Split(gain: split.gain, slot: slot, feature: fi, bin: 0, leftSum: split.leftSum, leftCount: split.leftCount, set: split.set)
+                }
+                continue
+            }
             var leftSum = 0.0, leftCount = 0
             for bin in 0..<(nbins - 1) {
                 leftSum += sums[h + bin]
@@ -256,6 +311,81 @@ struct _TreeGrower {
             }
         }
         return best
+    }
+
+    /// The best split of a categorical feature's histogram into a set of bins (left) and the
+    /// rest (`CategoricalSplitRule`).
+    func bestCategoricalSplit(histogram h: Int, bins nbins: Int, sum: Double, count: Int,
+                              parentScore: Double) -> (gain: Double, leftSum: Double, leftCount: Int, set: _BinSet)? {
+        let minRows = options.minRowsPerLeaf
+        let l2 = Double(options.l2)
+        var best: (gain: Double, leftSum: Double, leftCount: Int, set: _BinSet)?
+        func consider(_ leftSum: Double, _ leftCount: Int, _ set: _BinSet, l2: Double) {
+            let rightCount = count - leftCount, rightSum = sum - leftSum
+            let gain = leftSum * leftSum / (Double(leftCount) + l2) + rightSum * rightSum / (Double(rightCount) + l2) - parentScore
+            if gain > (best?.gain ?? 1e-12) { best = (gain, leftSum, leftCount, set) }
+        }
+        if nbins <= CategoricalSplitRule.oneAgainstRestUpTo {
+            for bin in 0..<nbins {
+                let leftCount = Int(counts[h + bin])
+                guard leftCount >= minRows, count - leftCount >= minRows else { continue }
+                var set = _BinSet()
+                set.insert(bin: bin)
+                consider(sums[h + bin], leftCount, set, l2: l2)
+            }
+            return best
+        }
+        // Categories with enough rows, by smoothed mean residual (ties by bin, so the order is
+        // the same on every run).
+        let smoothing = CategoricalSplitRule.smoothing
+        let ratio = { (b: Int) in self.sums[h + b] / (Double(self.counts[h + b]) + smoothing) }
+        let candidates = (0..<nbins).filter { Double(counts[h + $0]) >= smoothing }
+            .sorted { ratio($0) != ratio($1) ? ratio($0) < ratio($1) : $0 < $1 }
+        let most = min(CategoricalSplitRule.maxCategories, (candidates.count + 1) / 2)
+        for fromLow in [true, false] {
+            var leftSum = 0.0, leftCount = 0, sinceLast = 0
+            var set = _BinSet()
+            for i in 0..<most {
+                let bin = fromLow ? candidates[i] : candidates[candidates.count - 1 - i]
+                leftSum += sums[h + bin]
+                leftCount += Int(counts[h + bin])
+                sinceLast += Int(counts[h + bin])
+                set.insert(bin: bin)
+                if leftCount < minRows { continue }
+                if count - leftCount < minRows { break }
+                if sinceLast < CategoricalSplitRule.minRowsPerGroup { continue }
+                sinceLast = 0
+                consider(leftSum, leftCount, set, l2: l2 + CategoricalSplitRule.extraL2)
+            }
+        }
+        return best
+    }
+}
+
+/// A set of histogram bins (0…255).
+struct _BinSet: Sendable, Equatable {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    static func == (a: _BinSet, b: _BinSet) -> Bool { a.words == b.words }
+
+    mutating func insert(bin: Int) {
+        let bit = UInt64(1) << UInt64(bin & 63)
+        switch bin >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    @inline(__always) func contains(bin: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(bin & 63)
+        switch bin >> 6 {
+        case 0: return words.0 & bit != 0
+        case 1: return words.1 & bit != 0
+        case 2: return words.2 & bit != 0
+        default: return words.3 & bit != 0
+        }
     }
 }
 

@@ -43,6 +43,18 @@ public struct GroupMeanEncoding: Sendable, Hashable {
         self.prior = Float(prior)
     }
 
+    /// Each group's code instead of its mean: the groups of `rows`, in key order, numbered 0, 1,
+    /// 2…, and -1 for a group the fit never saw. It is the column a categorical split reads; no
+    /// target goes into it, so training rows need no cross-fitting.
+    public static func codes(x: [Float], width: Int, rows: [Int], columns: Range<Int>) -> GroupMeanEncoding {
+        var seen = Set<UInt64>()
+        x.withUnsafeBufferPointer { p in
+            for r in rows { seen.insert(key(p, row: r, width: width, columns: columns)) }
+        }
+        let keys = seen.sorted()
+        return GroupMeanEncoding(columns: columns, keys: keys, means: keys.indices.map { Float($0) }, prior: -1)
+    }
+
     init(columns: Range<Int>, keys: [UInt64], means: [Float], prior: Float) {
         self.columns = columns
         self.keys = keys
