@@ -55,4 +55,22 @@ import Testing
             #expect(Self.bits(reference.embed([text])[0]) == expected[i], "text \(i) alone differs")
         }
     }
+
+    /// The stage clock reads the time and changes nothing else: the same bytes with it as
+    /// without, and every stage the real model runs gets time (the clock is wired to each).
+    @Test func theStageClockChangesNoBitAndTimesEveryStage() throws {
+        guard let embedder = try Self.embedder(threads: 2, batchTokens: 2048) else { return }
+        let plain = embedder.embed(Self.texts).map(Self.bits)
+        let clock = EncoderStageClock(workers: 2)
+        embedder.stageClock = clock
+        defer { embedder.stageClock = nil }
+        #expect(embedder.embed(Self.texts).map(Self.bits) == plain)
+        let seconds = clock.seconds
+        for stage in EncoderStageClock.Stage.allCases {
+            #expect((seconds[stage] ?? 0) > 0, "\(stage.label) got no time")
+        }
+        // The products are most of a forward pass: more than any other stage.
+        let products = seconds[.products] ?? 0
+        #expect(seconds.filter { $0.key != .products }.allSatisfy { $0.value < products }, "\(seconds)")
+    }
 }

@@ -66,6 +66,13 @@ public final class TextEmbedder: @unchecked Sendable {
     public let folder: HuggingFaceFolder?
 
     public var dimensions: Int { encoder.hidden }
+
+    /// Where the time goes (`encode --profile`): tokenization and the windows here, the
+    /// forward pass's stages in the encoder. nil: no clock is read.
+    public var stageClock: EncoderStageClock? {
+        get { encoder.stageClock }
+        set { encoder.stageClock = newValue }
+    }
     /// Content tokens per window: the model's positions minus the special tokens.
     public var windowSize: Int { encoder.maxPositions - prefixIDs.count - suffixIDs.count }
 
@@ -186,8 +193,11 @@ public final class TextEmbedder: @unchecked Sendable {
         var tokens = 0
         var windows: [Window] = []
         var windowsLeft = [Int](repeating: 0, count: texts.count)
+        let clock = stageClock
+        var lap = clock.map { _ in EncoderStageClock.now() } ?? 0
         for (t, text) in texts.enumerated() {
             let content = tokenize(text)
+            if let clock { lap = clock.lap(.tokenize, worker: 0, since: lap) }
             tokens += content.count + prefixIDs.count + suffixIDs.count
             let ranges = configuration.lengthPolicy.windows(count: content.count, size: size)
             windowsLeft[t] = ranges.count
@@ -195,6 +205,7 @@ public final class TextEmbedder: @unchecked Sendable {
                 let ids = prefixIDs + content[r] + suffixIDs
                 windows.append(Window(text: t, ids: ids, weight: Float(max(1, r.count))))
             }
+            if let clock { lap = clock.lap(.windows, worker: 0, since: lap) }
         }
         // Sort by length so that a batch holds sequences of similar size. Which batch a window
         // lands in changes none of its bits (the encoder computes every row and every sequence
@@ -213,7 +224,11 @@ public final class TextEmbedder: @unchecked Sendable {
                 if !batch.isEmpty && tokens + n > configuration.batchTokens { break }
                 batch.append(order[cursor]); tokens += n; cursor += 1
             }
-            for (w, vector) in zip(batch, encoder.pooled(batch.map { windows[$0].ids }, pooling)) {
+            let ids = batch.map { windows[$0].ids }
+            if let clock { lap = clock.lap(.windows, worker: 0, since: lap) }
+            let batchVectors = encoder.pooled(ids, pooling)
+            if let clock { lap = EncoderStageClock.now() }
+            for (w, vector) in zip(batch, batchVectors) {
                 pooled[w] = vector
                 windowsLeft[windows[w].text] -= 1
                 if windowsLeft[windows[w].text] == 0 { done += 1 }
@@ -241,6 +256,7 @@ public final class TextEmbedder: @unchecked Sendable {
             vectors[text] = v
             first = end
         }
+        if let clock { clock.lap(.windows, worker: 0, since: lap) }
         return (vectors, tokens)
     }
 }

@@ -19,6 +19,18 @@ public final class TransformerEncoder: @unchecked Sendable {
     /// engine to a cosine of 0.99999+ instead of ~0.9999, at a cost of ~2% of the time.
     public let quantizeActivations: Bool
 
+    /// When set, each stage's thread-seconds are added to it (`encode --profile`); nil: no
+    /// clock is read. Set it before encoding, with as many workers as `Threads.count`.
+    public var stageClock: EncoderStageClock?
+
+    /// body, its time added to `stage` of `worker` when a clock is set.
+    @inline(__always) private func timed(_ stage: EncoderStageClock.Stage, _ worker: Int, _ body: () -> Void) {
+        guard let clock = stageClock else { return body() }
+        let t = EncoderStageClock.now()
+        body()
+        clock.lap(stage, worker: worker, since: t)
+    }
+
     /// Rows per block of the row-local work: large enough that each sgemm stays efficient,
     /// small enough that a block's [rows, FFN] intermediate (3 MB) stays in the L3 cache.
     /// Measured on 300 bench texts: 512 rows as fast as whole-batch passes or faster, 55 MB
@@ -57,20 +69,22 @@ public final class TransformerEncoder: @unchecked Sendable {
                          into y: UnsafeMutablePointer<Float>, inputAlreadyQuantized: Bool = false) {
         var source = input
         if quantizeActivations && !inputAlreadyQuantized {
-            Kernels.quantizeQ8Rows(input, rows: rows, width: w.inputs, into: buffers.quantized)
+            timed(.quantize, buffers.worker) { Kernels.quantizeQ8Rows(input, rows: rows, width: w.inputs, into: buffers.quantized) }
             source = UnsafePointer(buffers.quantized)
         }
-        RowInvariantProduct.apply(w, to: source, rows: rows, into: y, workspace: buffers.product)
+        timed(.products, buffers.worker) { RowInvariantProduct.apply(w, to: source, rows: rows, into: y, workspace: buffers.product) }
     }
 
     /// x = LayerNorm(x + residual), or LayerNorm(x) without one, for a block of rows on the
     /// calling thread.
     private func addLayerNorm(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int,
-                              _ w: [Float], _ b: [Float]) {
-        w.withUnsafeBufferPointer { w in
-            b.withUnsafeBufferPointer { b in
-                Kernels.addLayerNormRows(x, residual, rows: rows, width: weights.hyper.hidden,
-                                         weight: w.baseAddress!, bias: b.baseAddress!, eps: weights.hyper.eps)
+                              _ w: [Float], _ b: [Float], worker: Int) {
+        timed(.layerNorm, worker) {
+            w.withUnsafeBufferPointer { w in
+                b.withUnsafeBufferPointer { b in
+                    Kernels.addLayerNormRows(x, residual, rows: rows, width: weights.hyper.hidden,
+                                             weight: w.baseAddress!, bias: b.baseAddress!, eps: weights.hyper.eps)
+                }
             }
         }
     }
@@ -80,6 +94,7 @@ public final class TransformerEncoder: @unchecked Sendable {
     private struct BlockBuffers {
         let quantized, mid, tmp: UnsafeMutablePointer<Float>
         let product: RowInvariantProduct.Workspace
+        let worker: Int
     }
 
     /// Runs body(firstRow, rowCount, buffers) over 0..<T in blocks of rows, the blocks dealt
@@ -95,7 +110,7 @@ public final class TransformerEncoder: @unchecked Sendable {
         let workers = max(1, min(Threads.count, blocks))
         Kernels.parallelFor(workers) { worker in
             let buffers = BlockBuffers(quantized: .allocate(capacity: R * FF), mid: .allocate(capacity: R * FF),
-                                       tmp: .allocate(capacity: R * H), product: RowInvariantProduct.Workspace())
+                                       tmp: .allocate(capacity: R * H), product: RowInvariantProduct.Workspace(), worker: worker)
             defer { buffers.quantized.deallocate(); buffers.mid.deallocate(); buffers.tmp.deallocate() }
             var block = worker
             while block < blocks {
@@ -116,36 +131,20 @@ public final class TransformerEncoder: @unchecked Sendable {
         forEachRowBlock(T) { start, n, buffers in
             let xb = x + start * H
             project(ctx + start * H, rows: n, layer.out, buffers: buffers, into: buffers.tmp)
-            addLayerNorm(xb, buffers.tmp, rows: n, layer.attnNormW, layer.attnNormB)
+            addLayerNorm(xb, buffers.tmp, rows: n, layer.attnNormW, layer.attnNormB, worker: buffers.worker)
             project(xb, rows: n, layer.ffnIn, buffers: buffers, into: buffers.mid)
-            Kernels.geluBlocks(buffers.mid, blocks: n * FF / 32, thenQuantizeQ8: quantizeActivations)
+            timed(.gelu, buffers.worker) { Kernels.geluBlocks(buffers.mid, blocks: n * FF / 32, thenQuantizeQ8: quantizeActivations) }
             project(buffers.mid, rows: n, layer.ffnOut, buffers: buffers, into: buffers.tmp, inputAlreadyQuantized: true)
-            addLayerNorm(xb, buffers.tmp, rows: n, layer.outNormW, layer.outNormB)
+            addLayerNorm(xb, buffers.tmp, rows: n, layer.outNormW, layer.outNormB, worker: buffers.worker)
             if let next {
                 project(xb, rows: n, next.qkv, buffers: buffers, into: qkv + start * 3 * H)
             }
         }
     }
 
-    /// Mean-pooled hidden states of each sequence (ids include `<s>` and `</s>`).
-    public func meanPooled(_ sequences: [[Int32]]) -> [[Float]] { pooled(sequences, .mean) }
-
-    /// Pooled hidden states of each sequence (ids include the special tokens).
-    public func pooled(_ sequences: [[Int32]], _ pooling: Pooling) -> [[Float]] {
-        let h = weights.hyper
-        let H = h.hidden, NH = h.heads, hd = H / NH
-        let T = sequences.reduce(0) { $0 + $1.count }
-        precondition(sequences.allSatisfy { !$0.isEmpty && $0.count <= h.maxPositions })
-        var offsets = [Int](repeating: 0, count: sequences.count + 1)
-        for (i, s) in sequences.enumerated() { offsets[i + 1] = offsets[i] + s.count }
-        let starts = offsets
-
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: T * H)
-        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: T * 3 * H)
-        let ctx = UnsafeMutablePointer<Float>.allocate(capacity: T * H)
-        defer { for p in [x, qkv, ctx] { p.deallocate() } }
-
-        // Embeddings.
+    /// Each token's row of x: its word embedding plus its position's (and the token type's).
+    private func embedTokens(_ sequences: [[Int32]], starts: [Int], into x: UnsafeMutablePointer<Float>) {
+        let H = weights.hyper.hidden
         for (s, ids) in sequences.enumerated() {
             var counted = 0  // tokens so far that are not padding
             for (p, id) in ids.enumerated() {
@@ -169,10 +168,32 @@ public final class TransformerEncoder: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Mean-pooled hidden states of each sequence (ids include `<s>` and `</s>`).
+    public func meanPooled(_ sequences: [[Int32]]) -> [[Float]] { pooled(sequences, .mean) }
+
+    /// Pooled hidden states of each sequence (ids include the special tokens).
+    public func pooled(_ sequences: [[Int32]], _ pooling: Pooling) -> [[Float]] {
+        let h = weights.hyper
+        let H = h.hidden, NH = h.heads, hd = H / NH
+        let T = sequences.reduce(0) { $0 + $1.count }
+        precondition(sequences.allSatisfy { !$0.isEmpty && $0.count <= h.maxPositions })
+        var offsets = [Int](repeating: 0, count: sequences.count + 1)
+        for (i, s) in sequences.enumerated() { offsets[i + 1] = offsets[i] + s.count }
+        let starts = offsets
+
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: T * H)
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: T * 3 * H)
+        let ctx = UnsafeMutablePointer<Float>.allocate(capacity: T * H)
+        defer { for p in [x, qkv, ctx] { p.deallocate() } }
+
+        // Embeddings.
+        timed(.embeddingLookup, 0) { embedTokens(sequences, starts: starts, into: x) }
         // Their LayerNorm and the first layer's Q/K/V projection, both row-local.
         let first = weights.layers[0]
         forEachRowBlock(T) { start, n, buffers in
-            addLayerNorm(x + start * H, nil, rows: n, weights.embedNormW, weights.embedNormB)
+            addLayerNorm(x + start * H, nil, rows: n, weights.embedNormW, weights.embedNormB, worker: buffers.worker)
             project(x + start * H, rows: n, first.qkv, buffers: buffers, into: qkv + start * 3 * H)
         }
 
@@ -198,9 +219,11 @@ public final class TransformerEncoder: @unchecked Sendable {
                         let row = table[head]
                         return { i, j in row[j - i + longest] }
                     }
-                    AttentionKernel.attend(q: q, k: q + H, v: q + 2 * H, stride: 3 * H, length: sequences[s].count,
-                                           headDim: hd, scale: scale, bias: bias, into: ctx + starts[s] * H + head * hd,
-                                           contextStride: H, workspace: attentionSpace[worker])
+                    timed(.attention, worker) {
+                        AttentionKernel.attend(q: q, k: q + H, v: q + 2 * H, stride: 3 * H, length: sequences[s].count,
+                                               headDim: hd, scale: scale, bias: bias, into: ctx + starts[s] * H + head * hd,
+                                               contextStride: H, workspace: attentionSpace[worker])
+                    }
                     job += workers
                 }
             }
@@ -208,6 +231,8 @@ public final class TransformerEncoder: @unchecked Sendable {
             rowLocalTail(layer, next: next, rows: T, x: x, ctx: ctx, qkv: qkv)
         }
 
+        let poolingStarted = stageClock.map { _ in EncoderStageClock.now() }
+        defer { if let clock = stageClock, let poolingStarted { clock.lap(.pooling, worker: 0, since: poolingStarted) } }
         return (0..<sequences.count).map { s in
             switch pooling {
             case .cls:

@@ -26,6 +26,9 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), and what our own product kernel reaches on them.")
     var measureCeiling = false
 
+    @Flag(help: "Also print where the time went, stage by stage (tokenization, embedding lookup, LayerNorm, activation rounding, dense products, attention, GELU, pooling, windows and batches): thread-seconds summed over the worker threads, and each stage's share.")
+    var profile = false
+
     @Option(help: ArgumentHelp("Also write the token ids per text as JSON.", valueName: "path"))
     var tokensOut: String?
 
@@ -66,6 +69,8 @@ struct EncodeCommand: ParsableCommand {
         }
         let start = Date()
         let embedder = try encoder.makeEmbedder()
+        let clock = profile ? EncoderStageClock(workers: encoder.threads) : nil
+        embedder.stageClock = clock
         let loaded = Date()
         let progress = TerminalProgress(), phase = "encode \(texts.count) texts"
         var computed = 0
@@ -87,5 +92,16 @@ struct EncodeCommand: ParsableCommand {
             format: "encoded %d texts (%d tokens; %d in the windows computed) in %.2f s (%.0f texts/s, %.0f computed tokens/s; model load %.2f s) -> %@\n",
             texts.count, tokens, computed, seconds, Double(texts.count) / max(seconds, 1e-9), Double(computed) / max(seconds, 1e-9),
             loaded.timeIntervalSince(start), out).utf8))
+        if let clock {
+            let seconds = clock.seconds
+            let total = seconds.values.reduce(0, +)
+            var lines = [String(format: "where the time went (thread-seconds over %d thread(s); %.2f in all):", encoder.threads, total)]
+            for stage in EncoderStageClock.Stage.allCases {
+                let s = seconds[stage] ?? 0
+                let label = stage.label.padding(toLength: 40, withPad: " ", startingAt: 0)
+                lines.append("  " + label + String(format: " %8.3f s  %5.1f%%", s, total > 0 ? 100 * s / total : 0))
+            }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
     }
 }
