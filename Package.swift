@@ -28,6 +28,11 @@ let package = Package(
         // (the start-up check of the CPU), and OpenBLAS loaded at run time for the one command
         // that measures against it (so the binary does not need it).
         .target(name: "CFitSystem", linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("dl")]),
+        // The int8 product of the encoder's int8 mode: C for the instructions Swift cannot
+        // name (AVX2's sign and byte multiply-add, AVX-512 VNNI's dot product), each path
+        // compiled for its own instruction set and chosen at run time. Optimized in debug
+        // builds too; no -ffast-math (every path must do the same float steps).
+        .target(name: "CFitKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
 
         // Build-time tool + plugins that embed schema/*.sql into FitStore and FitAugment's
         // Resources/ into FitAugment, so those files stay the single source of truth and the
@@ -47,7 +52,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // The multilingual sentence encoder (multilingual-e5-small): arrays in, arrays out.
-        .target(name: "FitEncoder", dependencies: ["CFitSystem", "FitFormats", "FitNumerics"],
+        .target(name: "FitEncoder", dependencies: ["CFitSystem", "CFitKernels", "FitFormats", "FitNumerics"],
                 // Numeric kernels: optimized even in debug builds (unoptimized SIMD code is ~50x slower,
                 // which would make the test suite crawl), for AVX2/FMA machines.
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug))]),

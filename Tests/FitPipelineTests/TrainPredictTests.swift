@@ -122,6 +122,18 @@ import Testing
         #expect(nested.kept == verdict.keepComplex && cv.evaluation.bagged == (nested.kept ? true : nil))
         #expect(cvWeights == (nested.kept ? onWeights : offWeights), "cv keeps the bag or the final fit, bit for bit")
         #expect(Set([off.checkpointID, on.checkpointID, cv.checkpointID]).count == 3, "three settings, three checkpoints")
+        // A nested comparison stored before it kept per-fold numbers (as older versions wrote
+        // them) is trained again, once: the old checkpoint stays, the new one is reused after.
+        try store.write { db in
+            try db.execute(sql: "UPDATE checkpoint SET evaluation = json_remove(evaluation, '$.nestedBagging.bagFoldRMSE', '$.nestedBagging.singleFoldRMSE') WHERE id = ?",
+                           arguments: [cv.checkpointID])
+        }
+        let (again, againWeights, _) = try trained(.cv)
+        #expect(!again.reused && again.checkpointID > cv.checkpointID && again.evaluation.nestedBagging?.bagFoldRMSE?.count == 5)
+        #expect(againWeights == cvWeights, "the same rows and settings, the same model")
+        #expect(try store.read { try Checkpoint.fetch($0, id: cv.checkpointID) } != nil, "the old checkpoint stays")
+        let (third, _, _) = try trained(.cv)
+        #expect(third.reused && third.checkpointID == again.checkpointID)
 
         options.boosting.trees = 400
         options.boosting.earlyStoppingRounds = 10

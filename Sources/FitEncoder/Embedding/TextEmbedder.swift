@@ -227,7 +227,7 @@ public final class TextEmbedder: @unchecked Sendable {
             let ids = batch.map { windows[$0].ids }
             if let clock { lap = clock.lap(.windows, worker: 0, since: lap) }
             let batchVectors = encoder.pooled(ids, pooling)
-            if let clock { lap = EncoderStageClock.now() }
+            if clock != nil { lap = EncoderStageClock.now() }
             for (w, vector) in zip(batch, batchVectors) {
                 pooled[w] = vector
                 windowsLeft[windows[w].text] -= 1

@@ -8,9 +8,11 @@ import Foundation
 /// rows of a packed batch split across the threads in one call each: the best-tuned product
 /// kernel on this CPU, the ceiling bench/encoder reports against. `rowInvariant` times our
 /// own kernel (`RowInvariantProduct`) the way the encoder calls it, in blocks of rows, so
-/// the two numbers say what the invariance costs in the products alone.
+/// the two numbers say what the invariance costs in the products alone. `int8` times the
+/// int8 product (`Q8Product`) on one path the same way, its activations already rounded (the
+/// encoder rounds them for the float path too).
 public enum ProductCeiling {
-    public enum Kernel: Sendable { case sgemm, rowInvariant }
+    public enum Kernel: Sendable, Equatable { case sgemm, rowInvariant, int8(Q8Product.Path) }
 
     /// OpenBLAS is not on this machine (the binary does not need it for anything else).
     public struct Unavailable: Error, CustomStringConvertible {
@@ -34,6 +36,17 @@ public enum ProductCeiling {
         let packed = shapes.enumerated().map { i, shape in
             PackedWeights(weights[i], bias: biases[i], outputs: shape.0, inputs: shape.1)
         }
+        let quantized = shapes.enumerated().map { i, shape -> Q8Weights? in
+            guard case .int8 = kernel else { return nil }
+            return try? Q8Weights(quantizing: weights[i], outputs: shape.0, inputs: shape.1, bias: biases[i])
+        }
+        defer { quantized.forEach { $0?.release() } }
+        // The rounded rows, in buffers of their own (the workers read them through pointers).
+        let (q, s) = Q8Product.quantize(x, rows: T, width: FF)
+        let qx = UnsafeMutablePointer<Int8>.allocate(capacity: q.count), sx = UnsafeMutablePointer<Float>.allocate(capacity: s.count)
+        qx.initialize(from: q, count: q.count)
+        sx.initialize(from: s, count: s.count)
+        defer { qx.deallocate(); sx.deallocate() }
         let rowsPerBlock = TransformerEncoder.maximumRowsPerBlock
         let spaces = (0..<threads).map { _ in RowInvariantProduct.Workspace() }
         func pass() {
@@ -48,16 +61,22 @@ public enum ProductCeiling {
                                               outputs: outputs, into: y.baseAddress!)
                                 }
                             }
-                        case .rowInvariant:
+                        case .rowInvariant, .int8:
                             let blocks = (T + rowsPerBlock - 1) / rowsPerBlock
                             let workers = min(threads, blocks)
                             Kernels.parallelFor(workers) { worker in
                                 var block = worker
                                 while block < blocks {
-                                    let start = block * rowsPerBlock
-                                    RowInvariantProduct.apply(packed[i], to: x.baseAddress! + start * inputs,
-                                                              rows: min(rowsPerBlock, T - start),
-                                                              into: y.baseAddress! + start * outputs, workspace: spaces[worker])
+                                    let start = block * rowsPerBlock, n = min(rowsPerBlock, T - start)
+                                    if case .int8(let path) = kernel, let w = quantized[i] {
+                                        // The quantized input's rows are FF wide; a product reads the first `inputs` of
+                                        // each as if they were the row (the values do not matter for the time).
+                                        Q8Product.apply(w, q: qx + start * inputs, scales: sx + start * inputs / 32,
+                                                        rows: n, into: y.baseAddress! + start * outputs, path: path)
+                                    } else {
+                                        RowInvariantProduct.apply(packed[i], to: x.baseAddress! + start * inputs, rows: n,
+                                                                  into: y.baseAddress! + start * outputs, workspace: spaces[worker])
+                                    }
                                     block += workers
                                 }
                             }

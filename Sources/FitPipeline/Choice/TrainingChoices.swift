@@ -99,8 +99,7 @@ public enum TrainingChoices {
         comparisons += bagComparison(other)
         guard let simple = asKept(report, label: "default settings (" + describe(chosen.boosting) + ")"),
               let complex = asKept(other, label: "leaf-wise wide settings (" + describe(wide.boosting) + ")") else {
-            lines.append("learner: not compared: a checkpoint was trained before nested CV kept its per-fold numbers; the default kept "
-                         + "(train it again on a new store, or fix it with --learner)")
+            lines.append("learner: not compared: a candidate has no per-fold nested numbers; the default kept (fix it with --learner)")
             return Outcome(report: report, comparisons: comparisons, lines: lines)
         }
         let (comparison, verdict) = Comparison.New.judged(kind: .learner, simple: simple, complex: complex)

@@ -203,13 +203,21 @@ public struct TrainModel {
     /// Training is deterministic: the same rows and settings give the same checkpoint, so an
     /// identical one already in the store is reused instead of recomputed.
     /// One trained before checkpoints kept their out-of-fold predictions is trained again, so
-    /// that it can be blended.
+    /// that it can be blended; so is a nested bag comparison trained before it kept its
+    /// per-fold numbers, so that a choice that weighs bags fold by fold (the learner's) can
+    /// weigh it. Either way the old checkpoint stays, and the new one is the newest identical
+    /// one, which the next run reuses.
     func reusable(_ plan: Plan) throws -> Checkpoint? {
         try store.read { db in
             guard let same = try Checkpoint.identical(db, dataset: plan.datasetID, trainingDigest: plan.trainingDigest, config: plan.configText)
             else { return nil }
             let kept = try OutOfFoldPredictions.exist(db, checkpoint: same.id)
-            return plan.options.cvFolds > 0 && !kept ? nil : same
+            if plan.options.cvFolds > 0 && !kept { return nil }
+            if plan.options.model == .boosted, plan.options.bagging == .cv, plan.options.cvFolds >= 2,
+               let nested = try Self.evaluation(of: same).nestedBagging, nested.bagFoldRMSE == nil || nested.singleFoldRMSE == nil {
+                return nil
+            }
+            return same
         }
     }
 }

@@ -44,6 +44,11 @@ struct EncodeCommand: ParsableCommand {
             print(String(format: "sgemm ceiling: %.0f tokens/s with %d thread(s) (12 layers, H 384, FFN 1536, 8192-token batches)", sgemm, encoder.threads))
             let ours = try ProductCeiling.tokensPerSecond(.rowInvariant, threads: encoder.threads)
             print(String(format: "row-invariant product: %.0f tokens/s, %.2f of sgemm (the same products as the encoder runs them)", ours, ours / sgemm))
+            for path in Q8Product.Path.allCases.reversed() where path.rawValue <= Q8Product.best.rawValue {
+                let int8 = try ProductCeiling.tokensPerSecond(.int8(path), threads: encoder.threads)
+                print(String(format: "int8 product (%@ path): %.0f tokens/s, %.2f of sgemm, %.2f of the row-invariant float product",
+                             "\(path)", int8, int8 / sgemm, int8 / ours))
+            }
             return
         }
         guard let input, let out else { return }

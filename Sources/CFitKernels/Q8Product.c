@@ -1,0 +1,229 @@
+// The int8 product (CFitKernels.h). Packed layout, per group of 16 outputs (the last group
+// padded with zero weights and scales), per 32-value block:
+//   w:      8 steps of 4 inputs x 16 outputs x 4 bytes = 512 bytes (output o's 4 bytes of step k
+//           at k * 64 + o * 4), the int8 weights
+//   absw:   the same 512 bytes as |w| (the AVX2 path's unsigned operand)
+//   colsum: 16 int32, each output's sum of w over the block (the VNNI path's offset correction)
+//   scale:  16 floats, each output's block scale
+#include "CFitKernels.h"
+#include <math.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+enum { GROUP = 16, BLOCK = 32 };
+enum { W_BYTES = 512, ABS_OFFSET = 512, COLSUM_OFFSET = 1024, SCALE_OFFSET = 1024 + 64, BLOCK_BYTES = 1024 + 64 + 64 };
+
+size_t fit_q8_packed_bytes(int outputs, int inputs) {
+    size_t groups = (size_t)((outputs + GROUP - 1) / GROUP);
+    return groups * (size_t)(inputs / BLOCK) * BLOCK_BYTES;
+}
+
+int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, void *packed) {
+    int blocks = inputs / BLOCK, groups = (outputs + GROUP - 1) / GROUP;
+    uint8_t *out = (uint8_t *)packed;
+    memset(out, 0, fit_q8_packed_bytes(outputs, inputs));
+    for (int g = 0; g < groups; g++) {
+        for (int b = 0; b < blocks; b++) {
+            uint8_t *blk = out + ((size_t)g * blocks + b) * BLOCK_BYTES;
+            int32_t colsum[GROUP] = {0};
+            float scale[GROUP] = {0};
+            for (int o = 0; o < GROUP; o++) {
+                int row = g * GROUP + o;
+                if (row >= outputs) continue;
+                scale[o] = scales[(size_t)row * blocks + b];
+                for (int i = 0; i < BLOCK; i++) {
+                    int8_t v = w[(size_t)row * inputs + b * BLOCK + i];
+                    if (v == -128) return -1;
+                    int at = (i / 4) * 64 + o * 4 + (i % 4);
+                    blk[at] = (uint8_t)v;
+                    blk[ABS_OFFSET + at] = (uint8_t)(v < 0 ? -v : v);
+                    colsum[o] += v;
+                }
+            }
+            memcpy(blk + COLSUM_OFFSET, colsum, sizeof colsum);
+            memcpy(blk + SCALE_OFFSET, scale, sizeof scale);
+        }
+    }
+    return 0;
+}
+
+void fit_q8_quantize_rows(const float *x, int rows, int width, int8_t *q, float *scales) {
+    int blocks = width / BLOCK;
+    for (int r = 0; r < rows; r++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (size_t)r * width + b * BLOCK;
+            float m = 0;
+            for (int i = 0; i < BLOCK; i++) m = fmaxf(m, fabsf(v[i]));
+            float d = m / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+            for (int i = 0; i < BLOCK; i++) {
+                float t = nearbyintf(v[i] * inv);  // the default rounding mode: half to even
+                q[(size_t)r * width + b * BLOCK + i] = (int8_t)fminf(fmaxf(t, -127.0f), 127.0f);
+            }
+            scales[(size_t)r * blocks + b] = d;
+        }
+    }
+}
+
+// One row, one group: the exact block sums by plain C, then the same float steps as the SIMD paths.
+static void row_group_portable(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, float acc[GROUP]) {
+    for (int o = 0; o < GROUP; o++) acc[o] = 0;
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
+        float scale[GROUP];
+        memcpy(scale, blk + SCALE_OFFSET, sizeof scale);
+        for (int o = 0; o < GROUP; o++) {
+            int32_t s = 0;
+            for (int i = 0; i < BLOCK; i++) s += (int32_t)qa[b * BLOCK + i] * (int8_t)blk[(i / 4) * 64 + o * 4 + (i % 4)];
+            float d = sa[b] * scale[o];
+            acc[o] = fmaf(d, (float)s, acc[o]);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// The SIMD paths take up to TILE rows at once, so each weight load serves every row of the
+// tile; each row's integers and float steps are the one-row sequence, so a row's bits do not
+// depend on the tile it sits in.
+enum { TILE = 8 };
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                            float acc[TILE][GROUP]) {
+    __m256 acc0[TILE], acc1[TILE];
+    for (int r = 0; r < rows; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
+        __m256i s0[TILE], s1[TILE];
+        for (int r = 0; r < rows; r++) { s0[r] = _mm256_setzero_si256(); s1[r] = _mm256_setzero_si256(); }
+        for (int k = 0; k < 8; k++) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(blk + k * 64));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(blk + k * 64 + 32));
+            __m256i u0 = _mm256_loadu_si256((const __m256i *)(blk + ABS_OFFSET + k * 64));
+            __m256i u1 = _mm256_loadu_si256((const __m256i *)(blk + ABS_OFFSET + k * 64 + 32));
+            for (int r = 0; r < rows; r++) {
+                int32_t four;
+                memcpy(&four, qa + (size_t)r * inputs + b * BLOCK + k * 4, 4);
+                __m256i a = _mm256_set1_epi32(four);
+                // |w| * (a with w's sign): pairs of products at most 2 * 127 * 127, no saturation.
+                __m256i p0 = _mm256_maddubs_epi16(u0, _mm256_sign_epi8(a, w0));
+                __m256i p1 = _mm256_maddubs_epi16(u1, _mm256_sign_epi8(a, w1));
+                s0[r] = _mm256_add_epi32(s0[r], _mm256_madd_epi16(p0, ones));
+                s1[r] = _mm256_add_epi32(s1[r], _mm256_madd_epi16(p1, ones));
+            }
+        }
+        __m256 w0 = _mm256_loadu_ps((const float *)(blk + SCALE_OFFSET));
+        __m256 w1 = _mm256_loadu_ps((const float *)(blk + SCALE_OFFSET) + 8);
+        for (int r = 0; r < rows; r++) {
+            __m256 da = _mm256_set1_ps(sa[(size_t)r * blocks + b]);
+            acc0[r] = _mm256_fmadd_ps(_mm256_mul_ps(da, w0), _mm256_cvtepi32_ps(s0[r]), acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(_mm256_mul_ps(da, w1), _mm256_cvtepi32_ps(s1[r]), acc1[r]);
+        }
+    }
+    for (int r = 0; r < rows; r++) { _mm256_storeu_ps(acc[r], acc0[r]); _mm256_storeu_ps(acc[r] + 8, acc1[r]); }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma"), always_inline))
+static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                            float acc[TILE][GROUP]) {
+    __m512 accs[TILE];
+    for (int r = 0; r < rows; r++) accs[r] = _mm512_setzero_ps();
+    const __m512i offset = _mm512_set1_epi8((char)0x80);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
+        __m512i s[TILE];
+        for (int r = 0; r < rows; r++) s[r] = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k++) {
+            __m512i w = _mm512_loadu_si512((const void *)(blk + k * 64));
+            for (int r = 0; r < rows; r++) {
+                int32_t four;
+                memcpy(&four, qa + (size_t)r * inputs + b * BLOCK + k * 4, 4);
+                // a + 128 as unsigned bytes (xor flips the sign bit): sum (a + 128) w, exact in int32.
+                __m512i a = _mm512_xor_si512(_mm512_set1_epi32(four), offset);
+                s[r] = _mm512_dpbusd_epi32(s[r], a, w);
+            }
+        }
+        // minus 128 * sum w: the sum of a * w.
+        __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(blk + COLSUM_OFFSET)), 7);
+        __m512 ws = _mm512_loadu_ps((const float *)(blk + SCALE_OFFSET));
+        for (int r = 0; r < rows; r++) {
+            __m512 d = _mm512_mul_ps(_mm512_set1_ps(sa[(size_t)r * blocks + b]), ws);
+            accs[r] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(s[r], correction)), accs[r]);
+        }
+    }
+    for (int r = 0; r < rows; r++) _mm512_storeu_ps(acc[r], accs[r]);
+}
+// The tile sizes as constants, so the compiler keeps each row's sums in registers.
+__attribute__((target("avx2,fma")))
+static void rows_group_avx2(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                            float acc[TILE][GROUP]) {
+    if (rows == 4) rows_group_avx2_n(group, blocks, qa, sa, inputs, 4, acc);
+    else if (rows == 3) rows_group_avx2_n(group, blocks, qa, sa, inputs, 3, acc);
+    else if (rows == 2) rows_group_avx2_n(group, blocks, qa, sa, inputs, 2, acc);
+    else rows_group_avx2_n(group, blocks, qa, sa, inputs, 1, acc);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
+static void rows_group_vnni(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                            float acc[TILE][GROUP]) {
+    if (rows == 8) rows_group_vnni_n(group, blocks, qa, sa, inputs, 8, acc);
+    else if (rows == 7) rows_group_vnni_n(group, blocks, qa, sa, inputs, 7, acc);
+    else if (rows == 6) rows_group_vnni_n(group, blocks, qa, sa, inputs, 6, acc);
+    else if (rows == 5) rows_group_vnni_n(group, blocks, qa, sa, inputs, 5, acc);
+    else if (rows == 4) rows_group_vnni_n(group, blocks, qa, sa, inputs, 4, acc);
+    else if (rows == 3) rows_group_vnni_n(group, blocks, qa, sa, inputs, 3, acc);
+    else if (rows == 2) rows_group_vnni_n(group, blocks, qa, sa, inputs, 2, acc);
+    else rows_group_vnni_n(group, blocks, qa, sa, inputs, 1, acc);
+}
+#endif
+
+int fit_q8_best_path(void) {
+#if defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return FIT_Q8_PORTABLE;
+    unsigned c1 = c;
+    if (!(c1 & (1u << 27))) return FIT_Q8_PORTABLE;  // no OSXSAVE: no XGETBV
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return FIT_Q8_PORTABLE;
+    int avx2 = ((lo & 6u) == 6u) && ((b >> 5) & 1) && ((c1 >> 12) & 1);
+    // AVX-512 state (opmask, upper ZMM halves, ZMM16-31) saved: XCR0 bits 5-7.
+    int avx512 = avx2 && ((lo & 0xe0u) == 0xe0u) && ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1) && ((c >> 11) & 1);
+    return avx512 ? FIT_Q8_AVX512_VNNI : avx2 ? FIT_Q8_AVX2 : FIT_Q8_PORTABLE;
+#else
+    return FIT_Q8_PORTABLE;
+#endif
+}
+
+void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *qa, const float *sa, int rows,
+                    const float *bias, float *y, int path) {
+    int best = fit_q8_best_path();
+    if (path > best) path = best;
+    int blocks = inputs / BLOCK, groups = (outputs + GROUP - 1) / GROUP;
+    const uint8_t *p = (const uint8_t *)packed;
+    // Rows per tile: AVX2 has 16 vector registers (4 rows of sums and accumulators fill them),
+    // AVX-512 32.
+    int most = path == FIT_Q8_AVX512_VNNI ? 8 : 4;
+    float acc[TILE][GROUP];
+    for (int r0 = 0; r0 < rows; r0 += most) {
+        int tile = rows - r0 < most ? rows - r0 : most;
+        const int8_t *qr = qa + (size_t)r0 * inputs;
+        const float *sr = sa + (size_t)r0 * blocks;
+        for (int g = 0; g < groups; g++) {
+            const uint8_t *group = p + (size_t)g * blocks * BLOCK_BYTES;
+#if defined(__x86_64__)
+            if (path == FIT_Q8_AVX512_VNNI) rows_group_vnni(group, blocks, qr, sr, inputs, tile, acc);
+            else if (path == FIT_Q8_AVX2) rows_group_avx2(group, blocks, qr, sr, inputs, tile, acc);
+            else
+#endif
+                for (int r = 0; r < tile; r++) row_group_portable(group, blocks, qr + (size_t)r * inputs, sr + (size_t)r * blocks, acc[r]);
+            int n = outputs - g * GROUP < GROUP ? outputs - g * GROUP : GROUP;
+            for (int r = 0; r < tile; r++)
+                for (int o = 0; o < n; o++)
+                    y[(size_t)(r0 + r) * outputs + g * GROUP + o] = acc[r][o] + (bias ? bias[g * GROUP + o] : 0.0f);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#ifndef CFITKERNELS_H
+#define CFITKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// The int8 product of the encoder's int8 mode: y[r, o] = bias[o] + sum over 32-value blocks b
+/// of (sa[r, b] * sw[o, b]) * (sum of qa[r, 32b + i] * qw[o, 32b + i]), the inner sums exact in
+/// 32-bit integers, each block's term added in block order by one fused multiply-add per
+/// output. Every path (AVX-512 VNNI, AVX2, portable C) computes those same integers and those
+/// same float operations, so all give the same bits, and a row's result never depends on the
+/// other rows of the call.
+///
+/// Activations and weights are int8 in [-127, 127] (-128 is refused by the packer and never
+/// made by `fit_q8_quantize_rows`). `inputs` is a multiple of 32.
+
+enum { FIT_Q8_PORTABLE = 0, FIT_Q8_AVX2 = 1, FIT_Q8_AVX512_VNNI = 2 };
+
+/// The fastest path this CPU (and its operating system) can run.
+int fit_q8_best_path(void);
+
+/// Bytes of the packed form of an [outputs, inputs] weight matrix.
+size_t fit_q8_packed_bytes(int outputs, int inputs);
+
+/// Packs weights (row-major int8 [outputs, inputs]) and their block scales ([outputs,
+/// inputs / 32]) for `fit_q8_product`. Returns -1 when a weight is -128, else 0.
+int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, void *packed);
+
+/// Rounds rows of x ([rows, width], width a multiple of 32) to int8 steps of max|block| / 127
+/// per 32-value block: q = round-half-even(x / d) in [-127, 127], scale d (0 for a block of
+/// zeros, whose q are 0).
+void fit_q8_quantize_rows(const float *x, int rows, int width, int8_t *q, float *scales);
+
+/// y ([rows, outputs], row-major) from quantized rows (qa [rows, inputs], sa [rows, inputs /
+/// 32]) and packed weights; bias may be NULL. `path` picks the instructions (a path the CPU
+/// lacks falls back to the best it has).
+void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *qa, const float *sa, int rows,
+                    const float *bias, float *y, int path);
+
+#endif
