@@ -83,11 +83,12 @@ static void row_group_portable(const uint8_t *group, int blocks, const int8_t *q
     }
 }
 
-#if defined(__x86_64__)
 // The SIMD paths take up to TILE rows at once, so each weight load serves every row of the
 // tile; each row's integers and float steps are the one-row sequence, so a row's bits do not
 // depend on the tile it sits in.
 enum { TILE = 8 };
+
+#if defined(__x86_64__)
 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
