@@ -14,7 +14,7 @@
 #endif
 
 enum { GROUP = 16, BLOCK = 32 };
-enum { W_BYTES = 512, ABS_OFFSET = 512, COLSUM_OFFSET = 1024, SCALE_OFFSET = 1024 + 64, BLOCK_BYTES = 1024 + 64 + 64 };
+enum { ABS_OFFSET = 512, COLSUM_OFFSET = 1024, SCALE_OFFSET = 1024 + 64, BLOCK_BYTES = 1024 + 64 + 64 };
 
 size_t fit_q8_packed_bytes(int outputs, int inputs) {
     size_t groups = (size_t)((outputs + GROUP - 1) / GROUP);
@@ -181,7 +181,7 @@ static void rows_group_vnni(const uint8_t *group, int blocks, const int8_t *qa, 
 }
 #endif
 
-int fit_q8_best_path(void) {
+static int detect_best_path(void) {
 #if defined(__x86_64__)
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return FIT_Q8_PORTABLE;
@@ -197,6 +197,18 @@ int fit_q8_best_path(void) {
 #else
     return FIT_Q8_PORTABLE;
 #endif
+}
+
+// Detected once (CPUID and XGETBV serialize the core): every product call asks.
+static int best_path = -1;
+
+int fit_q8_best_path(void) {
+    int best = __atomic_load_n(&best_path, __ATOMIC_RELAXED);
+    if (best < 0) {
+        best = detect_best_path();
+        __atomic_store_n(&best_path, best, __ATOMIC_RELAXED);
+    }
+    return best;
 }
 
 void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *qa, const float *sa, int rows,

@@ -27,7 +27,6 @@ import Testing
             let (qa, sa) = Q8Product.quantize(x, rows: rows, width: inputs)
             let (qw, sw) = Q8Product.quantize(wf, rows: outputs, width: inputs)
             let w = try Q8Weights(weights: qw, scales: sw, outputs: outputs, inputs: inputs, bias: bias)
-            defer { w.release() }
             var results: [Q8Product.Path: [Float]] = [:]
             for path in Q8Product.Path.allCases where path.rawValue <= Q8Product.best.rawValue {
                 var y = [Float](repeating: .nan, count: rows * outputs)
@@ -67,7 +66,6 @@ import Testing
         let (outputs, inputs, rows) = (48, 96, 9)
         let (qa, sa) = Q8Product.quantize(Self.random(rows * inputs, &rng), rows: rows, width: inputs)
         let w = try Q8Weights(quantizing: Self.random(outputs * inputs, &rng), outputs: outputs, inputs: inputs)
-        defer { w.release() }
         var all = [Float](repeating: 0, count: rows * outputs), one = [Float](repeating: 0, count: outputs)
         Q8Product.apply(w, q: qa, scales: sa, rows: rows, into: &all)
         for r in 0..<rows {

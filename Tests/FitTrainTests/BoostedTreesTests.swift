@@ -117,8 +117,19 @@ import Testing
         return (x, y, width)
     }
 
-    /// The bag's raw score is the mean of its members' raw scores; what differs is float
-    /// rounding of sums of a few hundred terms of size <= 10 (bound: terms x 2^-23 x 10).
+    /// The bag's raw score is the mean of its members' raw scores on each of `rows` of x; what
+    /// differs is float rounding of sums of a few hundred terms of size <= 10 (bound: terms x
+    /// 2^-23 x 10). Each member's encodings (mean or code columns) are its own in the bag.
+    static func expectBagIsTheMeanOfItsMembers(_ bag: BoostedTrees, _ members: [BoostedTrees], x: [Float], rows: StrideTo<Int>) {
+        let bound: Float = Float(bag.trees.count + 3) * 10 * Float.ulpOfOne
+        x.withUnsafeBufferPointer { p in
+            for r in rows {
+                let mean = members.map { $0.score(x: p, row: r) }.reduce(0, +) / Float(members.count)
+                #expect(abs(bag.score(x: p, row: r) - mean) <= bound, "row \(r): \(bag.score(x: p, row: r)) vs \(mean)")
+            }
+        }
+    }
+
     @Test func aBagScoresTheMeanOfItsMembers() throws {
         let (x, y, width) = Self.problem()
         var options = BoostingOptions()
@@ -130,14 +141,7 @@ import Testing
         }
         let bag = try #require(BoostedTrees.bagged(members))
         #expect(bag.trees.count == 120)
-        let bound: Float = Float(bag.trees.count + 3) * 10 * Float.ulpOfOne
-        x.withUnsafeBufferPointer { p in
-            for r in stride(from: 0, to: 1200, by: 37) {
-                let row = UnsafeBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])
-                let mean = members.map { $0.score(row) }.reduce(0, +) / 3
-                #expect(abs(bag.score(row) - mean) <= bound, "row \(r): \(bag.score(row)) vs \(mean)")
-            }
-        }
+        Self.expectBagIsTheMeanOfItsMembers(bag, members, x: x, rows: stride(from: 0, to: 1200, by: 37))
         // It is a model like any other: its flat buffer rebuilds it.
         #expect(try BoostedTrees(flat: bag.flat, inputs: width) == bag)
         #expect(BoostedTrees.bagged([]) == nil)

@@ -159,13 +159,7 @@ import Testing
         #expect(members.allSatisfy { $0.encodings.count == 2 && $0.encodings[1].prior == -1 })
         let bag = try #require(BoostedTrees.bagged(members))
         #expect(bag.columns == width + 6)
-        let bound: Float = Float(bag.trees.count + 3) * 10 * Float.ulpOfOne
-        x.withUnsafeBufferPointer { p in
-            for r in stride(from: 0, to: 1500, by: 37) {
-                let mean = members.map { $0.score(x: p, row: r) }.reduce(0, +) / 3
-                #expect(abs(bag.score(x: p, row: r) - mean) <= bound, "row \(r)")
-            }
-        }
+        BoostedTreesEnsembleTests.expectBagIsTheMeanOfItsMembers(bag, members, x: x, rows: stride(from: 0, to: 1500, by: 37))
         #expect(try BoostedTrees(flat: bag.flat, inputs: width) == bag)
     }
 }

@@ -129,7 +129,7 @@ import Testing
     }
 
     /// A bag of members with their own encodings scores the mean of their scores: each
-    /// member's trees read its own encoding in the bag (bound as in aBagScoresTheMeanOfItsMembers).
+    /// member's trees read its own encoding in the bag (bound as in BoostedTreesEnsembleTests.expectBagIsTheMeanOfItsMembers).
     @Test func aBagKeepsEachMembersEncoding() throws {
         let (x, y, _, width, block) = Self.problem(rows: 1500, groups: 30, seed: 4)
         var options = BoostingOptions()
@@ -141,13 +141,7 @@ import Testing
         #expect(Set(members.map(\.encodings)).count == 3, "different rows, different means")
         let bag = try #require(BoostedTrees.bagged(members))
         #expect(bag.encodings == members.flatMap(\.encodings))
-        let bound: Float = Float(bag.trees.count + 3) * 10 * Float.ulpOfOne
-        x.withUnsafeBufferPointer { p in
-            for r in stride(from: 0, to: 1500, by: 41) {
-                let mean = members.map { $0.score(x: p, row: r) }.reduce(0, +) / 3
-                #expect(abs(bag.score(x: p, row: r) - mean) <= bound, "row \(r)")
-            }
-        }
+        BoostedTreesEnsembleTests.expectBagIsTheMeanOfItsMembers(bag, members, x: x, rows: stride(from: 0, to: 1500, by: 41))
         #expect(try BoostedTrees(flat: bag.flat, inputs: width) == bag)
     }
 }

@@ -40,7 +40,6 @@ public enum ProductCeiling {
             guard case .int8 = kernel else { return nil }
             return try? Q8Weights(quantizing: weights[i], outputs: shape.0, inputs: shape.1, bias: biases[i])
         }
-        defer { quantized.forEach { $0?.release() } }
         // The rounded rows, in buffers of their own (the workers read them through pointers).
         let (q, s) = Q8Product.quantize(x, rows: T, width: FF)
         let qx = UnsafeMutablePointer<Int8>.allocate(capacity: q.count), sx = UnsafeMutablePointer<Float>.allocate(capacity: s.count)

@@ -1,8 +1,9 @@
 import CFitKernels
 
 /// A weight matrix in the int8 product's packed form (`fit_q8_pack`): int8 weights with a
-/// float scale per 32-input block, grouped 16 outputs at a time for the SIMD paths.
-public struct Q8Weights: @unchecked Sendable {
+/// float scale per 32-input block, grouped 16 outputs at a time for the SIMD paths. It owns
+/// the packed bytes (freed with it), as `PackedWeights` owns its panels.
+public final class Q8Weights: @unchecked Sendable {
     public let outputs: Int
     public let inputs: Int
     public let bias: [Float]?
@@ -21,10 +22,7 @@ public struct Q8Weights: @unchecked Sendable {
             throw Refused(description: "an int8 weight matrix of \(outputs) x \(inputs) got \(weights.count) weights, \(scales.count) scales")
         }
         guard scales.allSatisfy(\.isFinite) else { throw Refused(description: "an int8 weight matrix has a scale that is not finite") }
-        self.outputs = outputs
-        self.inputs = inputs
-        self.bias = bias
-        packed = .allocate(byteCount: fit_q8_packed_bytes(Int32(outputs), Int32(inputs)), alignment: 64)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: fit_q8_packed_bytes(Int32(outputs), Int32(inputs)), alignment: 64)
         let status = weights.withUnsafeBufferPointer { w in
             scales.withUnsafeBufferPointer { s in fit_q8_pack(w.baseAddress!, s.baseAddress!, Int32(outputs), Int32(inputs), packed) }
         }
@@ -32,10 +30,14 @@ public struct Q8Weights: @unchecked Sendable {
             packed.deallocate()
             throw Refused(description: "an int8 weight matrix holds -128 (weights are -127...127)")
         }
+        self.outputs = outputs
+        self.inputs = inputs
+        self.bias = bias
+        self.packed = packed
     }
 
     /// Weights rounded to int8 per 32-input block (max |w| / 127 steps), as the activations are.
-    public init(quantizing weights: [Float], outputs: Int, inputs: Int, bias: [Float]? = nil) throws {
+    public convenience init(quantizing weights: [Float], outputs: Int, inputs: Int, bias: [Float]? = nil) throws {
         guard inputs > 0, inputs % 32 == 0, weights.count == outputs * inputs else {
             throw Refused(description: "an int8 weight matrix needs inputs in whole blocks of 32 (got \(outputs) x \(inputs))")
         }
@@ -43,8 +45,7 @@ public struct Q8Weights: @unchecked Sendable {
         try self.init(weights: q, scales: s, outputs: outputs, inputs: inputs, bias: bias)
     }
 
-    /// Frees the packed bytes; the value must not be used after.
-    public func release() { packed.deallocate() }
+    deinit { packed.deallocate() }
 }
 
 /// The int8 product: exact integer sums per 32-input block, then one fused multiply-add per

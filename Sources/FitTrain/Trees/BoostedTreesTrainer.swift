@@ -57,10 +57,8 @@ public struct BoostedTreesTrainer {
                     }
                 }
             }
-            var plain = options
-            plain.groupMeanSmoothing = nil
-            plain.categoricalGroups = nil
-            let (model, history) = BoostedTreesTrainer(options: plain).fitColumns(
+            // fitColumns reads neither encoding setting: the columns are already there.
+            let (model, history) = fitColumns(
                 x: extended, width: wide, y: used.map { y[$0] }, train: Array(0..<train.count),
                 validation: Array(train.count..<used.count), categorical: categorical, shouldStop: shouldStop, roundDone: roundDone)
             return (BoostedTrees(base: model.base, trees: model.trees, inputs: width, encodings: encodings), history)
@@ -290,9 +288,9 @@ struct _TreeGrower {
             guard nbins > 1 else { continue }
             let h = slot * slotSize + fi * 256
             if categorical[f] != nil {
-                if let split = bestCategoricalSplit(histogram: h, bins: nbins, sum: sum, count: count, parentScore: parentScore),
-                   split.gain > (best?.gain ?? 1e-12) {
-                    best = Split(gain: split.gain, slot: slot, feature: fi, bin: 0, leftSum: split.leftSum, leftCount: split.leftCount, set: split.set)
+                if let split = bestCategoricalSplit(slot: slot, feature: fi, histogram: h, bins: nbins, sum: sum, count: count,
+                                                    parentScore: parentScore), split.gain > (best?.gain ?? 1e-12) {
+                    best = split
                 }
                 continue
             }
@@ -303,8 +301,7 @@ struct _TreeGrower {
                 let rightCount = count - leftCount
                 if leftCount < minRows { continue }
                 if rightCount < minRows { break }
-                let rightSum = sum - leftSum
-                let gain = leftSum * leftSum / (Double(leftCount) + l2) + rightSum * rightSum / (Double(rightCount) + l2) - parentScore
+                let gain = Self.gain(leftSum: leftSum, leftCount: leftCount, sum: sum, count: count, l2: l2, parentScore: parentScore)
                 if gain > (best?.gain ?? 1e-12) {
                     best = Split(gain: gain, slot: slot, feature: fi, bin: bin, leftSum: leftSum, leftCount: leftCount)
                 }
@@ -313,17 +310,26 @@ struct _TreeGrower {
         return best
     }
 
+    /// The gain of sending `leftCount` rows of residual sum `leftSum` left and the rest right:
+    /// G_L²/(n_L + l2) + G_R²/(n_R + l2) − the parent's score.
+    @inline(__always)
+    static func gain(leftSum: Double, leftCount: Int, sum: Double, count: Int, l2: Double, parentScore: Double) -> Double {
+        let rightSum = sum - leftSum
+        return leftSum * leftSum / (Double(leftCount) + l2) + rightSum * rightSum / (Double(count - leftCount) + l2) - parentScore
+    }
+
     /// The best split of a categorical feature's histogram into a set of bins (left) and the
     /// rest (`CategoricalSplitRule`).
-    func bestCategoricalSplit(histogram h: Int, bins nbins: Int, sum: Double, count: Int,
-                              parentScore: Double) -> (gain: Double, leftSum: Double, leftCount: Int, set: _BinSet)? {
+    func bestCategoricalSplit(slot: Int, feature fi: Int, histogram h: Int, bins nbins: Int, sum: Double, count: Int,
+                              parentScore: Double) -> Split? {
         let minRows = options.minRowsPerLeaf
         let l2 = Double(options.l2)
-        var best: (gain: Double, leftSum: Double, leftCount: Int, set: _BinSet)?
+        var best: Split?
         func consider(_ leftSum: Double, _ leftCount: Int, _ set: _BinSet, l2: Double) {
-            let rightCount = count - leftCount, rightSum = sum - leftSum
-            let gain = leftSum * leftSum / (Double(leftCount) + l2) + rightSum * rightSum / (Double(rightCount) + l2) - parentScore
-            if gain > (best?.gain ?? 1e-12) { best = (gain, leftSum, leftCount, set) }
+            let gain = Self.gain(leftSum: leftSum, leftCount: leftCount, sum: sum, count: count, l2: l2, parentScore: parentScore)
+            if gain > (best?.gain ?? 1e-12) {
+                best = Split(gain: gain, slot: slot, feature: fi, bin: 0, leftSum: leftSum, leftCount: leftCount, set: set)
+            }
         }
         if nbins <= CategoricalSplitRule.oneAgainstRestUpTo {
             for bin in 0..<nbins {
@@ -362,31 +368,13 @@ struct _TreeGrower {
     }
 }
 
-/// A set of histogram bins (0…255).
+/// A set of histogram bins (0…255): four 64-bit words.
 struct _BinSet: Sendable, Equatable {
-    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var words = SIMD4<UInt64>()
 
-    static func == (a: _BinSet, b: _BinSet) -> Bool { a.words == b.words }
+    mutating func insert(bin: Int) { words[bin >> 6] |= 1 << UInt64(bin & 63) }
 
-    mutating func insert(bin: Int) {
-        let bit = UInt64(1) << UInt64(bin & 63)
-        switch bin >> 6 {
-        case 0: words.0 |= bit
-        case 1: words.1 |= bit
-        case 2: words.2 |= bit
-        default: words.3 |= bit
-        }
-    }
-
-    @inline(__always) func contains(bin: UInt8) -> Bool {
-        let bit = UInt64(1) << UInt64(bin & 63)
-        switch bin >> 6 {
-        case 0: return words.0 & bit != 0
-        case 1: return words.1 & bit != 0
-        case 2: return words.2 & bit != 0
-        default: return words.3 & bit != 0
-        }
-    }
+    @inline(__always) func contains(bin: UInt8) -> Bool { words[Int(bin >> 6)] & (1 << UInt64(bin & 63)) != 0 }
 }
 
 /// The buffers one histogram build reads and writes, shared by its threads, which touch
