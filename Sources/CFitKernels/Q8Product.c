@@ -7,6 +7,7 @@
 //   scale:  16 floats, each output's block scale
 #include "CFitKernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -50,21 +51,78 @@ int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, v
     return 0;
 }
 
-void fit_q8_quantize_rows(const float *x, int rows, int width, int8_t *q, float *scales) {
-    int blocks = width / BLOCK;
-    for (int r = 0; r < rows; r++) {
-        for (int b = 0; b < blocks; b++) {
-            const float *v = x + (size_t)r * width + b * BLOCK;
-            float m = 0;
-            for (int i = 0; i < BLOCK; i++) m = fmaxf(m, fabsf(v[i]));
-            float d = m / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
-            for (int i = 0; i < BLOCK; i++) {
-                float t = nearbyintf(v[i] * inv);  // the default rounding mode: half to even
-                q[(size_t)r * width + b * BLOCK + i] = (int8_t)fminf(fmaxf(t, -127.0f), 127.0f);
-            }
-            scales[(size_t)r * blocks + b] = d;
+// The rows are contiguous, so the blocks run straight through them.
+// With multipliers, each value is first multiplied by its column's (one rounding).
+static void quantize_blocks_portable(const float *x, size_t blocks, int per_row, const float *multipliers, int8_t *q,
+                                     float *scales) {
+    for (size_t b = 0; b < blocks; b++) {
+        float v[BLOCK];
+        const float *m_col = multipliers ? multipliers + (b % (size_t)per_row) * BLOCK : NULL;
+        for (int i = 0; i < BLOCK; i++) v[i] = m_col ? x[b * BLOCK + i] * m_col[i] : x[b * BLOCK + i];
+        float m = 0;
+        for (int i = 0; i < BLOCK; i++) m = fmaxf(m, fabsf(v[i]));
+        float d = m / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+        for (int i = 0; i < BLOCK; i++) {
+            float t = nearbyintf(v[i] * inv);  // the default rounding mode: half to even
+            q[b * BLOCK + i] = (int8_t)fminf(fmaxf(t, -127.0f), 127.0f);
         }
+        scales[b] = d;
     }
+}
+
+#if defined(__x86_64__)
+// The portable steps on 8 lanes: the same maximum (a NaN never enters it, as fmaxf drops it;
+// with no NaN the order of a maximum does not matter), the same product, rounding (half to
+// even) and clamping (a NaN becomes -127, as fmaxf(NaN, -127) gives).
+__attribute__((target("avx2,fma")))
+static void quantize_blocks_avx2(const float *x, size_t blocks, int per_row, const float *multipliers, int8_t *q,
+                                 float *scales) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), low = _mm256_set1_ps(-127.0f), high = _mm256_set1_ps(127.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (size_t b = 0; b < blocks; b++) {
+        const float *v = x + b * BLOCK;
+        __m256 part[4];
+        __m256 m = _mm256_setzero_ps();
+        const float *m_col = multipliers ? multipliers + (b % (size_t)per_row) * BLOCK : NULL;
+        for (int k = 0; k < 4; k++) {
+            part[k] = _mm256_loadu_ps(v + 8 * k);
+            if (m_col) part[k] = _mm256_mul_ps(part[k], _mm256_loadu_ps(m_col + 8 * k));
+            m = _mm256_max_ps(_mm256_andnot_ps(sign, part[k]), m);  // NaN in the first operand: m kept
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float d = _mm_cvtss_f32(h) / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+        const __m256 vi = _mm256_set1_ps(inv);
+        __m256i n[4];
+        for (int k = 0; k < 4; k++) {
+            __m256 t = _mm256_round_ps(_mm256_mul_ps(part[k], vi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            n[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(t, low), high));  // NaN first: -127
+        }
+        // Packing interleaves the 128-bit halves: 4-byte groups come out as 0a 1a 2a 3a 0b 1b 2b 3b.
+        __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(n[0], n[1]), _mm256_packs_epi32(n[2], n[3]));
+        _mm256_storeu_si256((__m256i *)(q + b * BLOCK), _mm256_permutevar8x32_epi32(packed, order));
+        scales[b] = d;
+    }
+}
+#endif
+
+void fit_q8_quantize_rows_path(const float *x, int rows, int width, const float *multipliers, int8_t *q, float *scales,
+                               int path) {
+    size_t blocks = (size_t)rows * (size_t)(width / BLOCK);
+    int per_row = width / BLOCK;
+#if defined(__x86_64__)
+    if (path >= FIT_Q8_AVX2 && fit_q8_best_path() >= FIT_Q8_AVX2) {
+        quantize_blocks_avx2(x, blocks, per_row, multipliers, q, scales);
+        return;
+    }
+#endif
+    (void)path;
+    quantize_blocks_portable(x, blocks, per_row, multipliers, q, scales);
+}
+
+void fit_q8_quantize_rows(const float *x, int rows, int width, int8_t *q, float *scales) {
+    fit_q8_quantize_rows_path(x, rows, width, NULL, q, scales, fit_q8_best_path());
 }
 
 // One row, one group: the exact block sums by plain C, then the same float steps as the SIMD paths.
@@ -128,11 +186,12 @@ static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma"), always_inline))
-static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+// ua: the tile's activations plus 128 as unsigned bytes (`offset_rows`), made once per tile
+// rather than once per group and step.
+static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const uint8_t *ua, const float *sa, int inputs, int rows,
                             float acc[TILE][GROUP]) {
     __m512 accs[TILE];
     for (int r = 0; r < rows; r++) accs[r] = _mm512_setzero_ps();
-    const __m512i offset = _mm512_set1_epi8((char)0x80);
     for (int b = 0; b < blocks; b++) {
         const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
         __m512i s[TILE];
@@ -141,9 +200,9 @@ static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const int
             __m512i w = _mm512_loadu_si512((const void *)(blk + k * 64));
             for (int r = 0; r < rows; r++) {
                 int32_t four;
-                memcpy(&four, qa + (size_t)r * inputs + b * BLOCK + k * 4, 4);
-                // a + 128 as unsigned bytes (xor flips the sign bit): sum (a + 128) w, exact in int32.
-                __m512i a = _mm512_xor_si512(_mm512_set1_epi32(four), offset);
+                memcpy(&four, ua + (size_t)r * inputs + b * BLOCK + k * 4, 4);
+                // sum (a + 128) w, exact in int32.
+                __m512i a = _mm512_set1_epi32(four);
                 s[r] = _mm512_dpbusd_epi32(s[r], a, w);
             }
         }
@@ -168,7 +227,7 @@ static void rows_group_avx2(const uint8_t *group, int blocks, const int8_t *qa, 
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
-static void rows_group_vnni(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+static void rows_group_vnni(const uint8_t *group, int blocks, const uint8_t *qa, const float *sa, int inputs, int rows,
                             float acc[TILE][GROUP]) {
     if (rows == 8) rows_group_vnni_n(group, blocks, qa, sa, inputs, 8, acc);
     else if (rows == 7) rows_group_vnni_n(group, blocks, qa, sa, inputs, 7, acc);
@@ -221,14 +280,20 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
     // AVX-512 32.
     int most = path == FIT_Q8_AVX512_VNNI ? 8 : 4;
     float acc[TILE][GROUP];
+    // The VNNI path multiplies unsigned activations: a + 128 (the sign bit flipped), made once
+    // per tile of rows; -128 * the weights' block sums is taken off again (colsum).
+    uint8_t *offset = NULL;
+    if (path == FIT_Q8_AVX512_VNNI && !(offset = malloc((size_t)most * (size_t)inputs))) path = FIT_Q8_AVX2;
     for (int r0 = 0; r0 < rows; r0 += most) {
         int tile = rows - r0 < most ? rows - r0 : most;
         const int8_t *qr = qa + (size_t)r0 * inputs;
         const float *sr = sa + (size_t)r0 * blocks;
+        if (offset)
+            for (size_t i = 0; i < (size_t)tile * (size_t)inputs; i++) offset[i] = (uint8_t)qr[i] ^ 0x80u;
         for (int g = 0; g < groups; g++) {
             const uint8_t *group = p + (size_t)g * blocks * BLOCK_BYTES;
 #if defined(__x86_64__)
-            if (path == FIT_Q8_AVX512_VNNI) rows_group_vnni(group, blocks, qr, sr, inputs, tile, acc);
+            if (path == FIT_Q8_AVX512_VNNI) rows_group_vnni(group, blocks, offset, sr, inputs, tile, acc);
             else if (path == FIT_Q8_AVX2) rows_group_avx2(group, blocks, qr, sr, inputs, tile, acc);
             else
 #endif
@@ -239,4 +304,5 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
                     y[(size_t)(r0 + r) * outputs + g * GROUP + o] = acc[r][o] + (bias ? bias[g * GROUP + o] : 0.0f);
         }
     }
+    free(offset);
 }

@@ -295,6 +295,38 @@ struct CLI {
         #expect(broken.status != 0 && broken.err.contains("no-such-folder: is not a folder"), "\(broken.err)")
     }
 
+    /// `--precision int8` (issue #27): int8 vectors under keys of their own, beside the
+    /// float32 ones, for the built-in model and for a folder added in int8; a float32 folder
+    /// asked for int8 is refused, not silently run in float32.
+    @Test func int8VectorsAreAnotherEncodersAndNeverMix() throws {
+        let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
+        try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
+        let cli = try CLI()
+        defer { try? FileManager.default.removeItem(at: cli.workdir) }
+        #expect(try cli.run("demo", "--train", "30", "--test", "8").status == 0)
+        #expect(try cli.run("embed").status == 0)
+        let int8 = try cli.run("embed", "--precision", "int8")
+        #expect(int8.status == 0 && int8.out.contains(":int8"), "\(int8.out)\(int8.err)")
+        let keys = try cli.run("sql", "--format", "csv", "SELECT key LIKE '%:int8', name IS NULL, json_extract(config, '$.precision') FROM encoder WHERE source = 'builtin' ORDER BY id")
+        #expect(keys.out == "key LIKE '%:int8',name IS NULL,\"json_extract(config, '$.precision')\"\n0,0,\n1,1,int8\n", "\(keys.out)")
+        let counts = try cli.run("sql", "--format", "csv", "SELECT COUNT(DISTINCT encoder_id), COUNT(*) % 2 FROM text_embedding")
+        #expect(counts.out.hasSuffix("\n2,0\n"), "both encoders cover every text: \(counts.out)")
+        let trained = try cli.run("train", "--precision", "int8", "--cv-folds", "0", "--trees", "10")
+        #expect(trained.status == 0, "\(trained.err)")
+        let onInt8 = try cli.run("sql", "--format", "csv", "SELECT e.key LIKE '%:int8' FROM checkpoint c JOIN encoder e ON e.id = c.encoder_id")
+        #expect(onInt8.out == "e.key LIKE '%:int8'\n1\n", "\(onInt8.out)")
+
+        #expect(try cli.run("encoders", "add", "minilm", miniLM).status == 0)
+        let added = try cli.run("encoders", "add", "minilm8", miniLM, "--precision", "int8")
+        #expect(added.status == 0 && added.out.contains("int8"), "\(added.out)\(added.err)")
+        let refused = try cli.run("embed", "--encoder", "minilm", "--precision", "int8")
+        #expect(refused.status != 0 && refused.err.contains("makes float32 vectors, not --precision int8"), "\(refused.err)")
+        let embedded = try cli.run("embed", "--encoder", "minilm8")
+        #expect(embedded.status == 0 && embedded.out.contains(":int8"), "\(embedded.out)\(embedded.err)")
+        let folderKey = try cli.run("sql", "--format", "csv", "SELECT key LIKE '%:int8', json_extract(config, '$.precision') FROM encoder WHERE name = 'minilm8'")
+        #expect(folderKey.out.hasSuffix("\n1,int8\n"), "\(folderKey.out)")
+    }
+
     @Test func severalEncodersConcatenateAndTheCheckpointRemembersThem() throws {
         let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
         try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")

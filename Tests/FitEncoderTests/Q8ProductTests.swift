@@ -1,5 +1,6 @@
 @testable import FitEncoder
 import FitFormats
+import Foundation
 import Testing
 
 /// The int8 product: every path gives the same bits, each row its own result whatever else is
@@ -87,6 +88,122 @@ import Testing
         for i in x.indices {
             #expect((Float(q[i]) * s[i / 32]).bitPattern == rounded[i].bitPattern, "value \(i)")
             #expect(q[i] != -128)
+        }
+    }
+
+    /// The rounding of activations gives the same bits on every path, the edge cases included:
+    /// ties (halves round to even), a block of zeros, subnormals, infinities and NaN (which
+    /// the portable path's fmaxf leaves out of the maximum and clamps to -127).
+    @Test func everyRoundingPathGivesTheSameBits() {
+        var rng = SplitMix64(seed: 31)
+        let rows = 9, width = 96
+        var x = Self.random(rows * width, &rng, scale: 5)
+        for i in 0..<32 { x[i] = Float(i % 8) - 3.5 }  // halves
+        x[31] = 127  // so that the block's step is exactly 1
+        for i in 32..<64 { x[i] = 0 }
+        x[70] = .leastNonzeroMagnitude
+        x[100] = .infinity
+        x[140] = -.infinity
+        x[180] = .nan
+        x[200] = -.nan
+        for i in 224..<256 { x[i] = .nan }
+        var results: [Q8Product.Path: ([Int8], [UInt32])] = [:]
+        for path in Q8Product.Path.allCases where path.rawValue <= Q8Product.best.rawValue {
+            var q = [Int8](repeating: 99, count: rows * width), s = [Float](repeating: .nan, count: rows * width / 32)
+            x.withUnsafeBufferPointer { x in
+                Q8Product.quantize(x.baseAddress!, rows: rows, width: width, into: &q, scales: &s, path: path)
+            }
+            results[path] = (q, s.map(\.bitPattern))
+        }
+        // With column multipliers (the smoothing of int8 folder models): one more rounding,
+        // the same on every path, and the same as multiplying first.
+        let multipliers = (0..<width).map { Float(1 + $0 % 7) * 0.37 }
+        let multiplied = x.indices.map { x[$0] * multipliers[$0 % width] }
+        var plain = [Int8](repeating: 0, count: rows * width), plainScales = [Float](repeating: 0, count: rows * width / 32)
+        multiplied.withUnsafeBufferPointer { Q8Product.quantize($0.baseAddress!, rows: rows, width: width, into: &plain, scales: &plainScales, path: .portable) }
+        for path in Q8Product.Path.allCases where path.rawValue <= Q8Product.best.rawValue {
+            var q = [Int8](repeating: 99, count: rows * width), s = [Float](repeating: .nan, count: rows * width / 32)
+            x.withUnsafeBufferPointer { x in
+                multipliers.withUnsafeBufferPointer { m in
+                    Q8Product.quantize(x.baseAddress!, rows: rows, width: width, multipliers: m.baseAddress, into: &q, scales: &s, path: path)
+                }
+            }
+            #expect(q == plain && s.map(\.bitPattern) == plainScales.map(\.bitPattern), "\(path) with multipliers")
+        }
+        let portable = results[.portable]
+        #expect(portable?.0[0..<32].map { Int($0) } == [-4, -2, -2, 0, 0, 2, 2, 4, -4, -2, -2, 0, 0, 2, 2, 4,
+                                                       -4, -2, -2, 0, 0, 2, 2, 4, -4, -2, -2, 0, 0, 2, 2, 127])
+        #expect(portable?.0.contains(-128) == false)
+        for (path, result) in results {
+            #expect(result.0 == portable?.0 && result.1 == portable?.1, "the \(path) rounding differs from the portable one")
+        }
+    }
+
+    /// The load-time weight rounding: in every block no more squared error than plain
+    /// max-scaled rounding (that rounding is one of its candidates, and the least-squares step
+    /// only lowers the error of its integers), and less in all.
+    @Test func weightRoundingLeavesNoMoreErrorThanPlainRounding() {
+        var rng = SplitMix64(seed: 41)
+        var w = Self.random(64 * 96, &rng, scale: 0.05)
+        for i in stride(from: 5, to: w.count, by: 97) { w[i] *= 12 }  // outliers
+        for i in 0..<32 { w[i] = 0 }
+        let (qp, sp) = Q8Product.quantize(w, rows: 64, width: 96)
+        let (ql, sl) = Q8Product.quantizeWeights(w, rows: 64, width: 96)
+        var plainTotal = 0.0, fittedTotal = 0.0
+        for b in 0..<(w.count / 32) {
+            var plain = 0.0, fitted = 0.0
+            for i in (b * 32)..<(b * 32 + 32) {
+                plain += pow(Double(w[i]) - Double(qp[i]) * Double(sp[b]), 2)
+                fitted += pow(Double(w[i]) - Double(ql[i]) * Double(sl[b]), 2)
+            }
+            // The search compares float32 sums: allow their rounding (32 terms, relative 2^-24 each).
+            #expect(fitted <= plain * (1 + 64 * Double(Float.ulpOfOne)) + 1e-30, "block \(b): \(fitted) > \(plain)")
+            #expect(!ql[(b * 32)..<(b * 32 + 32)].contains(-128))
+            plainTotal += plain; fittedTotal += fitted
+        }
+        #expect(fittedTotal < 0.95 * plainTotal, "least squares \(fittedTotal) vs plain \(plainTotal)")
+    }
+
+    /// An outlier column kept in float32: the product is then closer to the exact one than
+    /// with every column rounded to int8, by a wide margin; the float column's term is added
+    /// the same way whatever rows share the call.
+    @Test func anOutlierColumnKeptInFloatHelps() throws {
+        var rng = SplitMix64(seed: 43)
+        let (rows, outputs, inputs) = (64, 37, 128)
+        var x = Self.random(rows * inputs, &rng)
+        for r in 0..<rows { x[r * inputs + 37] *= 20 }  // one loud column, as BERT has
+        let wf = Self.random(outputs * inputs, &rng, scale: 0.1)
+        let bias = Self.random(outputs, &rng)
+        let maxima = (0..<inputs).map { j in (0..<rows).map { abs(x[$0 * inputs + j]) }.max() ?? 0 }
+        #expect(Q8Weights.outlierColumns(maxima, count: 1) == [37])
+        let plain = try Q8Weights(quantizing: wf, outputs: outputs, inputs: inputs, bias: bias)
+        let kept = try Q8Weights(keepingInFloat: [37], weights: wf, outputs: outputs, inputs: inputs, bias: bias)
+        func product(_ w: Q8Weights, rows: Range<Int>) -> [Float] {
+            var q = [Int8](repeating: 0, count: rows.count * inputs), s = [Float](repeating: 0, count: rows.count * inputs / 32)
+            var y = [Float](repeating: 0, count: rows.count * outputs)
+            let part = Array(x[(rows.lowerBound * inputs)..<(rows.upperBound * inputs)])
+            part.withUnsafeBufferPointer { Q8Product.project(w, $0.baseAddress!, rows: rows.count, q: &q, scales: &s, into: &y) }
+            return y
+        }
+        func error(_ y: [Float]) -> Double {
+            var e = 0.0
+            for r in 0..<rows {
+                for o in 0..<outputs {
+                    var exact = Double(bias[o])
+                    for j in 0..<inputs { exact += Double(x[r * inputs + j]) * Double(wf[o * inputs + j]) }
+                    e += pow(Double(y[r * outputs + o]) - exact, 2)
+                }
+            }
+            return e
+        }
+        let all = product(kept, rows: 0..<rows)
+        let plainError = error(product(plain, rows: 0..<rows)), keptError = error(all)
+        #expect(keptError < 0.25 * plainError, "float column \(keptError) vs all int8 \(plainError)")
+        for r in [0, 17, 63] {
+            #expect(product(kept, rows: r..<(r + 1)).map(\.bitPattern) == all[(r * outputs)..<((r + 1) * outputs)].map(\.bitPattern), "row \(r)")
+        }
+        #expect(throws: Q8Weights.Refused.self) {
+            try Q8Weights(keepingInFloat: [128], weights: wf, outputs: outputs, inputs: inputs, bias: nil)
         }
     }
 

@@ -30,6 +30,12 @@ int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, v
 /// zeros, whose q are 0).
 void fit_q8_quantize_rows(const float *x, int rows, int width, int8_t *q, float *scales);
 
+/// The same on the instructions of `path` (one the CPU lacks falls back to the best it has;
+/// every path gives the same bits), each value first multiplied by its column's multiplier
+/// (`width` of them; NULL: none), one float rounding.
+void fit_q8_quantize_rows_path(const float *x, int rows, int width, const float *multipliers, int8_t *q, float *scales,
+                               int path);
+
 /// y ([rows, outputs], row-major) from quantized rows (qa [rows, inputs], sa [rows, inputs /
 /// 32]) and packed weights; bias may be NULL. `path` picks the instructions (a path the CPU
 /// lacks falls back to the best it has).

@@ -16,21 +16,26 @@ public final class TextEmbedder: @unchecked Sendable {
         /// parity tests compare that with a float64 evaluation, where no rounding noise hides
         /// a small systematic error (docs/encoder.md).
         public var quantizeActivations = true
+        /// The matrix products' arithmetic: int8 is faster and its vectors differ a little
+        /// (`Precision`); the identity records it.
+        public var precision: Precision = .float32
 
         /// The name the built-in model's vectors have in a store under this configuration:
         /// "e5-small" for the default one (what `--encoder e5-small` selects); other prefixes
         /// and policies stay unnamed (selected by their flags).
         public var builtInName: String? {
-            prefix == "query: " && lengthPolicy == .default && quantizeActivations ? TextEmbedder.builtInName : nil
+            prefix == "query: " && lengthPolicy == .default && quantizeActivations && precision == .float32 ? TextEmbedder.builtInName : nil
         }
 
         public init(prefix: String = "query: ", lengthPolicy: LengthPolicy = .default, batchTokens: Int = 8192,
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount, quantizeActivations: Bool = true) {
+                    threads: Int = ProcessInfo.processInfo.activeProcessorCount, quantizeActivations: Bool = true,
+                    precision: Precision = .float32) {
             self.prefix = prefix
             self.lengthPolicy = lengthPolicy
             self.batchTokens = batchTokens
             self.threads = threads
             self.quantizeActivations = quantizeActivations
+            self.precision = precision
         }
     }
 
@@ -85,13 +90,20 @@ public final class TextEmbedder: @unchecked Sendable {
 
     static func identity(sha256: String, configuration: Configuration) -> String {
         "e5-small-q4:\(sha256.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy):\(arithmetic)"
-            + (configuration.quantizeActivations ? "" : ":exact-activations")
+            + (configuration.quantizeActivations || configuration.precision == .int8 ? "" : ":exact-activations")
+            + precisionPart(configuration)
+    }
+
+    /// Part of an identity: ":int8" for int8 products, nothing for float32 (the identities of
+    /// every vector stored before int8 existed).
+    static func precisionPart(_ configuration: Configuration) -> String {
+        configuration.precision == .float32 ? "" : ":\(configuration.precision.rawValue)"
     }
 
     /// A folder's vectors: "hf-ARCH:DIGEST16:PREFIX:POLICY:POOLING[-normalized]:rows1".
     public static func identity(folder: HuggingFaceFolder, digest: String, configuration: Configuration) -> String {
         "hf-\(folder.architecture.rawValue):\(digest.prefix(16)):\(configuration.prefix.debugDescription):\(configuration.lengthPolicy):"
-            + "\(folder.pooling.rawValue)\(folder.normalize ? "-normalized" : ""):\(arithmetic)"
+            + "\(folder.pooling.rawValue)\(folder.normalize ? "-normalized" : ""):\(arithmetic)" + precisionPart(configuration)
     }
 
     /// Part of every identity: which arithmetic made the vectors. "rows1" is the
@@ -117,7 +129,7 @@ public final class TextEmbedder: @unchecked Sendable {
     public init(modelPath: String, configuration: Configuration = Configuration()) throws {
         let file = try ModelFile(path: modelPath)
         tokenizer = .builtIn(UnigramTokenizer(vocabulary: file.vocabulary, normalization: file.normalization))
-        encoder = try TransformerEncoder(file, quantizeActivations: configuration.quantizeActivations)
+        encoder = try TransformerEncoder(file, quantizeActivations: configuration.quantizeActivations, precision: configuration.precision)
         self.configuration = configuration
         modelSHA256 = try ModelDigest.sha256(ofModelAt: modelPath, data: file.data)
         prefixIDs = [Int32(file.vocabulary.bos)]
@@ -130,12 +142,14 @@ public final class TextEmbedder: @unchecked Sendable {
 
     /// A Hugging Face model folder (BERT, XLM-RoBERTa or MPNet; safetensors weights; the
     /// tokenizer from `tokenizer.json`). `configuration.quantizeActivations` is ignored:
-    /// float32 weights run on exact activations. `stamps`: the folder's file digests from an
+    /// float32 weights run on exact activations (int8 rounds both). `stamps`: the folder's file digests from an
     /// earlier look (`FolderDigest`), so unchanged files are not hashed again.
     public init(folder: HuggingFaceFolder, configuration: Configuration = Configuration(), stamps: [FolderDigest.Stamp] = []) throws {
         let hf = try HuggingFaceTokenizer(path: folder.tokenizerFile, tokenizerClass: folder.tokenizerClass)
         let weights = try SafetensorsFile(path: folder.weightsFile)
-        encoder = try TransformerEncoder(folder: folder, weights: weights)
+        encoder = try TransformerEncoder(folder: folder, weights: weights, precision: configuration.precision,
+                                         calibration: Self.calibrationSequences(prefix: hf.prefixIDs, suffix: hf.suffixIDs,
+                                                                                rows: folder.config.vocab, positions: folder.maxSequenceLength))
         guard hf.vocabularySize <= encoder.vocabularyRows else {
             throw ModelFolderError(path: folder.tokenizerFile, message: "its vocabulary of \(hf.vocabularySize) is larger than the model's \(encoder.vocabularyRows) word embeddings")
         }
@@ -165,6 +179,17 @@ public final class TextEmbedder: @unchecked Sendable {
         normalize = folder.normalize
         self.folder = folder
         Threads.configure(configuration.threads)
+    }
+
+    /// What an int8 folder model is calibrated on: 8 sequences of up to 128 token ids drawn
+    /// uniformly from the whole embedding table (seeded: the same ids every time), between the
+    /// tokenizer's special tokens. Random ids rather than texts: no language is favoured; the
+    /// outlier columns they find are the model's own (BERT's show on every input). Changing
+    /// them changes int8 vectors: that needs a new precision name in the identity.
+    static func calibrationSequences(prefix: [Int32], suffix: [Int32], rows: Int, positions: Int) -> [[Int32]] {
+        let content = max(1, min(128, positions) - prefix.count - suffix.count)
+        var random = SplitMix64(seed: 8)
+        return (0..<8).map { _ in prefix + (0..<content).map { _ in Int32(random.next() % UInt64(max(1, rows))) } + suffix }
     }
 
     /// Content ids of prefix + text, as the model sees them (before windowing).

@@ -155,6 +155,42 @@ public final class ModelFile: @unchecked Sendable {
         }
     }
 
+    /// A tensor as int8 values with a scale per 32-value block, for the int8 products: a
+    /// Q4_0 tensor's own blocks (value q - 8, its fp16 scale: exact), a float32 one rounded
+    /// per block as `Q8Product.quantize` rounds. A scale that is not finite is refused here,
+    /// by tensor and block.
+    public func int8Blocks(_ name: String, count expected: Int) throws -> (values: [Int8], scales: [Float]) {
+        guard let t = tensors[name] else { throw ModelFileError(path: path, message: "missing tensor '\(name)'") }
+        guard t.elements == expected, expected % 32 == 0 else {
+            throw ModelFileError(path: path, message: "tensor '\(name)' holds \(t.elements) values, expected \(expected) in blocks of 32")
+        }
+        let blocks: (values: [Int8], scales: [Float])
+        switch t.dtype {
+        case .f32:
+            let (values, scales) = Q8Product.quantize(try floats(name, count: expected), rows: 1, width: expected)
+            blocks = (values, scales)
+        case .q4_0:
+            blocks = data.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[t.offset..<(t.offset + t.byteLength)])
+                var values = [Int8](repeating: 0, count: expected), scales = [Float](repeating: 0, count: expected / 32)
+                for b in 0..<(expected / 32) {
+                    let base = b * Q4Blocks.blockBytes
+                    scales[b] = Float(Float16(bitPattern: UInt16(bytes[base]) | UInt16(bytes[base + 1]) << 8))
+                    for j in 0..<16 {
+                        let q = bytes[base + 2 + j]
+                        values[b * 32 + j] = Int8(Int(q & 0x0F) - 8)
+                        values[b * 32 + j + 16] = Int8(Int(q >> 4) - 8)
+                    }
+                }
+                return (values, scales)
+            }
+        }
+        if let bad = blocks.scales.firstIndex(where: { !$0.isFinite }) {
+            throw ModelFileError(path: path, message: "tensor '\(name)' block \(bad) has a scale that is not finite")
+        }
+        return blocks
+    }
+
     /// Rows of a Q4_0 matrix, dequantized on demand (the word-embedding table stays 4-bit:
     /// as float32 it would take 384 MB).
     public func q4Rows(_ name: String, rows: Int, columns: Int) throws -> Q4Matrix {

@@ -2,20 +2,60 @@ import Foundation
 import FitFormats
 import FitNumerics
 
-/// A BERT-family encoder's weights as float32 (the built-in file's dequantized once at load),
-/// with what distinguishes the architectures: where positions start, whether token types
-/// exist, and MPNet's relative position bias. Q, K and V of each layer are fused into one
-/// [3H, H] matrix so one product computes all three; every matrix is packed for
-/// `RowInvariantProduct`. The word-embedding table stays where it is (4-bit in the built-in
-/// file, in the mapped safetensors file otherwise) and is read a row per token.
+/// A BERT-family encoder's weights, with what distinguishes the architectures: where
+/// positions start, whether token types exist, and MPNet's relative position bias. Q, K and V
+/// of each layer are fused into one [3H, H] matrix so one product computes all three. Every
+/// matrix is packed once at load for the precision asked: float32 for `RowInvariantProduct`
+/// (the built-in file's 4-bit blocks dequantized), or int8 blocks for `Q8Product`. The
+/// word-embedding table stays where it is (4-bit in the built-in file, in the mapped
+/// safetensors file otherwise) and is read a row per token.
 struct EncoderWeights: @unchecked Sendable {
+    /// One weight matrix with its bias, packed for the product of its precision.
+    enum Linear {
+        case float32(PackedWeights)
+        case int8(Q8Weights)
+
+        var inputs: Int {
+            switch self {
+            case .float32(let w): w.inputs
+            case .int8(let w): w.inputs
+            }
+        }
+
+        /// Input columns of a folder model's int8 products kept in float32: the outliers.
+        static let floatColumns = 8
+
+        /// Float32 weights packed for `precision`; int8 with the columns of the largest
+        /// activation maxima kept in float32, or without maxima rounded plainly per block.
+        init(_ weights: [Float], bias: [Float], outputs: Int, inputs: Int, precision: Precision, activationMaxima: [Float]?) throws {
+            switch precision {
+            case .float32: self = .float32(PackedWeights(weights, bias: bias, outputs: outputs, inputs: inputs))
+            case .int8:
+                if let activationMaxima {
+                    guard activationMaxima.count == inputs else {
+                        throw Q8Weights.Refused(description: "calibration gave \(activationMaxima.count) maxima for \(inputs) inputs")
+                    }
+                    self = .int8(try Q8Weights(keepingInFloat: Q8Weights.outlierColumns(activationMaxima, count: Self.floatColumns),
+                                               weights: weights, outputs: outputs, inputs: inputs, bias: bias))
+                } else {
+                    self = .int8(try Q8Weights(quantizing: weights, outputs: outputs, inputs: inputs, bias: bias))
+                }
+            }
+        }
+    }
+
+    /// The largest |input| per column of each of a layer's products (calibration).
+    struct LayerMaxima {
+        var qkv, out, ffnIn, ffnOut: [Float]
+    }
+
     struct Layer {
-        var qkv: PackedWeights  // [3H, H]
-        var out: PackedWeights  // [H, H]
+        var qkv: Linear  // [3H, H]
+        var out: Linear  // [H, H]
         var attnNormW: [Float]
         var attnNormB: [Float]
-        var ffnIn: PackedWeights  // [FF, H]
-        var ffnOut: PackedWeights  // [H, FF]
+        var ffnIn: Linear  // [FF, H]
+        var ffnOut: Linear  // [H, FF]
         var outNormW: [Float]
         var outNormB: [Float]
     }
@@ -77,8 +117,16 @@ struct EncoderWeights: @unchecked Sendable {
     let layers: [Layer]
     let relativeBias: RelativeBias?
 
+    /// body, with a refusal of int8 packing (a weight that is not finite gives a block scale
+    /// that is not) reported against the weights file and the layer.
+    private static func refusalsNamed<T>(_ path: String, layer: Int, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let refused as Q8Weights.Refused {
+            throw ModelFolderError(path: path, message: "layer \(layer): \(refused.description)")
+        }
+    }
+
     /// The built-in multilingual-e5-small file.
-    init(_ file: ModelFile) throws {
+    init(_ file: ModelFile, precision: Precision = .float32) throws {
         let h = file.hyper
         let H = h.hidden, FF = h.ffn
         hyper = h
@@ -92,26 +140,42 @@ struct EncoderWeights: @unchecked Sendable {
         relativeBias = nil
         layers = try (0..<h.layers).map { l in
             func f(_ name: String, _ n: Int) throws -> [Float] { try file.floats("l\(l).\(name)", count: n) }
+            /// The matrix of the named tensors stacked by output; for int8, their 4-bit blocks
+            /// taken as they are (exact), not dequantized and rounded again.
+            func linear(_ names: [String], outputs: Int, inputs: Int, bias: [Float]) throws -> Linear {
+                let count = outputs / names.count * inputs
+                switch precision {
+                case .float32:
+                    return .float32(PackedWeights(try names.flatMap { try f($0, count) }, bias: bias, outputs: outputs, inputs: inputs))
+                case .int8:
+                    let blocks = try names.map { try file.int8Blocks("l\(l).\($0)", count: count) }
+                    return .int8(try Q8Weights(weights: blocks.flatMap(\.values), scales: blocks.flatMap(\.scales),
+                                               outputs: outputs, inputs: inputs, bias: bias))
+                }
+            }
             return Layer(
-                qkv: PackedWeights(try f("q.w", H * H) + f("k.w", H * H) + f("v.w", H * H),
-                                   bias: try f("q.b", H) + f("k.b", H) + f("v.b", H), outputs: 3 * H, inputs: H),
-                out: PackedWeights(try f("ao.w", H * H), bias: try f("ao.b", H), outputs: H, inputs: H),
+                qkv: try linear(["q.w", "k.w", "v.w"], outputs: 3 * H, inputs: H, bias: try f("q.b", H) + f("k.b", H) + f("v.b", H)),
+                out: try linear(["ao.w"], outputs: H, inputs: H, bias: try f("ao.b", H)),
                 attnNormW: try f("aln.w", H), attnNormB: try f("aln.b", H),
-                ffnIn: PackedWeights(try f("fi.w", FF * H), bias: try f("fi.b", FF), outputs: FF, inputs: H),
-                ffnOut: PackedWeights(try f("fo.w", H * FF), bias: try f("fo.b", H), outputs: H, inputs: FF),
+                ffnIn: try linear(["fi.w"], outputs: FF, inputs: H, bias: try f("fi.b", FF)),
+                ffnOut: try linear(["fo.w"], outputs: H, inputs: FF, bias: try f("fo.b", H)),
                 outNormW: try f("oln.w", H), outNormB: try f("oln.b", H))
         }
     }
 
     /// A Hugging Face folder's safetensors weights, under the names `transformers` gives
     /// each architecture (with any prefix, such as "bert." or "0.auto_model.").
-    init(folder: HuggingFaceFolder, weights file: SafetensorsFile) throws {
+    init(folder: HuggingFaceFolder, weights file: SafetensorsFile, precision: Precision = .float32,
+         activationMaxima: [LayerMaxima]? = nil) throws {
         let c = folder.config
         let H = c.hidden, FF = c.ffn
         guard let wordName = file.tensors.keys.filter({ $0.hasSuffix("embeddings.word_embeddings.weight") }).min(by: { $0.count < $1.count }) else {
             throw ModelFolderError(path: file.path, message: "holds no embeddings.word_embeddings.weight (not a \(folder.architecture.rawValue) model?)")
         }
         let prefix = String(wordName.dropLast("embeddings.word_embeddings.weight".count))
+        if let activationMaxima, activationMaxima.count != c.layers {
+            throw ModelFolderError(path: file.path, message: "calibration gave \(activationMaxima.count) layers of maxima for \(c.layers) layers")
+        }
         func f(_ name: String, _ shape: [Int]) throws -> [Float] {
             // Old BERT checkpoints call LayerNorm's weight and bias gamma and beta.
             if file.tensors[prefix + name] == nil, name.hasSuffix("LayerNorm.weight") || name.hasSuffix("LayerNorm.bias") {
@@ -139,23 +203,24 @@ struct EncoderWeights: @unchecked Sendable {
         } else {
             relativeBias = nil
         }
-        layers = try (0..<c.layers).map { l in
+        layers = try (0..<c.layers).map { l in try Self.refusalsNamed(file.path, layer: l) {
             let p = "encoder.layer.\(l)."
             let (q, k, v, o, attnNorm) = folder.architecture == .mpnet
                 ? ("attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm")
                 : ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "attention.output.LayerNorm")
             return Layer(
-                qkv: PackedWeights(try f(p + q + ".weight", [H, H]) + f(p + k + ".weight", [H, H]) + f(p + v + ".weight", [H, H]),
-                                   bias: try f(p + q + ".bias", [H]) + f(p + k + ".bias", [H]) + f(p + v + ".bias", [H]),
-                                   outputs: 3 * H, inputs: H),
-                out: PackedWeights(try f(p + o + ".weight", [H, H]), bias: try f(p + o + ".bias", [H]), outputs: H, inputs: H),
+                qkv: try Linear(try f(p + q + ".weight", [H, H]) + f(p + k + ".weight", [H, H]) + f(p + v + ".weight", [H, H]),
+                                bias: try f(p + q + ".bias", [H]) + f(p + k + ".bias", [H]) + f(p + v + ".bias", [H]),
+                                outputs: 3 * H, inputs: H, precision: precision, activationMaxima: activationMaxima?[l].qkv),
+                out: try Linear(try f(p + o + ".weight", [H, H]), bias: try f(p + o + ".bias", [H]), outputs: H, inputs: H,
+                                precision: precision, activationMaxima: activationMaxima?[l].out),
                 attnNormW: try f(p + attnNorm + ".weight", [H]), attnNormB: try f(p + attnNorm + ".bias", [H]),
-                ffnIn: PackedWeights(try f(p + "intermediate.dense.weight", [FF, H]), bias: try f(p + "intermediate.dense.bias", [FF]),
-                                     outputs: FF, inputs: H),
-                ffnOut: PackedWeights(try f(p + "output.dense.weight", [H, FF]), bias: try f(p + "output.dense.bias", [H]),
-                                      outputs: H, inputs: FF),
+                ffnIn: try Linear(try f(p + "intermediate.dense.weight", [FF, H]), bias: try f(p + "intermediate.dense.bias", [FF]),
+                                  outputs: FF, inputs: H, precision: precision, activationMaxima: activationMaxima?[l].ffnIn),
+                ffnOut: try Linear(try f(p + "output.dense.weight", [H, FF]), bias: try f(p + "output.dense.bias", [H]),
+                                   outputs: H, inputs: FF, precision: precision, activationMaxima: activationMaxima?[l].ffnOut),
                 outNormW: try f(p + "output.LayerNorm.weight", [H]), outNormB: try f(p + "output.LayerNorm.bias", [H]))
-        }
+        } }
         guard positionOffset + folder.maxSequenceLength <= c.maxPositions else {
             throw ModelFolderError(path: folder.path, message: "max sequence length \(folder.maxSequenceLength) needs more than its \(c.maxPositions) position embeddings")
         }

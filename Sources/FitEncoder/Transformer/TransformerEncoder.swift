@@ -19,6 +19,10 @@ public final class TransformerEncoder: @unchecked Sendable {
     /// engine to a cosine of 0.99999+ instead of ~0.9999, at a cost of ~2% of the time.
     public let quantizeActivations: Bool
 
+    /// The products' arithmetic (`Precision`); int8 rounds every product input whatever
+    /// `quantizeActivations` says.
+    public let precision: Precision
+
     /// When set, each stage's thread-seconds are added to it (`encode --profile`); nil: no
     /// clock is read. Set it before encoding, with as many workers as `Threads.count`.
     public var stageClock: EncoderStageClock?
@@ -38,16 +42,45 @@ public final class TransformerEncoder: @unchecked Sendable {
     /// 2-10% slower (3,044-3,107 tokens/s at 512, 2,702-2,911 at 2,048).
     static let maximumRowsPerBlock = 512
 
-    public init(_ file: ModelFile, quantizeActivations: Bool = true) throws {
-        weights = try EncoderWeights(file)
+    public init(_ file: ModelFile, quantizeActivations: Bool = true, precision: Precision = .float32) throws {
+        weights = try EncoderWeights(file, precision: precision)
         self.quantizeActivations = quantizeActivations
+        self.precision = precision
     }
 
-    /// A Hugging Face folder's model, on exact float32 activations (its weights are float32:
-    /// there is no quantization to match).
-    public init(folder: HuggingFaceFolder, weights file: SafetensorsFile) throws {
-        weights = try EncoderWeights(folder: folder, weights: file)
+    /// A Hugging Face folder's model; in float32, on exact activations (its weights are
+    /// float32: there is no quantization to match). In int8, the float32 model first runs
+    /// `calibration` (token id sequences) to find each product input's largest value per
+    /// column, which picks the outlier columns kept in float32 (`Q8Weights.outlierColumns`).
+    public init(folder: HuggingFaceFolder, weights file: SafetensorsFile, precision: Precision = .float32,
+                calibration: [[Int32]] = []) throws {
         quantizeActivations = false
+        self.precision = precision
+        switch precision {
+        case .float32:
+            weights = try EncoderWeights(folder: folder, weights: file)
+        case .int8:
+            let float = try TransformerEncoder(folder: folder, weights: file)
+            let maxima = float.inputMaxima(calibration)
+            weights = try EncoderWeights(folder: folder, weights: file, precision: .int8, activationMaxima: maxima)
+        }
+    }
+
+    /// Set only while `inputMaxima` runs (on an encoder of its own).
+    private var calibration: InputMaxima?
+
+    /// Each product input's largest |value| per column over the tokens of `sequences`, per
+    /// layer, in the order of `EncoderWeights.Layer`'s matrices. A maximum does not depend on
+    /// the order it is taken in, so the workers' parts merge to the same numbers every time.
+    func inputMaxima(_ sequences: [[Int32]]) -> [EncoderWeights.LayerMaxima] {
+        let recorder = InputMaxima(workers: Threads.count)
+        calibration = recorder
+        defer { calibration = nil }
+        if !sequences.isEmpty { _ = pooled(sequences, .mean) }
+        return weights.layers.map { layer in
+            EncoderWeights.LayerMaxima(qkv: recorder.maxima(of: layer.qkv), out: recorder.maxima(of: layer.out),
+                                       ffnIn: recorder.maxima(of: layer.ffnIn), ffnOut: recorder.maxima(of: layer.ffnOut))
+        }
     }
 
     /// Rows in the word-embedding table: every token id must be below it.
@@ -63,16 +96,29 @@ public final class TransformerEncoder: @unchecked Sendable {
         case max
     }
 
-    /// Y = input · Wᵀ + b for a block of rows on the calling thread, with the input first
-    /// rounded to Q8 steps (into `buffers.quantized`) when configured.
-    private func project(_ input: UnsafePointer<Float>, rows: Int, _ w: PackedWeights, buffers: BlockBuffers,
+    /// Y = input · Wᵀ + b for a block of rows on the calling thread. Float32: the input first
+    /// rounded to Q8 steps (into `buffers.quantized`) when configured. Int8: the input rounded
+    /// to int8 blocks (into `buffers.int8`), then the integer product.
+    private func project(_ input: UnsafePointer<Float>, rows: Int, _ linear: EncoderWeights.Linear, buffers: BlockBuffers,
                          into y: UnsafeMutablePointer<Float>, inputAlreadyQuantized: Bool = false) {
-        var source = input
-        if quantizeActivations && !inputAlreadyQuantized {
-            timed(.quantize, buffers.worker) { Kernels.quantizeQ8Rows(input, rows: rows, width: w.inputs, into: buffers.quantized) }
-            source = UnsafePointer(buffers.quantized)
+        if let calibration { calibration.record(input, rows: rows, of: linear, worker: buffers.worker) }
+        switch linear {
+        case .float32(let w):
+            var source = input
+            if quantizeActivations && !inputAlreadyQuantized {
+                timed(.quantize, buffers.worker) { Kernels.quantizeQ8Rows(input, rows: rows, width: w.inputs, into: buffers.quantized) }
+                source = UnsafePointer(buffers.quantized)
+            }
+            timed(.products, buffers.worker) { RowInvariantProduct.apply(w, to: source, rows: rows, into: y, workspace: buffers.product) }
+        case .int8(let w):
+            timed(.quantize, buffers.worker) {
+                Q8Product.quantize(input, rows: rows, for: w, into: buffers.int8, scales: buffers.int8Scales)
+            }
+            timed(.products, buffers.worker) {
+                Q8Product.apply(w, q: buffers.int8, scales: buffers.int8Scales, rows: rows, into: y)
+                Q8Product.addFloatColumns(w, input, rows: rows, into: y)
+            }
         }
-        timed(.products, buffers.worker) { RowInvariantProduct.apply(w, to: source, rows: rows, into: y, workspace: buffers.product) }
     }
 
     /// x = LayerNorm(x + residual), or LayerNorm(x) without one, for a block of rows on the
@@ -93,6 +139,9 @@ public final class TransformerEncoder: @unchecked Sendable {
     /// intermediate, one [rows, H] product and the product kernel's packing space.
     private struct BlockBuffers {
         let quantized, mid, tmp: UnsafeMutablePointer<Float>
+        /// A block's product input as int8 values and their block scales (int8 precision).
+        let int8: UnsafeMutablePointer<Int8>
+        let int8Scales: UnsafeMutablePointer<Float>
         let product: RowInvariantProduct.Workspace
         let worker: Int
     }
@@ -109,9 +158,15 @@ public final class TransformerEncoder: @unchecked Sendable {
         let blocks = (T + R - 1) / R
         let workers = max(1, min(Threads.count, blocks))
         Kernels.parallelFor(workers) { worker in
-            let buffers = BlockBuffers(quantized: .allocate(capacity: R * FF), mid: .allocate(capacity: R * FF),
-                                       tmp: .allocate(capacity: R * H), product: RowInvariantProduct.Workspace(), worker: worker)
-            defer { buffers.quantized.deallocate(); buffers.mid.deallocate(); buffers.tmp.deallocate() }
+            let int8 = precision == .int8
+            let buffers = BlockBuffers(quantized: .allocate(capacity: int8 ? 0 : R * FF), mid: .allocate(capacity: R * FF),
+                                       tmp: .allocate(capacity: R * H), int8: .allocate(capacity: int8 ? R * FF : 0),
+                                       int8Scales: .allocate(capacity: int8 ? R * FF / 32 : 0),
+                                       product: RowInvariantProduct.Workspace(), worker: worker)
+            defer {
+                buffers.quantized.deallocate(); buffers.mid.deallocate(); buffers.tmp.deallocate()
+                buffers.int8.deallocate(); buffers.int8Scales.deallocate()
+            }
             var block = worker
             while block < blocks {
                 let start = block * R
@@ -133,8 +188,11 @@ public final class TransformerEncoder: @unchecked Sendable {
             project(ctx + start * H, rows: n, layer.out, buffers: buffers, into: buffers.tmp)
             addLayerNorm(xb, buffers.tmp, rows: n, layer.attnNormW, layer.attnNormB, worker: buffers.worker)
             project(xb, rows: n, layer.ffnIn, buffers: buffers, into: buffers.mid)
-            timed(.gelu, buffers.worker) { Kernels.geluBlocks(buffers.mid, blocks: n * FF / 32, thenQuantizeQ8: quantizeActivations) }
-            project(buffers.mid, rows: n, layer.ffnOut, buffers: buffers, into: buffers.tmp, inputAlreadyQuantized: true)
+            // Float32 with rounded activations rounds GELU's output in the same pass; int8
+            // rounds it to int8 blocks in `project`.
+            let roundInGELU = quantizeActivations && precision == .float32
+            timed(.gelu, buffers.worker) { Kernels.geluBlocks(buffers.mid, blocks: n * FF / 32, thenQuantizeQ8: roundInGELU) }
+            project(buffers.mid, rows: n, layer.ffnOut, buffers: buffers, into: buffers.tmp, inputAlreadyQuantized: roundInGELU)
             addLayerNorm(xb, buffers.tmp, rows: n, layer.outNormW, layer.outNormB, worker: buffers.worker)
             if let next {
                 project(xb, rows: n, next.qkv, buffers: buffers, into: qkv + start * 3 * H)
@@ -254,5 +312,35 @@ public final class TransformerEncoder: @unchecked Sendable {
                 return mean.map { $0 * inv }
             }
         }
+    }
+}
+
+/// Largest |value| per input column of each product, one table per worker (each worker
+/// writes only its own), merged when read.
+final class InputMaxima: @unchecked Sendable {
+    private final class Slot { var maxima: [ObjectIdentifier: [Float]] = [:] }
+    private let slots: [Slot]
+
+    init(workers: Int) { slots = (0..<max(1, workers)).map { _ in Slot() } }
+
+    private static func key(_ linear: EncoderWeights.Linear) -> ObjectIdentifier {
+        switch linear {
+        case .float32(let w): ObjectIdentifier(w)
+        case .int8(let w): ObjectIdentifier(w)
+        }
+    }
+
+    func record(_ x: UnsafePointer<Float>, rows: Int, of linear: EncoderWeights.Linear, worker: Int) {
+        let width = linear.inputs, slot = slots[worker % slots.count]
+        var m = slot.maxima[Self.key(linear)] ?? [Float](repeating: 0, count: width)
+        for r in 0..<rows { for j in 0..<width { m[j] = max(m[j], abs(x[r * width + j])) } }
+        slot.maxima[Self.key(linear)] = m
+    }
+
+    /// Zeros for a product no token reached (no calibration): the smoothing's floors take over.
+    func maxima(of linear: EncoderWeights.Linear) -> [Float] {
+        var m = [Float](repeating: 0, count: linear.inputs)
+        for slot in slots { if let part = slot.maxima[Self.key(linear)] { for j in m.indices { m[j] = max(m[j], part[j]) } } }
+        return m
     }
 }

@@ -97,11 +97,15 @@ public struct Embed {
                 }
                 return (runID, TextVectors(encoder: encoder.id))
             }
-            struct Config: Encodable { let model_sha256: String; let prefix: String; let length_policy: String; let activations: String }
+            // precision: absent for float32, as in every row registered before int8 existed.
+            struct Config: Encodable {
+                let model_sha256: String; let prefix: String; let length_policy: String; let activations: String; let precision: String?
+            }
             let encoder = try Encoder.register(db, key: key, kind: .model, source: .builtin, name: options.configuration.builtInName,
                                                dims: embedder.dimensions, config: Config(
                 model_sha256: embedder.modelSHA256, prefix: options.configuration.prefix,
-                length_policy: options.configuration.lengthPolicy.description, activations: "q8"), run: runID)
+                length_policy: options.configuration.lengthPolicy.description, activations: "q8",
+                precision: options.configuration.precision == .float32 ? nil : options.configuration.precision.rawValue), run: runID)
             return (runID, TextVectors(encoder: encoder.id))
         }
         report.runID = runID

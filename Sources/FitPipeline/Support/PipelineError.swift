@@ -47,6 +47,9 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case folderChanged(name: String, path: String)
     /// A folder encoder's stored settings cannot be read.
     case encoderDamaged(name: String, reason: String)
+    /// `--precision` asked of an encoder whose precision is fixed otherwise (a folder encoder's
+    /// at `encoders add`, imported vectors').
+    case precisionFixed(name: String, has: String, asked: String)
     /// `augment --drop NAME` with a NAME that has no rows.
     case unknownGenerator(name: String, dataset: String, present: [String])
     /// Checkpoints exist on these encoders, but concatenated in another order.
@@ -121,6 +124,9 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
                 + "Restore the folder, or add the new one under another name"
         case .encoderDamaged(let name, let reason):
             "encoder '\(name)' is damaged in the store: \(reason)"
+        case .precisionFixed(let name, let has, let asked):
+            "encoder '\(name)' makes \(has) vectors, not --precision \(asked): a folder's precision is fixed when it is added "
+                + "(`fitstore encoders add OTHER-NAME DIR --precision \(asked)` adds it again with \(asked) vectors under another name)"
         case .tooFewMetricVectors(let dataset, let count):
             "data set '\(dataset)' has vectors for \(count) metric(s): ingest given vectors or run `fitstore embed` first"
         case .encoderOrder(let dataset, let encoders):

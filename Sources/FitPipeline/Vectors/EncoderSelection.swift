@@ -12,9 +12,15 @@ public struct EncoderSelection: Sendable {
     public var configuration: TextEmbedder.Configuration
     /// The built-in model's pinned digest (`ModelLocator.pinnedSHA256`).
     public var pinnedSHA256: String?
+    /// `--precision` when given: the built-in model's vectors are made with it (the
+    /// configuration holds it); a folder encoder added with another one is refused rather
+    /// than silently giving vectors of its own precision.
+    public var askedPrecision: Precision?
 
-    public init(names: [String], modelPath: String, configuration: TextEmbedder.Configuration, pinnedSHA256: String?) {
+    public init(names: [String], modelPath: String, configuration: TextEmbedder.Configuration, pinnedSHA256: String?,
+                askedPrecision: Precision? = nil) {
         self.names = names
+        self.askedPrecision = askedPrecision
         self.modelPath = modelPath
         self.configuration = configuration
         self.pinnedSHA256 = pinnedSHA256
@@ -59,8 +65,15 @@ public struct EncoderSelection: Sendable {
         if let name, name != TextEmbedder.builtInName {
             let key = try store.read { try EncoderChoice.key($0, name: name, builtInKey: builtInKey) }
             if let registered = try store.read({ try Encoder.keyed($0, key) }), registered.source == .folder {
-                options.folder = (name, key, try FolderEncoders.settings(of: registered))
+                let settings = try FolderEncoders.settings(of: registered)
+                if let asked = askedPrecision, asked != settings.madeWith {
+                    throw PipelineError.precisionFixed(name: name, has: settings.madeWith.rawValue, asked: asked.rawValue)
+                }
+                options.folder = (name, key, settings)
             } else {
+                if let asked = askedPrecision {
+                    throw PipelineError.precisionFixed(name: name, has: "imported", asked: asked.rawValue)
+                }
                 options.imported = (name, key)
             }
         }

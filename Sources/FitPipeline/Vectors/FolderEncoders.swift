@@ -21,6 +21,11 @@ public struct FolderEncoders {
         public let length_policy: String
         public let digest: String
         public let files: [FolderDigest.Stamp]
+        /// The products' arithmetic; absent (folders added before int8 existed): float32.
+        public var precision: Precision? = nil
+
+        /// The precision the folder's vectors are made with.
+        public var madeWith: Precision { precision ?? .float32 }
 
         /// The embedder settings these stand for.
         public func configuration(threads: Int, batchTokens: Int) throws -> TextEmbedder.Configuration {
@@ -28,7 +33,7 @@ public struct FolderEncoders {
                 throw PipelineError.encoderDamaged(name: folder, reason: "length policy '\(length_policy)' is not one fitstore knows")
             }
             return TextEmbedder.Configuration(prefix: prefix, lengthPolicy: policy, batchTokens: batchTokens, threads: threads,
-                                              quantizeActivations: false)
+                                              quantizeActivations: false, precision: madeWith)
         }
     }
 
@@ -44,8 +49,8 @@ public struct FolderEncoders {
 
     public init(store: Store) { self.store = store }
 
-    /// Registers the folder at `path` as encoder `name` under `configuration`'s prefix and
-    /// length policy. The same folder and settings again is a no-op; anything else under a
+    /// Registers the folder at `path` as encoder `name` under `configuration`'s prefix,
+    /// length policy and precision. The same folder and settings again is a no-op; anything else under a
     /// name in use is refused.
     public func add(name: String, folder path: String, configuration: TextEmbedder.Configuration) throws -> Added {
         let folder = try HuggingFaceFolder(path: URL(fileURLWithPath: path).standardizedFileURL.path)
@@ -56,7 +61,8 @@ public struct FolderEncoders {
         let settings = Settings(folder: folder.path, architecture: folder.architecture.rawValue, dims: embedder.dimensions,
                                 pooling: folder.pooling.rawValue, normalize: folder.normalize, max_seq_length: folder.maxSequenceLength,
                                 prefix: embedder.configuration.prefix, length_policy: embedder.configuration.lengthPolicy.description,
-                                digest: embedder.modelSHA256, files: stamps)
+                                digest: embedder.modelSHA256, files: stamps,
+                                precision: configuration.precision == .float32 ? nil : configuration.precision)
         return try store.write { db in
             if let existing = try Encoder.named(db, name) {
                 guard existing.key == key else {

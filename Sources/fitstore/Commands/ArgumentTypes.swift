@@ -11,6 +11,7 @@ extension FoldGroupChoice: ExpressibleByArgument {}
 extension FeatureSelection.Split: ExpressibleByArgument {}
 extension Export.Format: ExpressibleByArgument {}
 extension FeatureSelection.VectorBlock: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// on, off, or auto (the model's default).
 enum Switch: String, ExpressibleByArgument, CaseIterable {

@@ -62,6 +62,9 @@ struct EncodersCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Texts longer than the model's max_seq_length: windowed-N (windows overlapping by N tokens, averaged), windowed (= windowed-64), or truncate (what sentence-transformers does).", valueName: "policy"))
         var lengthPolicy: LengthPolicy = .default
 
+        @Option(help: ArgumentHelp("The matrix products' arithmetic for this encoder's vectors: float32 (the default) or int8 (weights and product inputs rounded to int8 per block of 32 values; faster, vectors a little different). Fixed for the name: the same folder in the other precision is another encoder.", valueName: "precision"))
+        var precision: Precision = .float32
+
         func validate() throws {
             guard name != TextEmbedder.builtInName, !name.isEmpty, !name.contains(where: \.isWhitespace) else {
                 throw ValidationError("choose a name without spaces other than \(TextEmbedder.builtInName) (the built-in encoder's)")
@@ -70,12 +73,13 @@ struct EncodersCommand: ParsableCommand {
 
         func run() throws {
             let store = try storeOptions.open(.readWrite)
-            let configuration = TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: lengthPolicy)
+            let configuration = TextEmbedder.Configuration(prefix: ModelLocator.prefix(named: prefix), lengthPolicy: lengthPolicy,
+                                                           precision: precision)
             let added = try FolderEncoders(store: store).add(name: name, folder: folder, configuration: configuration)
             let s = added.settings
             if added.isNew {
                 print("added encoder \(name): \(s.architecture), \(s.dims) dimensions, \(s.pooling) pooling\(s.normalize ? ", normalized" : ""), "
-                      + "max \(s.max_seq_length) tokens, prefix \(s.prefix.debugDescription), \(s.length_policy), from \(s.folder)")
+                      + "max \(s.max_seq_length) tokens, prefix \(s.prefix.debugDescription), \(s.length_policy), \(s.madeWith.rawValue), from \(s.folder)")
                 print("next: fitstore embed --encoder \(name)")
             } else {
                 print("encoder \(name) is already this folder with these settings: nothing changed")
