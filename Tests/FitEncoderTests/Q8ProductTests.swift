@@ -208,6 +208,15 @@ import Testing
     }
 
     @Test func badWeightsAreRefused() {
+        // Float weights that are not finite: no trap on the way, a refusal at packing.
+        for bad: Float in [.nan, .infinity, -.infinity] {
+            var w = [Float](repeating: 0.5, count: 64)
+            w[40] = bad
+            let (q, s) = Q8Product.quantizeWeights(w, rows: 1, width: 64)
+            #expect(s[1].isNaN && q[32..<64].allSatisfy { $0 == 0 } && s[0].isFinite, "\(bad)")
+            #expect(throws: Q8Weights.Refused.self) { try Q8Weights(keepingInFloat: [3], weights: w, outputs: 1, inputs: 64, bias: nil) }
+        }
+        #expect(Q8Weights.outlierColumns([1, .nan, 3, 2], count: 2) == [1, 2])
         #expect(throws: Q8Weights.Refused.self) { try Q8Weights(weights: [Int8](repeating: 1, count: 40), scales: [1, 1], outputs: 1, inputs: 40) }
         #expect(throws: Q8Weights.Refused.self) { try Q8Weights(weights: [-128] + [Int8](repeating: 0, count: 31), scales: [1], outputs: 1, inputs: 32) }
         #expect(throws: Q8Weights.Refused.self) { try Q8Weights(weights: [Int8](repeating: 0, count: 32), scales: [.nan], outputs: 1, inputs: 32) }

@@ -157,7 +157,8 @@ public final class ModelFile: @unchecked Sendable {
 
     /// A tensor as int8 values with a scale per 32-value block, for the int8 products: a
     /// Q4_0 tensor's own blocks (value q - 8, its fp16 scale: exact), a float32 one rounded
-    /// per block as `Q8Product.quantize` rounds. A scale that is not finite is refused here,
+    /// per block as a folder's weights are (`Q8Product.quantizeWeights`; a value that is not
+    /// finite gives a scale that is not). A scale that is not finite is refused here,
     /// by tensor and block.
     public func int8Blocks(_ name: String, count expected: Int) throws -> (values: [Int8], scales: [Float]) {
         guard let t = tensors[name] else { throw ModelFileError(path: path, message: "missing tensor '\(name)'") }
@@ -167,7 +168,7 @@ public final class ModelFile: @unchecked Sendable {
         let blocks: (values: [Int8], scales: [Float])
         switch t.dtype {
         case .f32:
-            let (values, scales) = Q8Product.quantize(try floats(name, count: expected), rows: 1, width: expected)
+            let (values, scales) = Q8Product.quantizeWeights(try floats(name, count: expected), rows: 1, width: expected)
             blocks = (values, scales)
         case .q4_0:
             blocks = data.withUnsafeBytes { raw in

@@ -88,7 +88,9 @@ public final class Q8Weights: @unchecked Sendable {
     /// them. On MiniLM, 8 of them in float32 bring the worst cosine to float32 vectors from
     /// 0.9981 to 0.9994 on one-word texts, where no averaging over tokens hides the noise.
     public static func outlierColumns(_ maxima: [Float], count: Int) -> [Int] {
-        Array(maxima.indices.sorted { (maxima[$0], -$0) > (maxima[$1], -$1) }.prefix(count)).sorted()
+        // NaN (a calibration that met one) counts as the largest, so the order stays total.
+        let key = maxima.map { $0.isNaN ? Float.infinity : $0 }
+        return Array(key.indices.sorted { (key[$0], -$0) > (key[$1], -$1) }.prefix(count)).sorted()
     }
 
     deinit { packed.deallocate() }
@@ -188,9 +190,12 @@ public enum Q8Product {
         let raw = UnsafeRawPointer(v)
         let lo = raw.loadUnaligned(as: V.self), hi = raw.loadUnaligned(fromByteOffset: 64, as: V.self)
         let largest = VectorMath.maximum(VectorMath.abs(lo), VectorMath.abs(hi))
-        guard largest > 0, largest.isFinite else {
+        // x - x is 0 for every finite x, NaN for infinities and NaN (which the maximum's
+        // comparisons would skip, and whose conversion to Int8 would trap).
+        let finite = all((lo - lo) .== 0) && all((hi - hi) .== 0)
+        guard largest > 0, finite else {
             for i in 0..<32 { q[i] = 0 }
-            scale.pointee = largest.isFinite ? 0 : .nan  // not finite: refused by the packer
+            scale.pointee = finite ? 0 : .nan  // not finite: refused by the packer
             return
         }
         // Clamped with selects, not pointwiseMin/Max: using those here made the compiler
