@@ -56,7 +56,9 @@ import Testing
         let texts = BatchInvarianceTests.texts
         let expected = reference.embed(texts).map(BatchInvarianceTests.bits)
         var random = SplitMix64(seed: 12)
-        for trial in 0..<6 {
+        // Fewer trials than the float32 test (which covers the shared packing and batching):
+        // what is new here is the int8 kernels' row-locality, which every trial checks.
+        for trial in 0..<3 {
             let threads = 1 + Int(random.next() % 4)
             let batchTokens = [512, 700, 1024, 2048, 8192][Int(random.next() % 5)]
             var chosen = texts.indices.filter { _ in random.next() % 2 == 0 }
