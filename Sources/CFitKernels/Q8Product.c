@@ -186,8 +186,8 @@ static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma"), always_inline))
-// ua: the tile's activations plus 128 as unsigned bytes (`offset_rows`), made once per tile
-// rather than once per group and step.
+// ua: the tile's activations plus 128 as unsigned bytes, made once per tile by
+// fit_q8_product rather than once per group and step.
 static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const uint8_t *ua, const float *sa, int inputs, int rows,
                             float acc[TILE][GROUP]) {
     __m512 accs[TILE];

@@ -250,10 +250,16 @@ struct CLI {
 /// with beside the built-in encoder in one store; a name in use and a changed folder are
 /// refused and change nothing.
 @Suite struct FolderEncoderTests {
-    @Test func aModelFolderIsAnEncoderBesideTheBuiltInOne() throws {
+    /// The MiniLM folder tools/setup fetches, and a CLI in a fresh work folder (the caller
+    /// removes it).
+    static func miniLMAndCLI() throws -> (String, CLI) {
         let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
         try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
-        let cli = try CLI()
+        return (miniLM, try CLI())
+    }
+
+    @Test func aModelFolderIsAnEncoderBesideTheBuiltInOne() throws {
+        let (miniLM, cli) = try Self.miniLMAndCLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
         #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
         let added = try cli.run("encoders", "add", "minilm", miniLM)
@@ -299,9 +305,7 @@ struct CLI {
     /// float32 ones, for the built-in model and for a folder added in int8; a float32 folder
     /// asked for int8 is refused, not silently run in float32.
     @Test func int8VectorsAreAnotherEncodersAndNeverMix() throws {
-        let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
-        try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
-        let cli = try CLI()
+        let (miniLM, cli) = try Self.miniLMAndCLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
         #expect(try cli.run("demo", "--train", "30", "--test", "8").status == 0)
         #expect(try cli.run("embed").status == 0)
@@ -328,9 +332,7 @@ struct CLI {
     }
 
     @Test func severalEncodersConcatenateAndTheCheckpointRemembersThem() throws {
-        let miniLM = ModelLocator.huggingFaceFolder("all-MiniLM-L6-v2")
-        try #require(FileManager.default.fileExists(atPath: miniLM), "no MiniLM folder at \(miniLM): run tools/setup")
-        let cli = try CLI()
+        let (miniLM, cli) = try Self.miniLMAndCLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
         #expect(try cli.run("demo", "--train", "40", "--test", "10").status == 0)
         #expect(try cli.run("encoders", "add", "minilm", miniLM).status == 0)

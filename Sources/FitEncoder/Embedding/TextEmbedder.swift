@@ -147,9 +147,10 @@ public final class TextEmbedder: @unchecked Sendable {
     public init(folder: HuggingFaceFolder, configuration: Configuration = Configuration(), stamps: [FolderDigest.Stamp] = []) throws {
         let hf = try HuggingFaceTokenizer(path: folder.tokenizerFile, tokenizerClass: folder.tokenizerClass)
         let weights = try SafetensorsFile(path: folder.weightsFile)
-        encoder = try TransformerEncoder(folder: folder, weights: weights, precision: configuration.precision,
-                                         calibration: Self.calibrationSequences(prefix: hf.prefixIDs, suffix: hf.suffixIDs,
-                                                                                rows: folder.config.vocab, positions: folder.maxSequenceLength))
+        let calibration = configuration.precision == .int8
+            ? Self.calibrationSequences(prefix: hf.prefixIDs, suffix: hf.suffixIDs, rows: folder.config.vocab, positions: folder.maxSequenceLength)
+            : []
+        encoder = try TransformerEncoder(folder: folder, weights: weights, precision: configuration.precision, calibration: calibration)
         guard hf.vocabularySize <= encoder.vocabularyRows else {
             throw ModelFolderError(path: folder.tokenizerFile, message: "its vocabulary of \(hf.vocabularySize) is larger than the model's \(encoder.vocabularyRows) word embeddings")
         }

@@ -172,18 +172,7 @@ public final class ModelFile: @unchecked Sendable {
             blocks = (values, scales)
         case .q4_0:
             blocks = data.withUnsafeBytes { raw in
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[t.offset..<(t.offset + t.byteLength)])
-                var values = [Int8](repeating: 0, count: expected), scales = [Float](repeating: 0, count: expected / 32)
-                for b in 0..<(expected / 32) {
-                    let base = b * Q4Blocks.blockBytes
-                    scales[b] = Float(Float16(bitPattern: UInt16(bytes[base]) | UInt16(bytes[base + 1]) << 8))
-                    for j in 0..<16 {
-                        let q = bytes[base + 2 + j]
-                        values[b * 32 + j] = Int8(Int(q & 0x0F) - 8)
-                        values[b * 32 + j + 16] = Int8(Int(q >> 4) - 8)
-                    }
-                }
-                return (values, scales)
+                Q4Blocks.integers(UnsafeRawBufferPointer(rebasing: raw[t.offset..<(t.offset + t.byteLength)]), count: expected)
             }
         }
         if let bad = blocks.scales.firstIndex(where: { !$0.isFinite }) {
@@ -211,16 +200,39 @@ public enum Q4Blocks {
     public static let blockBytes = 18
 
     public static func dequantize(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) {
-        let blocks = out.count / 32
-        for b in 0..<blocks {
-            let base = b * blockBytes
-            let scale = Float(Float16(bitPattern: UInt16(bytes[base]) | UInt16(bytes[base + 1]) << 8))
-            let o = b * 32
-            for j in 0..<16 {
-                let q = bytes[base + 2 + j]
-                out[o + j] = Float(Int(q & 0x0F) - 8) * scale
-                out[o + j + 16] = Float(Int(q >> 4) - 8) * scale
-            }
+        for b in 0..<(out.count / 32) {
+            let scale = self.scale(bytes, block: b)
+            forEachValue(bytes, block: b) { j, q in out[b * 32 + j] = Float(q) * scale }
+        }
+    }
+
+    /// The blocks as they are: each value q - 8 and each block's scale (what the int8
+    /// products take: exact).
+    public static func integers(_ bytes: UnsafeRawBufferPointer, count: Int) -> (values: [Int8], scales: [Float]) {
+        var values = [Int8](repeating: 0, count: count), scales = [Float](repeating: 0, count: count / 32)
+        for b in 0..<(count / 32) {
+            scales[b] = scale(bytes, block: b)
+            forEachValue(bytes, block: b) { j, q in values[b * 32 + j] = q }
+        }
+        return (values, scales)
+    }
+
+    /// Block b's fp16 scale.
+    @inline(__always)
+    static func scale(_ bytes: UnsafeRawBufferPointer, block b: Int) -> Float {
+        let base = b * blockBytes
+        return Float(Float16(bitPattern: UInt16(bytes[base]) | UInt16(bytes[base + 1]) << 8))
+    }
+
+    /// body(j, q - 8) for the 32 values of block b: byte j holds value j (low nibble) and
+    /// value j + 16 (high nibble).
+    @inline(__always)
+    static func forEachValue(_ bytes: UnsafeRawBufferPointer, block b: Int, _ body: (Int, Int8) -> Void) {
+        let base = b * blockBytes + 2
+        for j in 0..<16 {
+            let q = bytes[base + j]
+            body(j, Int8(Int(q & 0x0F) - 8))
+            body(j + 16, Int8(Int(q >> 4) - 8))
         }
     }
 }

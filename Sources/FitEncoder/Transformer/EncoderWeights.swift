@@ -25,22 +25,18 @@ struct EncoderWeights: @unchecked Sendable {
         /// Input columns of a folder model's int8 products kept in float32: the outliers.
         static let floatColumns = 8
 
-        /// Float32 weights packed for `precision`; int8 with the columns of the largest
-        /// activation maxima kept in float32, or without maxima rounded plainly per block.
-        init(_ weights: [Float], bias: [Float], outputs: Int, inputs: Int, precision: Precision, activationMaxima: [Float]?) throws {
-            switch precision {
-            case .float32: self = .float32(PackedWeights(weights, bias: bias, outputs: outputs, inputs: inputs))
-            case .int8:
-                if let activationMaxima {
-                    guard activationMaxima.count == inputs else {
-                        throw Q8Weights.Refused(description: "calibration gave \(activationMaxima.count) maxima for \(inputs) inputs")
-                    }
-                    self = .int8(try Q8Weights(keepingInFloat: Q8Weights.outlierColumns(activationMaxima, count: Self.floatColumns),
-                                               weights: weights, outputs: outputs, inputs: inputs, bias: bias))
-                } else {
-                    self = .int8(try Q8Weights(quantizing: weights, outputs: outputs, inputs: inputs, bias: bias))
-                }
+        /// Float32 weights packed as they are, or, given their inputs' activation maxima
+        /// (calibration), as int8 with the columns of the largest maxima kept in float32.
+        init(_ weights: [Float], bias: [Float], outputs: Int, inputs: Int, int8Calibration maxima: [Float]?) throws {
+            guard let maxima else {
+                self = .float32(PackedWeights(weights, bias: bias, outputs: outputs, inputs: inputs))
+                return
             }
+            guard maxima.count == inputs else {
+                throw Q8Weights.Refused(description: "calibration gave \(maxima.count) maxima for \(inputs) inputs")
+            }
+            self = .int8(try Q8Weights(keepingInFloat: Q8Weights.outlierColumns(maxima, count: Self.floatColumns),
+                                       weights: weights, outputs: outputs, inputs: inputs, bias: bias))
         }
     }
 
@@ -146,7 +142,7 @@ struct EncoderWeights: @unchecked Sendable {
                 let count = outputs / names.count * inputs
                 switch precision {
                 case .float32:
-                    return .float32(PackedWeights(try names.flatMap { try f($0, count) }, bias: bias, outputs: outputs, inputs: inputs))
+                    return try Linear(try names.flatMap { try f($0, count) }, bias: bias, outputs: outputs, inputs: inputs, int8Calibration: nil)
                 case .int8:
                     let blocks = try names.map { try file.int8Blocks("l\(l).\($0)", count: count) }
                     return .int8(try Q8Weights(weights: blocks.flatMap(\.values), scales: blocks.flatMap(\.scales),
@@ -164,9 +160,9 @@ struct EncoderWeights: @unchecked Sendable {
     }
 
     /// A Hugging Face folder's safetensors weights, under the names `transformers` gives
-    /// each architecture (with any prefix, such as "bert." or "0.auto_model.").
-    init(folder: HuggingFaceFolder, weights file: SafetensorsFile, precision: Precision = .float32,
-         activationMaxima: [LayerMaxima]? = nil) throws {
+    /// each architecture (with any prefix, such as "bert." or "0.auto_model."): float32, or
+    /// int8 given each product input's activation maxima (`TransformerEncoder.inputMaxima`).
+    init(folder: HuggingFaceFolder, weights file: SafetensorsFile, int8Calibration activationMaxima: [LayerMaxima]? = nil) throws {
         let c = folder.config
         let H = c.hidden, FF = c.ffn
         guard let wordName = file.tensors.keys.filter({ $0.hasSuffix("embeddings.word_embeddings.weight") }).min(by: { $0.count < $1.count }) else {
@@ -211,14 +207,14 @@ struct EncoderWeights: @unchecked Sendable {
             return Layer(
                 qkv: try Linear(try f(p + q + ".weight", [H, H]) + f(p + k + ".weight", [H, H]) + f(p + v + ".weight", [H, H]),
                                 bias: try f(p + q + ".bias", [H]) + f(p + k + ".bias", [H]) + f(p + v + ".bias", [H]),
-                                outputs: 3 * H, inputs: H, precision: precision, activationMaxima: activationMaxima?[l].qkv),
+                                outputs: 3 * H, inputs: H, int8Calibration: activationMaxima?[l].qkv),
                 out: try Linear(try f(p + o + ".weight", [H, H]), bias: try f(p + o + ".bias", [H]), outputs: H, inputs: H,
-                                precision: precision, activationMaxima: activationMaxima?[l].out),
+                                int8Calibration: activationMaxima?[l].out),
                 attnNormW: try f(p + attnNorm + ".weight", [H]), attnNormB: try f(p + attnNorm + ".bias", [H]),
                 ffnIn: try Linear(try f(p + "intermediate.dense.weight", [FF, H]), bias: try f(p + "intermediate.dense.bias", [FF]),
-                                  outputs: FF, inputs: H, precision: precision, activationMaxima: activationMaxima?[l].ffnIn),
+                                  outputs: FF, inputs: H, int8Calibration: activationMaxima?[l].ffnIn),
                 ffnOut: try Linear(try f(p + "output.dense.weight", [H, FF]), bias: try f(p + "output.dense.bias", [H]),
-                                   outputs: H, inputs: FF, precision: precision, activationMaxima: activationMaxima?[l].ffnOut),
+                                   outputs: H, inputs: FF, int8Calibration: activationMaxima?[l].ffnOut),
                 outNormW: try f(p + "output.LayerNorm.weight", [H]), outNormB: try f(p + "output.LayerNorm.bias", [H]))
         } }
         guard positionOffset + folder.maxSequenceLength <= c.maxPositions else {

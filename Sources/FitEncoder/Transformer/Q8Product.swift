@@ -133,17 +133,25 @@ public enum Q8Product {
         mask.withUnsafeBufferPointer { quantize(x, rows: rows, width: w.inputs, multipliers: $0.baseAddress, into: q, scales: scales) }
     }
 
-    /// y = x · Wᵀ + b through int8: x rounded (into q and scales, the caller's buffers), the
-    /// int8 product, then each float column's term added in column order by one fused
-    /// multiply-add per output, so a value's bits depend on its row alone.
+    /// y = x · Wᵀ + b through int8: x rounded (into q and scales, the caller's buffers), then
+    /// `multiply`.
     public static func project(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, q: UnsafeMutablePointer<Int8>,
                                scales: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         quantize(x, rows: rows, for: w, into: q, scales: scales)
+        multiply(w, x, rows: rows, q: q, scales: scales, into: y)
+    }
+
+    /// y from x already rounded for `w` (q, scales): the int8 product, then each float
+    /// column's term (from x itself) added in column order by one fused multiply-add per
+    /// output, so a value's bits depend on its row alone. `apply` alone leaves out the float
+    /// columns.
+    public static func multiply(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, q: UnsafePointer<Int8>,
+                                scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         apply(w, q: q, scales: scales, rows: rows, into: y)
         addFloatColumns(w, x, rows: rows, into: y)
     }
 
-    static func addFloatColumns(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    private static func addFloatColumns(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         guard !w.floatColumns.isEmpty else { return }
         typealias V = SIMD8<Float>
         let outputs = w.outputs, vectors = outputs / 8

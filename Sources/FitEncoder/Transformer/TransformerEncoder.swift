@@ -62,7 +62,7 @@ public final class TransformerEncoder: @unchecked Sendable {
         case .int8:
             let float = try TransformerEncoder(folder: folder, weights: file)
             let maxima = float.inputMaxima(calibration)
-            weights = try EncoderWeights(folder: folder, weights: file, precision: .int8, activationMaxima: maxima)
+            weights = try EncoderWeights(folder: folder, weights: file, int8Calibration: maxima)
         }
     }
 
@@ -115,8 +115,7 @@ public final class TransformerEncoder: @unchecked Sendable {
                 Q8Product.quantize(input, rows: rows, for: w, into: buffers.int8, scales: buffers.int8Scales)
             }
             timed(.products, buffers.worker) {
-                Q8Product.apply(w, q: buffers.int8, scales: buffers.int8Scales, rows: rows, into: y)
-                Q8Product.addFloatColumns(w, input, rows: rows, into: y)
+                Q8Product.multiply(w, input, rows: rows, q: buffers.int8, scales: buffers.int8Scales, into: y)
             }
         }
     }
