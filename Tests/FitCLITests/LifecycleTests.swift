@@ -121,6 +121,18 @@ import Testing
             let wide = try Self.csv(cli, "SELECT json_extract(config, '$.boosting.leaves') FROM checkpoint WHERE id = \(rows[1][2])")
             #expect(wide.hasSuffix("\n31\n"), "\(wide)")
         }
+        // Before the learner, the extra columns' place in the sample: both ways on the same
+        // folds, and the learner's default candidate trained the way that comparison kept.
+        #expect(run.out.contains("extra columns: CV RMSE"), "\(run.out)")
+        let extras = try Self.csv(cli, """
+            SELECT c.kept_position, cc.checkpoint_id, json_array_length(cc.fold_rmse)
+              FROM comparison c JOIN comparison_candidate cc ON cc.comparison_id = c.id WHERE c.kind = 'extras_in_every_tree' ORDER BY cc.position
+            """).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(extras.count == 2 && extras.allSatisfy { $0.count == 3 && $0[2] == "5" && $0[0] == extras[0][0] }, "\(extras)")
+        if extras.count == 2, rows.count == 2 {
+            let setting = try Self.csv(cli, "SELECT json_extract(config, '$.boosting.fixedColumnsInEveryTree') FROM checkpoint WHERE id = \(rows[0][2])")
+            #expect(setting.hasSuffix(extras[0][0] == "0" ? "\n1\n" : "\n0\n"), "\(setting) \(extras)")
+        }
         // --learner default: no learner comparison in that run.
         let before = try Self.csv(cli, "SELECT COUNT(*) FROM comparison WHERE kind = 'learner'")
         #expect(try cli.run("run", "--trees", "40", "--learner", "default", "--knn-blend", "off").status == 0)

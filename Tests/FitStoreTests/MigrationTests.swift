@@ -142,6 +142,8 @@ import Testing
             return db.lastInsertedRowID
         }
         #expect(next == 4, "the counter goes on after the removed id 3")
+        // Migration 15's kind, the extra columns' place in the feature sample.
+        try store.write { try $0.execute(sql: "INSERT INTO comparison (dataset_id, run_id, kind, rule, kept_position, created_at) VALUES (1, 1, 'extras_in_every_tree', 'rule', 0, 'now')") }
         #expect(throws: (any Error).self) {
             try store.write { try $0.execute(sql: "INSERT INTO comparison (dataset_id, run_id, kind, rule, kept_position, created_at) VALUES (1, 1, 'other', 'r', 0, 'now')") }
         }

@@ -108,6 +108,42 @@ import Testing
     }
 }
 
+extension BoostedTreesTests {
+    /// Fixed columns (fitstore's extras) are candidates of every tree, and the feature fraction
+    /// samples the other columns only. The signal is in the last column of 40; with 5% of the
+    /// columns per tree, a tree without the fixed columns offers that one to about one tree in
+    /// twenty, while with them every tree's root splits on it. With no fixed columns given, or
+    /// the setting off, the trees are bit-identical to the plain sample's (settings stored
+    /// before the setting existed keep their models).
+    @Test func fixedColumnsAreInEveryTreesSampleAndOffChangesNothing() {
+        let n = 600, width = 40
+        let x = Self.data(rows: n, width: width, seed: 21)
+        let y = (0..<n).map { r in x[r * width + width - 1] * 10 }
+        var options = BoostingOptions()
+        options.trees = 60
+        options.featureFraction = 0.05
+        let fixed = (width - 1)..<width
+        let withFixed = BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n), fixedColumns: fixed).model
+        #expect(withFixed.trees.allSatisfy { $0.feature[0] == Int32(width - 1) })
+        var off = options
+        off.fixedColumnsInEveryTree = false
+        let sampled = BoostedTreesTrainer(options: off).fit(x: x, width: width, y: y, train: Array(0..<n), fixedColumns: fixed).model
+        let rootsOnSignal = sampled.trees.filter { $0.feature[0] == Int32(width - 1) }.count
+        #expect(rootsOnSignal < 20, "about 60 x 2/40 of the trees draw the column: \(rootsOnSignal)")
+        var unset = options
+        unset.fixedColumnsInEveryTree = nil
+        #expect(BoostedTreesTrainer(options: unset).fit(x: x, width: width, y: y, train: Array(0..<n)).model == sampled)
+        #expect(BoostedTreesTrainer(options: options).fit(x: x, width: width, y: y, train: Array(0..<n)).model == sampled,
+                "on, with no fixed columns given: the plain sample")
+        // The fixed model learns the signal; the sampled one, boosting mostly on noise, less.
+        let rmse = { (m: BoostedTrees) -> Float in
+            let p = m.predict(x: x, rows: Array(0..<n))
+            return (zip(p, y).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Float(n)).squareRoot()
+        }
+        #expect(rmse(withFixed) < rmse(sampled))
+    }
+}
+
 @Suite struct BoostedTreesEnsembleTests {
     static func problem() -> (x: [Float], y: [Float], width: Int) {
         let n = 1200, width = 5

@@ -6,6 +6,10 @@ import Foundation
 /// - the system prompt block (when asked by CV): trained without and with, both without the
 ///   nested bag (a variant's CV does not depend on it), the block kept only when it beats its
 ///   noise; both checkpoints stay in the store, the comparison says which won;
+/// - the extra columns in every tree (`run --learner cv`, boosted trees sampling features):
+///   the default (every tree may split on the extras, the feature fraction samples the
+///   vector dimensions) against sampling every column alike, both without the nested bag;
+///   sampling alike is kept only when it beats the default beyond its noise;
 /// - the bag of fold models (`--bag-folds cv`): the winner trained again with the nested
 ///   comparison, which decides inside one training (`TrainModel.NestedBagging`);
 /// - the learner's settings (`run --learner cv`, boosted trees): the default settings against
@@ -66,6 +70,7 @@ public enum TrainingChoices {
         var comparisons: [Comparison.New] = []
         var lines: [String] = []
         var chosen = options
+        var unbagged: TrainModel.Report?  // the chosen variant without the nested bag, when trained
         if byCV && options.cvFolds >= 2 {
             var without = options, with = options
             without.system = false
@@ -83,7 +88,26 @@ public enum TrainingChoices {
                                 a.evaluation.crossValidation?.rmse ?? .nan, b.evaluation.crossValidation?.rmse ?? .nan,
                                 verdict.summary, verdict.keepComplex ? "kept" : "left out"))
             chosen.system = verdict.keepComplex
+            unbagged = verdict.keepComplex ? b : a
             if options.bagging != .cv && learner != .cv { return Outcome(report: verdict.keepComplex ? b : a, comparisons: comparisons, lines: lines) }
+        }
+        if learner == .cv, chosen.model == .boosted, chosen.cvFolds >= 2, chosen.usesExtras,
+           chosen.boosting.fixedColumnsInEveryTree == true, chosen.boosting.featureFraction < 1 {
+            KillPoint.reach("choice.extras")
+            var inEvery = chosen, alike = chosen
+            alike.boosting.fixedColumnsInEveryTree = false
+            // Compared without the nested bag, as the system prompt block is.
+            if chosen.bagging == .cv { inEvery.bagging = .off; alike.bagging = .off }
+            let a = try unbagged ?? trainer.run(inEvery)
+            let b = try trainer.run(alike)
+            let (comparison, verdict) = Comparison.New.judged(
+                kind: .extrasInEveryTree, simple: candidate(a, label: "the extra columns in every tree"),
+                complex: candidate(b, label: "every column sampled alike"))
+            comparisons.append(comparison)
+            lines.append(String(format: "extra columns: CV RMSE %.4f in every tree, %.4f sampled like the vectors (%@): %@",
+                                a.evaluation.crossValidation?.rmse ?? .nan, b.evaluation.crossValidation?.rmse ?? .nan,
+                                verdict.summary, verdict.keepComplex ? "sampled alike" : "in every tree"))
+            chosen.boosting.fixedColumnsInEveryTree = !verdict.keepComplex
         }
         let report = try trainer.run(chosen)
         comparisons += bagComparison(report)
@@ -112,8 +136,9 @@ public enum TrainingChoices {
 
     /// Boosting settings in words, for a comparison's labels.
     static func describe(_ b: BoostingOptions) -> String {
-        String(format: "learning rate %g, %d leaves, %.0f%% features, %.0f%% rows, %d rounds",
-               b.learningRate, b.leaves, b.featureFraction * 100, b.rowFraction * 100, b.trees)
+        let extras = b.fixedColumnsInEveryTree == true && b.featureFraction < 1 ? " (the extras in every tree)" : ""
+        return String(format: "learning rate %g, %d leaves, %.0f%% features%@, %.0f%% rows, %d rounds",
+                      b.learningRate, b.leaves, b.featureFraction * 100, extras, b.rowFraction * 100, b.trees)
     }
 
     /// The nested comparison a training with `--bag-folds cv` made, as a recorded comparison.

@@ -221,8 +221,12 @@ extension TrainModel {
             let shouldStop = { deadline.map { Date() >= $0 } ?? false }
             // The metric's vector block keys the metric's mean column (when the options ask for it).
             let metric = features.layout.blocks.first { $0.name == "metric" && $0.end > $0.start }.map { $0.start..<$0.end }
+            // The extra columns (contiguous, after the vector blocks) are the ones every tree may offer.
+            let extras = features.layout.blocks.filter { $0.source == "extra" }
+            let fixed = extras.first.map { first in first.start..<(extras.last?.end ?? first.end) }
             let (trees, history) = BoostedTreesTrainer(options: options.boosting).fit(
                 x: features.values, width: features.width, y: y, train: train, validation: held, groupColumns: metric,
+                fixedColumns: fixed,
                 shouldStop: shouldStop) { record in
                 meter.step(record.epoch + 1)
                 if !quiet, (record.epoch + 1) % 100 == 0 {
@@ -236,7 +240,7 @@ extension TrainModel {
             refit.trees = max(1, trees.trees.count)
             refit.earlyStoppingRounds = nil
             let (all, _) = BoostedTreesTrainer(options: refit).fit(x: features.values, width: features.width, y: y, train: rows,
-                                                                   groupColumns: metric, shouldStop: shouldStop)
+                                                                   groupColumns: metric, fixedColumns: fixed, shouldStop: shouldStop)
             return (.boosted(all), history)
         }
     }

@@ -12,6 +12,9 @@ public struct Comparison: Sendable, Equatable {
         case blend
         /// The boosted trees' settings `run` chose by nested CV (docs/trainer.md).
         case learner
+        /// Whether the extra columns are offered to every tree or sampled like the vector
+        /// dimensions (`run`, docs/trainer.md).
+        case extrasInEveryTree = "extras_in_every_tree"
     }
 
     public struct Candidate: Sendable, Equatable {

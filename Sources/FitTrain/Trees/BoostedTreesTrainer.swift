@@ -20,11 +20,14 @@ public struct BoostedTreesTrainer {
     /// with a time budget then discards it).
     /// `groupColumns`, with `groupMeanSmoothing` set: the trees may also split on the group-mean
     /// column of those columns, computed from the `train` rows alone; the model carries it.
+    /// `fixedColumns`, with `fixedColumnsInEveryTree` set: columns every tree may split on,
+    /// outside the feature sample.
     public func fit(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int] = [], groupColumns: Range<Int>? = nil,
-                    shouldStop: () -> Bool = { false },
+                    fixedColumns: Range<Int>? = nil, shouldStop: () -> Bool = { false },
                     roundDone: (EpochRecord) -> Void = { _ in }) -> (model: BoostedTrees, history: [EpochRecord]) {
         precondition(!train.isEmpty && x.count == y.count * width)
         let wantsMean = options.groupMeanSmoothing != nil, wantsCodes = options.categoricalGroups == true
+        let fixed = options.fixedColumnsInEveryTree == true ? (fixedColumns?.clamped(to: 0..<width) ?? 0..<0) : 0..<0
         if wantsMean || wantsCodes, let columns = groupColumns, !columns.isEmpty, columns.upperBound <= width {
             // The rows this fit reads, copied with one more column per encoding (the mean, the
             // code); the trees then split on columns `width`… like any other, and the model
@@ -60,15 +63,16 @@ public struct BoostedTreesTrainer {
             // fitColumns reads neither encoding setting: the columns are already there.
             let (model, history) = fitColumns(
                 x: extended, width: wide, y: used.map { y[$0] }, train: Array(0..<train.count),
-                validation: Array(train.count..<used.count), categorical: categorical, shouldStop: shouldStop, roundDone: roundDone)
+                validation: Array(train.count..<used.count), categorical: categorical, fixed: fixed, shouldStop: shouldStop, roundDone: roundDone)
             return (BoostedTrees(base: model.base, trees: model.trees, inputs: width, encodings: encodings), history)
         }
-        return fitColumns(x: x, width: width, y: y, train: train, validation: validation, categorical: [:], shouldStop: shouldStop, roundDone: roundDone)
+        return fitColumns(x: x, width: width, y: y, train: train, validation: validation, categorical: [:], fixed: fixed, shouldStop: shouldStop, roundDone: roundDone)
     }
 
     /// The fit on the columns as given; `categorical` maps a column holding category codes
-    /// (0 to count - 1, -1 for none) to its code count, and the trees split it into sets.
-    func fitColumns(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int], categorical: [Int: Int],
+    /// (0 to count - 1, -1 for none) to its code count, and the trees split it into sets;
+    /// the `fixed` columns are in every tree's sample.
+    func fitColumns(x: [Float], width: Int, y: [Float], train: [Int], validation: [Int], categorical: [Int: Int], fixed: Range<Int> = 0..<0,
              shouldStop: () -> Bool, roundDone: (EpochRecord) -> Void) -> (model: BoostedTrees, history: [EpochRecord]) {
         var rng = SplitMix64(seed: options.seed)
         let n = train.count
@@ -84,7 +88,10 @@ public struct BoostedTreesTrainer {
         var residual = [Float](repeating: 0, count: n)
         var trees: [RegressionTree] = []
         var history: [EpochRecord] = []
-        let featureCount = max(1, min(width, Int((options.featureFraction * Float(width)).rounded())))
+        // The sampled pool: every column but the fixed ones, which join each tree's sample.
+        let pool = Array(0..<fixed.lowerBound) + Array(fixed.upperBound..<width)
+        let sampled = max(fixed.isEmpty ? 1 : 0, min(pool.count, Int((options.featureFraction * Float(pool.count)).rounded())))
+        let featureCount = sampled + fixed.count
         var grower = _TreeGrower(binned: binned, rows: n, bins: bins, featureSlots: featureCount, categorical: categorical, options: options)
         let patience = validation.isEmpty ? nil : options.earlyStoppingRounds.map { max(1, $0) }
         var best = (rmse: Float.infinity, rounds: 0)
@@ -96,10 +103,11 @@ public struct BoostedTreesTrainer {
             for i in 0..<n where options.rowFraction >= 1 || Float(rng.nextUnit()) < options.rowFraction { bag.append(Int32(i)) }
             if bag.count < 2 * options.minRowsPerLeaf { bag = (0..<n).map(Int32.init) }
             var features = Array(0..<width)
-            if featureCount < width {
-                // Partial Fisher-Yates: the first featureCount entries are a uniform sample.
-                for i in 0..<featureCount { features.swapAt(i, i + Int(rng.next() % UInt64(width - i))) }
-                features = Array(features[..<featureCount]).sorted()
+            if sampled < pool.count {
+                // Partial Fisher-Yates: the first `sampled` entries are a uniform sample.
+                var drawn = pool
+                for i in 0..<sampled { drawn.swapAt(i, i + Int(rng.next() % UInt64(pool.count - i))) }
+                features = (Array(drawn[..<sampled]) + Array(fixed)).sorted()
             }
             let (tree, splitBins, splitSets) = grower.grow(bag: bag, residual: residual, features: features)
             trees.append(tree)

@@ -50,6 +50,8 @@ struct TrainingArguments: ParsableArguments {
     var metricMean: Switch = .auto
     @Option(help: ArgumentHelp("Boosted trees: split on the metric as a category, LightGBM's way: each fit numbers the metrics of its own training rows, and a split may send any set of them left (found by ordering the metrics by their mean residual; a metric the fit never saw goes right): on, off, or auto (the default model's choice: off; measured in docs/trainer.md).", valueName: "on|off|auto"))
     var metricSplit: Switch = .auto
+    @Option(help: ArgumentHelp("Boosted trees: the extra columns (lengths, cosines: a handful beside the vectors' hundreds of dimensions) are candidates of every tree, and --feature-fraction samples the vector dimensions only: on, off, or auto (the default model's choice).", valueName: "on|off|auto"))
+    var extrasInEveryTree: Switch = .auto
     @Option(help: ArgumentHelp("Boosted trees: keep the mean of the CV fold models (a bag) as the model instead of a final fit on every row: on, off, or cv. CV is the fold models' either way, so cv measures it nested (inside each fold, a bag of its own sub-folds against one model on the fold's rows; K x K more fits) and keeps the bag when its nested CV RMSE is lower. Default: off for train, cv for run.", valueName: "on|off|cv"))
     var bagFolds: TrainModel.Bagging?
 
@@ -107,6 +109,7 @@ struct TrainingArguments: ParsableArguments {
         o.boosting.earlyStoppingRounds = earlyStopping > 0 ? earlyStopping : nil
         if let on = metricMean.value { o.boosting.groupMeanSmoothing = on ? BoostingOptions.metricMeanSmoothing : nil }
         if let on = metricSplit.value { o.boosting.categoricalGroups = on }
+        if let on = extrasInEveryTree.value { o.boosting.fixedColumnsInEveryTree = on }
         o.bagging = bagFolds ?? .off
         o.network = widths.values
         o.dropout = dropout
