@@ -94,17 +94,21 @@ import Testing
         #expect(try Self.csv(cli, "SELECT COUNT(*), (SELECT COUNT(*) FROM chosen_checkpoint) FROM comparison") == comparisons)
     }
 
-    /// The learner's settings chosen by nested CV (issue #26): both trained on the same folds,
-    /// the comparison recorded with fold-by-fold numbers, the kept one chosen; a kill between
-    /// the two trainings leaves no comparison and the rerun trains nothing twice.
+    /// The learner's settings chosen by CV (issue #26): both trained on the same folds, the
+    /// comparison recorded with fold-by-fold numbers, the kept one chosen; a kill between the
+    /// two trainings leaves no comparison and the rerun trains nothing twice. Without the
+    /// nested bag (--bag-folds off), for suite time: the candidates are then the fold models,
+    /// compared by the same code (`TrainingChoices.asKept`). The nested bag's per-fold
+    /// numbers are TrainPredictTests' (--bag-folds cv), and `run` with every choice nested is
+    /// CLITests.runEndToEndThenRerunExportAndReport.
     @Test func theLearnerIsChosenOnTheSameFoldsAndAKillLeavesNoHalfChoice() throws {
         let cli = try CLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
-        let killed = try Program.run(CLI.binary, ["run", "--trees", "40", "--learner", "cv", "--knn-blend", "off"], directory: cli.workdir,
+        let killed = try Program.run(CLI.binary, ["run", "--trees", "40", "--learner", "cv", "--knn-blend", "off", "--bag-folds", "off"], directory: cli.workdir,
                                      environment: ["FITSTORE_KILL_AT": "choice.learner"])
         #expect(killed.status == SIGKILL, "the kill point was not reached: \(killed.error)")
         #expect(try Self.csv(cli, "SELECT COUNT(*) FROM comparison") == "COUNT(*)\n0\n")
-        let run = try cli.run("run", "--trees", "40", "--learner", "cv", "--knn-blend", "off")
+        let run = try cli.run("run", "--trees", "40", "--learner", "cv", "--knn-blend", "off", "--bag-folds", "off")
         #expect(run.status == 0 && run.out.contains("learner: CV RMSE"), "\(run.out)\(run.err)")
         let twice = try Self.csv(cli, "SELECT COUNT(*) FROM (SELECT 1 FROM checkpoint GROUP BY config, training_digest HAVING COUNT(*) > 1)")
         #expect(twice == "COUNT(*)\n0\n", "the rerun trained again what the killed run had trained")
@@ -135,7 +139,7 @@ import Testing
         }
         // --learner default: no learner comparison in that run.
         let before = try Self.csv(cli, "SELECT COUNT(*) FROM comparison WHERE kind = 'learner'")
-        #expect(try cli.run("run", "--trees", "40", "--learner", "default", "--knn-blend", "off").status == 0)
+        #expect(try cli.run("run", "--trees", "40", "--learner", "default", "--knn-blend", "off", "--bag-folds", "off").status == 0)
         #expect(try Self.csv(cli, "SELECT COUNT(*) FROM comparison WHERE kind = 'learner'") == before)
     }
 
