@@ -98,9 +98,9 @@ import Testing
     /// comparison recorded with fold-by-fold numbers, the kept one chosen; a kill between the
     /// two trainings leaves no comparison and the rerun trains nothing twice. Without the
     /// nested bag (--bag-folds off), for suite time: the candidates are then the fold models,
-    /// compared by the same code (`TrainingChoices.asKept`). The nested bag's per-fold
-    /// numbers are TrainPredictTests' (--bag-folds cv), and `run` with every choice nested is
-    /// CLITests.runEndToEndThenRerunExportAndReport.
+    /// compared by the same code (`TrainingChoices.asKept`), whose nested side is
+    /// TrainingChoicesTests'; the nested bag's per-fold numbers are TrainPredictTests'
+    /// (--bag-folds cv).
     @Test func theLearnerIsChosenOnTheSameFoldsAndAKillLeavesNoHalfChoice() throws {
         let cli = try CLI()
         defer { try? FileManager.default.removeItem(at: cli.workdir) }
