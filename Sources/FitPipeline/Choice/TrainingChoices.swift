@@ -75,14 +75,9 @@ public enum TrainingChoices {
             var without = options, with = options
             without.system = false
             with.system = true
-            // Compared without the nested bag: a variant's CV is the fold models' either way.
-            if options.bagging == .cv { without.bagging = .off; with.bagging = .off }
-            let a = try trainer.run(without)
-            KillPoint.reach("choice.first-variant")
-            let b = try trainer.run(with)
-            let (comparison, verdict) = Comparison.New.judged(
-                kind: .systemPrompt, simple: candidate(a, label: "without the system prompt block"),
-                complex: candidate(b, label: "with the system prompt block"))
+            let (a, b, comparison, verdict) = try weighUnbagged(
+                trainer, kind: .systemPrompt, simple: (without, "without the system prompt block"),
+                complex: (with, "with the system prompt block"), between: "choice.first-variant")
             comparisons.append(comparison)
             lines.append(String(format: "system prompt block: CV RMSE %.4f without, %.4f with (%@): %@",
                                 a.evaluation.crossValidation?.rmse ?? .nan, b.evaluation.crossValidation?.rmse ?? .nan,
@@ -94,15 +89,11 @@ public enum TrainingChoices {
         if learner == .cv, chosen.model == .boosted, chosen.cvFolds >= 2, chosen.usesExtras,
            chosen.boosting.fixedColumnsInEveryTree == true, chosen.boosting.featureFraction < 1 {
             KillPoint.reach("choice.extras")
-            var inEvery = chosen, alike = chosen
+            var alike = chosen
             alike.boosting.fixedColumnsInEveryTree = false
-            // Compared without the nested bag, as the system prompt block is.
-            if chosen.bagging == .cv { inEvery.bagging = .off; alike.bagging = .off }
-            let a = try unbagged ?? trainer.run(inEvery)
-            let b = try trainer.run(alike)
-            let (comparison, verdict) = Comparison.New.judged(
-                kind: .extrasInEveryTree, simple: candidate(a, label: "the extra columns in every tree"),
-                complex: candidate(b, label: "every column sampled alike"))
+            let (a, b, comparison, verdict) = try weighUnbagged(
+                trainer, kind: .extrasInEveryTree, simple: (chosen, "the extra columns in every tree"),
+                complex: (alike, "every column sampled alike"), simpleTrained: unbagged)
             comparisons.append(comparison)
             lines.append(String(format: "extra columns: CV RMSE %.4f in every tree, %.4f sampled like the vectors (%@): %@",
                                 a.evaluation.crossValidation?.rmse ?? .nan, b.evaluation.crossValidation?.rmse ?? .nan,
@@ -132,6 +123,27 @@ public enum TrainingChoices {
                             comparison.candidates[0].cvRMSE, comparison.candidates[1].cvRMSE, verdict.summary,
                             verdict.keepComplex ? "the wide settings kept" : "the default kept"))
         return Outcome(report: verdict.keepComplex ? other : report, comparisons: comparisons, lines: lines)
+    }
+
+    /// Two variants trained and judged on their fold models' CV, both without the nested bag (a
+    /// variant's CV is the fold models' either way; only the winner is then trained with it):
+    /// `simpleTrained` is the simple variant's training when it was already made, `between`
+    /// a kill point reached between the two trainings.
+    static func weighUnbagged(_ trainer: TrainModel, kind: Comparison.Kind, simple: (options: TrainModel.Options, label: String),
+                              complex: (options: TrainModel.Options, label: String), simpleTrained: TrainModel.Report? = nil,
+                              between: String? = nil) throws
+        -> (simple: TrainModel.Report, complex: TrainModel.Report, comparison: Comparison.New, verdict: NoiseRule.Verdict) {
+        func unbagged(_ o: TrainModel.Options) -> TrainModel.Options {
+            var o = o
+            if o.bagging == .cv { o.bagging = .off }
+            return o
+        }
+        let a = try simpleTrained ?? trainer.run(unbagged(simple.options))
+        if let between { KillPoint.reach(between) }
+        let b = try trainer.run(unbagged(complex.options))
+        let (comparison, verdict) = Comparison.New.judged(kind: kind, simple: candidate(a, label: simple.label),
+                                                          complex: candidate(b, label: complex.label))
+        return (a, b, comparison, verdict)
     }
 
     /// Boosting settings in words, for a comparison's labels.
