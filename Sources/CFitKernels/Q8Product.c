@@ -238,6 +238,17 @@ static void rows_group_vnni(const uint8_t *group, int blocks, const uint8_t *qa,
     else if (rows == 2) rows_group_vnni_n(group, blocks, qa, sa, inputs, 2, acc);
     else rows_group_vnni_n(group, blocks, qa, sa, inputs, 1, acc);
 }
+// A tile's sums plus the bias into y, 8 lanes at a time: the same single rounding per value
+// as the scalar loop (the compiler kept that loop scalar, unsure y does not overlap acc).
+__attribute__((target("avx2,fma")))
+static void store_tile_avx2(float acc[TILE][GROUP], int tile, const float *bg, float *y, int outputs) {
+    __m256 b0 = _mm256_loadu_ps(bg), b1 = _mm256_loadu_ps(bg + 8);
+    for (int r = 0; r < tile; r++) {
+        float *yr = y + (size_t)r * outputs;
+        _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_loadu_ps(acc[r]), b0));
+        _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_loadu_ps(acc[r] + 8), b1));
+    }
+}
 #endif
 
 static int detect_best_path(void) {
@@ -280,6 +291,7 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
     // AVX-512 32.
     int most = path == FIT_Q8_AVX512_VNNI ? 8 : 4;
     float acc[TILE][GROUP];
+    static const float zeros[GROUP];
     // The VNNI path multiplies unsigned activations: a + 128 (the sign bit flipped), made once
     // per tile of rows; -128 * the weights' block sums is taken off again (colsum).
     uint8_t *offset = NULL;
@@ -299,9 +311,17 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
 #endif
                 for (int r = 0; r < tile; r++) row_group_portable(group, blocks, qr + (size_t)r * inputs, sr + (size_t)r * blocks, acc[r]);
             int n = outputs - g * GROUP < GROUP ? outputs - g * GROUP : GROUP;
-            for (int r = 0; r < tile; r++)
-                for (int o = 0; o < n; o++)
-                    y[(size_t)(r0 + r) * outputs + g * GROUP + o] = acc[r][o] + (bias ? bias[g * GROUP + o] : 0.0f);
+            // The bias test outside the loops, so they are plain adds the compiler vectorizes
+            // (with it inside, this store was a scalar loop and most of this function's time).
+            // Without a bias the sums still get + 0.0f, as before: -0.0 becomes +0.0 alike.
+            const float *bg = bias ? bias + g * GROUP : zeros;
+            float *yg = y + (size_t)r0 * outputs + g * GROUP;
+#if defined(__x86_64__)
+            if (path != FIT_Q8_PORTABLE && n == GROUP) store_tile_avx2(acc, tile, bg, yg, outputs);
+            else
+#endif
+                for (int r = 0; r < tile; r++)
+                    for (int o = 0; o < n; o++) yg[(size_t)r * outputs + o] = acc[r][o] + bg[o];
         }
     }
     free(offset);

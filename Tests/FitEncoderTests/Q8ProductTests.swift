@@ -207,6 +207,49 @@ import Testing
         }
     }
 
+    /// The float columns' terms are what `multiply` promises, bit for bit: each output starts
+    /// from the int8 product (bias included) and takes one fused multiply-add per float column,
+    /// in column order. 75 outputs and 5 rows reach every part of the tiled loop (blocks of 32
+    /// outputs, then of 8, then single outputs; pairs of rows, then a lone one), and each row
+    /// gets the same bits alone.
+    @Test func floatColumnsAddInColumnOrderWhateverTheTiling() throws {
+        var rng = SplitMix64(seed: 44)
+        let (rows, outputs, inputs) = (5, 75, 96)
+        let x = Self.random(rows * inputs, &rng)
+        let wf = Self.random(outputs * inputs, &rng, scale: 0.1)
+        let bias = Self.random(outputs, &rng)
+        let columns = [2, 31, 32, 50, 95]
+        let w = try Q8Weights(keepingInFloat: columns, weights: wf, outputs: outputs, inputs: inputs, bias: bias)
+        var q = [Int8](repeating: 0, count: rows * inputs), s = [Float](repeating: 0, count: rows * inputs / 32)
+        var int8Only = [Float](repeating: 0, count: rows * outputs), y = int8Only
+        x.withUnsafeBufferPointer { xp in
+            Q8Product.quantize(xp.baseAddress!, rows: rows, for: w, into: &q, scales: &s)
+            Q8Product.apply(w, q: q, scales: s, rows: rows, into: &int8Only)
+            Q8Product.multiply(w, xp.baseAddress!, rows: rows, q: q, scales: s, into: &y)
+        }
+        var expected = int8Only
+        for r in 0..<rows {
+            for o in 0..<outputs {
+                for (c, j) in columns.enumerated() {
+                    expected[r * outputs + o] = expected[r * outputs + o].addingProduct(x[r * inputs + j], wf[o * inputs + j])
+                    #expect(w.floatWeights[c * outputs + o] == wf[o * inputs + j])
+                }
+            }
+        }
+        #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
+        for r in 0..<rows {
+            var alone = [Float](repeating: 0, count: outputs)
+            Array(x[(r * inputs)..<((r + 1) * inputs)]).withUnsafeBufferPointer { xp in
+                Array(q[(r * inputs)..<((r + 1) * inputs)]).withUnsafeBufferPointer { qp in
+                    Array(s[(r * inputs / 32)..<((r + 1) * inputs / 32)]).withUnsafeBufferPointer { sp in
+                        Q8Product.multiply(w, xp.baseAddress!, rows: 1, q: qp.baseAddress!, scales: sp.baseAddress!, into: &alone)
+                    }
+                }
+            }
+            #expect(alone.map(\.bitPattern) == expected[(r * outputs)..<((r + 1) * outputs)].map(\.bitPattern), "row \(r)")
+        }
+    }
+
     @Test func badWeightsAreRefused() {
         // Float weights that are not finite: no trap on the way, a refusal at packing.
         for bad: Float in [.nan, .infinity, -.infinity] {

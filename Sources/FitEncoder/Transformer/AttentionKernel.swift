@@ -56,7 +56,13 @@ enum AttentionKernel {
         if let bias {
             for i in 0..<L { for j in 0..<L { s[i * Lp + j] += bias(i, j) } }
         }
-        Kernels.softmaxRows(s, rows: L, width: L, stride: Lp)
+        // The padding keys' scores become -inf, so every row is whole vectors: the softmax of
+        // a row then computes what it computed with a partial last vector filled with -inf
+        // (the same lanes, the same order: the same bits), without the scalar tail loops.
+        if Lp > L {
+            for i in 0..<L { for j in L..<Lp { s[i * Lp + j] = -.infinity } }
+        }
+        Kernels.softmaxRows(s, rows: L, width: Lp, stride: Lp)
         weightedValues(s, stride: Lp, values: v, valueStride: stride, length: L, headDim: hd,
                        into: context, contextStride: contextStride)
     }
