@@ -67,27 +67,34 @@ enum AttentionKernel {
                        into: context, contextStride: contextStride)
     }
 
-    /// s[i][j] = (Σ_d q[i][d] · kt[d][j]) · scale, four query rows and 16 keys at a time.
+    /// s[i][j] = (Σ_d q[i][d] · kt[d][j]) · scale, six query rows and 16 keys at a time: twelve
+    /// independent fma chains, enough to keep both FMA ports busy through their latency (eight,
+    /// with four rows, left them idle part of the time). Each score is still one chain over d in
+    /// order from zero, so the row grouping changes no bit.
     private static func scores(q: UnsafePointer<Float>, stride: Int, keys kt: UnsafePointer<Float>, length L: Int,
                                padded Lp: Int, headDim hd: Int, scale: Float, into s: UnsafeMutablePointer<Float>) {
-        let rk = UnsafeRawPointer(kt), rs = UnsafeMutableRawPointer(s)
+        let rs = UnsafeMutableRawPointer(s)
+        let keyRow = Lp &* 4
         var i = 0
         while i < L {
-            let rows = min(4, L - i)
+            let rows = min(6, L - i)
             // Rows past the end repeat the last real row; their results are not stored.
-            let q0 = q + i * stride, q1 = q + (i + min(1, rows - 1)) * stride
-            let q2 = q + (i + min(2, rows - 1)) * stride, q3 = q + (i + min(3, rows - 1)) * stride
+            @inline(__always) func row(_ r: Int) -> UnsafePointer<Float> { q + (i + min(r, rows - 1)) * stride }
+            let q0 = row(0), q1 = row(1), q2 = row(2), q3 = row(3), q4 = row(4), q5 = row(5)
             var j = 0
             while j < Lp {
-                var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
-                var b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8()
+                var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8(), a4 = V8(), a5 = V8()
+                var b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8(), b4 = V8(), b5 = V8()
+                var k = UnsafeRawPointer(kt + j)
                 for d in 0..<hd {
-                    let k0 = rk.loadUnaligned(fromByteOffset: (d * Lp + j) * 4, as: V8.self)
-                    let k1 = rk.loadUnaligned(fromByteOffset: (d * Lp + j + 8) * 4, as: V8.self)
+                    let k0 = k.loadUnaligned(as: V8.self), k1 = k.loadUnaligned(fromByteOffset: 32, as: V8.self)
                     var x = V8(repeating: q0[d]); a0 = a0.addingProduct(x, k0); b0 = b0.addingProduct(x, k1)
                     x = V8(repeating: q1[d]); a1 = a1.addingProduct(x, k0); b1 = b1.addingProduct(x, k1)
                     x = V8(repeating: q2[d]); a2 = a2.addingProduct(x, k0); b2 = b2.addingProduct(x, k1)
                     x = V8(repeating: q3[d]); a3 = a3.addingProduct(x, k0); b3 = b3.addingProduct(x, k1)
+                    x = V8(repeating: q4[d]); a4 = a4.addingProduct(x, k0); b4 = b4.addingProduct(x, k1)
+                    x = V8(repeating: q5[d]); a5 = a5.addingProduct(x, k0); b5 = b5.addingProduct(x, k1)
+                    k = k.advanced(by: keyRow)
                 }
                 @inline(__always) func store(_ first: V8, _ second: V8, row r: Int) {
                     rs.storeBytes(of: first * scale, toByteOffset: ((i + r) * Lp + j) * 4, as: V8.self)
@@ -97,6 +104,8 @@ enum AttentionKernel {
                 if rows > 1 { store(a1, b1, row: 1) }
                 if rows > 2 { store(a2, b2, row: 2) }
                 if rows > 3 { store(a3, b3, row: 3) }
+                if rows > 4 { store(a4, b4, row: 4) }
+                if rows > 5 { store(a5, b5, row: 5) }
                 j += 16
             }
             i += rows

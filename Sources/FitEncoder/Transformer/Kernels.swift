@@ -34,16 +34,54 @@ enum Kernels {
     /// its vectors on short texts (parity is checked at cosine 0.9999).
     static func addLayerNormRows(_ x: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, rows: Int, width: Int,
                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+        // Each row's mean and variance are sums in element order, one rounding per step: a
+        // chain whose add latency, not arithmetic, set this kernel's speed. Four rows' chains
+        // run side by side (independent, so the core overlaps them) and the elementwise
+        // passes run 8 lanes at a time; every value is rounded as before, the same bits.
+        typealias V = SIMD8<Float>
+        let vectors = width / 8
         for r in 0..<rows {
-            let row = x + r * width
-            var mean: Float = 0
-            for i in 0..<width { if let residual { row[i] += residual[r * width + i] }; mean += row[i] }
-            mean /= Float(width)
-            var variance: Float = 0
-            for i in 0..<width { let d = row[i] - mean; variance += d * d }
-            variance /= Float(width)
-            let inv = 1 / (variance + eps).squareRoot()
-            for i in 0..<width { row[i] = (row[i] - mean) * inv * weight[i] + bias[i] }
+            guard let residual else { break }
+            let row = UnsafeMutableRawPointer(x + r * width), add = UnsafeRawPointer(residual + r * width)
+            for v in 0..<vectors {
+                let at = v * 32
+                row.storeBytes(of: row.loadUnaligned(fromByteOffset: at, as: V.self) + add.loadUnaligned(fromByteOffset: at, as: V.self),
+                               toByteOffset: at, as: V.self)
+            }
+            for i in (vectors * 8)..<width { x[r * width + i] += residual[r * width + i] }
+        }
+        let n = Float(width)
+        var r = 0
+        while r < rows {
+            let count = min(4, rows - r)
+            // Rows past the end repeat the last real row; their results are not used.
+            let x0 = x + r * width, x1 = x + (r + min(1, count - 1)) * width
+            let x2 = x + (r + min(2, count - 1)) * width, x3 = x + (r + min(3, count - 1)) * width
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            for i in 0..<width { s0 += x0[i]; s1 += x1[i]; s2 += x2[i]; s3 += x3[i] }
+            let m0 = s0 / n, m1 = s1 / n, m2 = s2 / n, m3 = s3 / n
+            var q0: Float = 0, q1: Float = 0, q2: Float = 0, q3: Float = 0
+            for i in 0..<width {
+                let d0 = x0[i] - m0, d1 = x1[i] - m1, d2 = x2[i] - m2, d3 = x3[i] - m3
+                q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3
+            }
+            @inline(__always) func normalize(_ k: Int, mean: Float, squares: Float) {
+                let row = x + (r + k) * width, raw = UnsafeMutableRawPointer(row)
+                let inv = 1 / (squares / n + eps).squareRoot()
+                let wr = UnsafeRawPointer(weight), br = UnsafeRawPointer(bias)
+                for v in 0..<vectors {
+                    let at = v * 32
+                    let y = (raw.loadUnaligned(fromByteOffset: at, as: V.self) - mean) * inv * wr.loadUnaligned(fromByteOffset: at, as: V.self)
+                        + br.loadUnaligned(fromByteOffset: at, as: V.self)
+                    raw.storeBytes(of: y, toByteOffset: at, as: V.self)
+                }
+                for i in (vectors * 8)..<width { row[i] = (row[i] - mean) * inv * weight[i] + bias[i] }
+            }
+            normalize(0, mean: m0, squares: q0)
+            if count > 1 { normalize(1, mean: m1, squares: q1) }
+            if count > 2 { normalize(2, mean: m2, squares: q2) }
+            if count > 3 { normalize(3, mean: m3, squares: q3) }
+            r += count
         }
     }
 
