@@ -33,6 +33,8 @@ def main():
     p.add_argument("--no-metric-column", action="store_true", help="leave out the metric id column (to measure what it adds)")
     p.add_argument("--params", default="", help="LightGBM parameters to override, as JSON")
     p.add_argument("--reuse", action="store_true", help="keep an earlier RESULT.json fitted on the same inputs")
+    p.add_argument("--by-family", action="store_true",
+                   help="one bag per metric family (name before '/') on its own rows, instead of one bag on all rows")
     a = p.parse_args()
     import lightgbm as lgb
 
@@ -74,7 +76,7 @@ def main():
     digest = hashlib.sha256()
     for part in (X, y, split.astype("U8"), fold, metric, sample):
         digest.update(np.ascontiguousarray(part).tobytes())
-    digest.update(json.dumps([params, a.folds, categorical, lgb.__version__], sort_keys=True).encode())
+    digest.update(json.dumps([params, a.folds, categorical, lgb.__version__] + (["by-family"] if a.by_family else []), sort_keys=True).encode())
     digest = digest.hexdigest()
     if a.reuse and os.path.exists(a.out) and (not a.submission or os.path.exists(a.submission)):
         with open(a.out) as f:
@@ -82,24 +84,47 @@ def main():
         if earlier.get("digest") == digest:
             print(json.dumps(earlier))
             return 0
-    oof = np.full(len(y), np.nan)
-    test_pred = np.zeros(int(test.sum()))
-    fold_rmse, rounds = [], []
-    for f in range(a.folds):
-        tr = train & (fold != f)
-        va = train & (fold == f)
-        d_tr = lgb.Dataset(X[tr], y[tr], categorical_feature=categorical, free_raw_data=False)
-        d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
-        booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
-                            callbacks=[lgb.early_stopping(100, verbose=False)])
-        rounds.append(int(booster.best_iteration))
-        oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
-        fold_rmse.append(float(np.sqrt(np.mean((np.clip(oof[va], 0, 10) - y[va]) ** 2))))
-        test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
+    def bag(rows):
+        """The fold loop on the training rows in `rows`: out-of-fold and test predictions (test
+        rows: all of them), each fold's RMSE and rounds."""
+        oof = np.full(len(y), np.nan)
+        test_pred = np.zeros(int(test.sum()))
+        fold_rmse, rounds = [], []
+        for f in range(a.folds):
+            tr = train & rows & (fold != f)
+            va = train & rows & (fold == f)
+            d_tr = lgb.Dataset(X[tr], y[tr], categorical_feature=categorical, free_raw_data=False)
+            d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
+            booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
+                                callbacks=[lgb.early_stopping(100, verbose=False)])
+            rounds.append(int(booster.best_iteration))
+            oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
+            fold_rmse.append(float(np.sqrt(np.mean((np.clip(oof[va], 0, 10) - y[va]) ** 2))))
+            test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
+        return oof, test_pred, fold_rmse, rounds
+
+    oof, test_pred, fold_rmse, rounds = bag(np.ones(len(y), dtype=bool))
+    families = {}
+    if a.by_family:
+        # One bag per metric family (the part of the metric's name before '/'), each on its
+        # family's training rows only; a test row of a family with no training rows keeps the
+        # pooled bag's prediction. CV is then the families' out-of-fold predictions.
+        major = {r["id"]: r["major"] for r in sql("SELECT id, major FROM metric")}
+        family = np.array([major.get(int(m), "") for m in metric])
+        for name in sorted(set(family[train])):
+            rows = family == name
+            f_oof, f_test, f_folds, _ = bag(rows)
+            oof[train & rows] = f_oof[train & rows]
+            test_pred[rows[test]] = f_test[rows[test]]
+            families[name] = float(np.sqrt(np.mean((np.clip(f_oof[train & rows], 0, 10) - y[train & rows]) ** 2)))
+        fold_rmse = [float(np.sqrt(np.mean((np.clip(oof[train & (fold == f)], 0, 10) - y[train & (fold == f)]) ** 2)))
+                     for f in range(a.folds)]
     mask = train
     cv = float(np.sqrt(np.mean((np.clip(oof[mask], 0, 10) - y[mask]) ** 2)))
     result = dict(cv_rmse=cv, fold_rmse=fold_rmse, rounds=rounds, test_rows=int(test.sum()), columns=int(X.shape[1]), system_block=system,
                   seconds=time.time() - started, lightgbm=lgb.__version__, digest=digest)
+    if a.by_family:
+        result["family_cv_rmse"] = families
     if a.submission:
         ids = [positions[int(s)] + 1 for s in sample[test]]
         order = np.argsort(ids)

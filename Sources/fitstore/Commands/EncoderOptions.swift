@@ -25,7 +25,7 @@ struct EncoderOptions: ParsableArguments {
     @Option(help: "Tokens packed into one forward pass.")
     var batchTokens: Int = 8192
 
-    @Option(help: ArgumentHelp("The matrix products' arithmetic: float32 (the default) or int8 (weights and each product's input rounded to int8 per block of 32 values, summed exactly in integers; a folder model keeps its 8 outlier input columns per product in float32: 1.4-1.5x faster where the CPU has AVX-512 VNNI, vectors within a cosine of 0.999 of float32's; see docs/encoder.md). int8 vectors are another encoder's: they never mix with float32 ones, and train, export and run use them when given --precision int8 too. A folder encoder's precision is set at `encoders add`.", valueName: "precision"))
+    @Option(help: ArgumentHelp("The matrix products' arithmetic: float32 (the default) or int8 (weights and each product's input rounded to int8 per block of 32 values, summed exactly in integers; a folder model keeps its 8 outlier input columns per product in float32: about 1.75x faster where the CPU has AVX-512 VNNI, vectors within a cosine of 0.999 of float32's; see docs/encoder.md). int8 vectors are another encoder's: they never mix with float32 ones, and train, export and run use them when given --precision int8 too. A folder encoder's precision is set at `encoders add`.", valueName: "precision"))
     var precision: Precision?
 
     func validate() throws {
