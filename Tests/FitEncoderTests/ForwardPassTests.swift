@@ -1,4 +1,5 @@
 @testable import FitEncoder
+import FitFormats
 import Foundation
 import Testing
 
@@ -73,6 +74,47 @@ import Testing
         }
         #expect(worstExp < 5e-7 && worstErf < 1.2e-7, "exp rel \(worstExp), erf abs \(worstErf) (one ulp near 1 is 1.2e-7)")
         #expect(VectorMath.exp(SIMD16(repeating: -100))[0] == 0)
+    }
+
+    /// LayerNorm(x + residual) runs four rows' sums side by side and its elementwise passes in
+    /// vectors; every value must still be what the plain row-by-row loop gives, bit for bit
+    /// (sums in element order, one rounding per step, no fused operation): any row count
+    /// (whole groups of four and the rest), widths with and without a partial vector, with and
+    /// without a residual.
+    @Test func layerNormRowsAreThePlainLoopsBitForBit() {
+        var rng = SplitMix64(seed: 45)
+        for width in [8, 20, 384] {
+            for rows in [1, 3, 4, 5, 9] {
+                for withResidual in [false, true] {
+                    let x = (0..<(rows * width)).map { _ in Float(rng.nextGaussian()) * 3 + 0.5 }
+                    let residual = (0..<(rows * width)).map { _ in Float(rng.nextGaussian()) }
+                    let weight = (0..<width).map { _ in Float(rng.nextGaussian()) }, bias = (0..<width).map { _ in Float(rng.nextGaussian()) }
+                    let eps: Float = 1e-12
+                    var expected = x
+                    for r in 0..<rows {
+                        var mean: Float = 0
+                        for i in 0..<width {
+                            if withResidual { expected[r * width + i] += residual[r * width + i] }
+                            mean += expected[r * width + i]
+                        }
+                        mean /= Float(width)
+                        var variance: Float = 0
+                        for i in 0..<width { let d = expected[r * width + i] - mean; variance += d * d }
+                        variance /= Float(width)
+                        let inv = 1 / (variance + eps).squareRoot()
+                        for i in 0..<width { expected[r * width + i] = (expected[r * width + i] - mean) * inv * weight[i] + bias[i] }
+                    }
+                    var got = x
+                    got.withUnsafeMutableBufferPointer { g in
+                        residual.withUnsafeBufferPointer { res in
+                            Kernels.addLayerNormRows(g.baseAddress!, withResidual ? res.baseAddress! : nil, rows: rows, width: width,
+                                                     weight: weight, bias: bias, eps: eps)
+                        }
+                    }
+                    #expect(got.map(\.bitPattern) == expected.map(\.bitPattern), "width \(width), rows \(rows), residual \(withResidual)")
+                }
+            }
+        }
     }
 }
 

@@ -40,15 +40,16 @@ enum Kernels {
         // passes run 8 lanes at a time; every value is rounded as before, the same bits.
         typealias V = SIMD8<Float>
         let vectors = width / 8
-        for r in 0..<rows {
-            guard let residual else { break }
-            let row = UnsafeMutableRawPointer(x + r * width), add = UnsafeRawPointer(residual + r * width)
-            for v in 0..<vectors {
-                let at = v * 32
-                row.storeBytes(of: row.loadUnaligned(fromByteOffset: at, as: V.self) + add.loadUnaligned(fromByteOffset: at, as: V.self),
-                               toByteOffset: at, as: V.self)
+        if let residual {
+            for r in 0..<rows {
+                let row = UnsafeMutableRawPointer(x + r * width), add = UnsafeRawPointer(residual + r * width)
+                for v in 0..<vectors {
+                    let at = v * 32
+                    row.storeBytes(of: row.loadUnaligned(fromByteOffset: at, as: V.self) + add.loadUnaligned(fromByteOffset: at, as: V.self),
+                                   toByteOffset: at, as: V.self)
+                }
+                for i in (vectors * 8)..<width { x[r * width + i] += residual[r * width + i] }
             }
-            for i in (vectors * 8)..<width { x[r * width + i] += residual[r * width + i] }
         }
         let n = Float(width)
         var r = 0
