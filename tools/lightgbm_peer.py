@@ -84,12 +84,15 @@ def main():
         if earlier.get("digest") == digest:
             print(json.dumps(earlier))
             return 0
+    def rmse(pred, rows):
+        return float(np.sqrt(np.mean((np.clip(pred[rows], 0, 10) - y[rows]) ** 2)))
+
     def bag(rows):
         """The fold loop on the training rows in `rows`: out-of-fold and test predictions (test
-        rows: all of them), each fold's RMSE and rounds."""
+        rows: all of them) and each fold's rounds."""
         oof = np.full(len(y), np.nan)
         test_pred = np.zeros(int(test.sum()))
-        fold_rmse, rounds = [], []
+        rounds = []
         for f in range(a.folds):
             tr = train & rows & (fold != f)
             va = train & rows & (fold == f)
@@ -99,28 +102,32 @@ def main():
                                 callbacks=[lgb.early_stopping(100, verbose=False)])
             rounds.append(int(booster.best_iteration))
             oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
-            fold_rmse.append(float(np.sqrt(np.mean((np.clip(oof[va], 0, 10) - y[va]) ** 2))))
             test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
-        return oof, test_pred, fold_rmse, rounds
+        return oof, test_pred, rounds
 
-    oof, test_pred, fold_rmse, rounds = bag(np.ones(len(y), dtype=bool))
     families = {}
-    if a.by_family:
+    if not a.by_family:
+        oof, test_pred, rounds = bag(np.ones(len(y), dtype=bool))
+    else:
         # One bag per metric family (the part of the metric's name before '/'), each on its
-        # family's training rows only; a test row of a family with no training rows keeps the
-        # pooled bag's prediction. CV is then the families' out-of-fold predictions.
+        # family's training rows only; the pooled bag is fitted only for test rows of a family
+        # with no training rows. CV is then the families' out-of-fold predictions; rounds are
+        # per family.
         major = {r["id"]: r["major"] for r in sql("SELECT id, major FROM metric")}
         family = np.array([major.get(int(m), "") for m in metric])
-        for name in sorted(set(family[train])):
+        seen = sorted(set(family[train]))
+        unseen = ~np.isin(family[test], seen)
+        oof, test_pred, rounds = np.full(len(y), np.nan), np.zeros(int(test.sum())), {}
+        if unseen.any():
+            oof, test_pred, rounds["pooled"] = bag(np.ones(len(y), dtype=bool))
+        for name in seen:
             rows = family == name
-            f_oof, f_test, f_folds, _ = bag(rows)
+            f_oof, f_test, rounds[name] = bag(rows)
             oof[train & rows] = f_oof[train & rows]
             test_pred[rows[test]] = f_test[rows[test]]
-            families[name] = float(np.sqrt(np.mean((np.clip(f_oof[train & rows], 0, 10) - y[train & rows]) ** 2)))
-        fold_rmse = [float(np.sqrt(np.mean((np.clip(oof[train & (fold == f)], 0, 10) - y[train & (fold == f)]) ** 2)))
-                     for f in range(a.folds)]
-    mask = train
-    cv = float(np.sqrt(np.mean((np.clip(oof[mask], 0, 10) - y[mask]) ** 2)))
+            families[name] = rmse(f_oof, train & rows)
+    fold_rmse = [rmse(oof, train & (fold == f)) for f in range(a.folds)]
+    cv = rmse(oof, train)
     result = dict(cv_rmse=cv, fold_rmse=fold_rmse, rounds=rounds, test_rows=int(test.sum()), columns=int(X.shape[1]), system_block=system,
                   seconds=time.time() - started, lightgbm=lgb.__version__, digest=digest)
     if a.by_family:

@@ -226,14 +226,10 @@ public final class TextEmbedder: @unchecked Sendable {
         var contents = [[Int32]](repeating: [], count: texts.count)
         contents.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
-            let workers = max(1, min(Threads.count, texts.count / 64))
-            let per = (texts.count + workers - 1) / workers
-            Kernels.parallelFor(workers) { w in
-                var lap = clock.map { _ in EncoderStageClock.now() } ?? 0
-                for t in (w * per)..<min(texts.count, (w + 1) * per) {
-                    base[t] = tokenize(texts[t])
-                }
-                if let clock { lap = clock.lap(.tokenize, worker: w, since: lap) }
+            Kernels.parallelChunks(texts.count, minimumPerChunk: 64) { worker, range in
+                let started = clock.map { _ in EncoderStageClock.now() } ?? 0
+                for t in range { base[t] = tokenize(texts[t]) }
+                clock?.lap(.tokenize, worker: worker, since: started)
             }
         }
         var lap = clock.map { _ in EncoderStageClock.now() } ?? 0

@@ -150,12 +150,18 @@ enum Kernels {
 
     /// Splits 0..<count into one chunk per core (when large enough) and runs them in parallel.
     static func parallelChunks(_ count: Int, minimumPerChunk: Int, _ body: (Range<Int>) -> Void) {
+        parallelChunks(count, minimumPerChunk: minimumPerChunk) { _, range in body(range) }
+    }
+
+    /// The same, telling each chunk its index (0..<Threads.count, one per concurrent chunk):
+    /// what a per-worker slot, such as the stage clock's, needs.
+    static func parallelChunks(_ count: Int, minimumPerChunk: Int, _ body: (Int, Range<Int>) -> Void) {
         let chunks = max(1, min(Threads.count, count / max(1, minimumPerChunk)))
-        if chunks == 1 { body(0..<count); return }
+        if chunks == 1 { body(0, 0..<count); return }
         let per = (count + chunks - 1) / chunks
         parallelFor(chunks) { c in
             let start = c * per
-            if start < count { body(start..<min(count, start + per)) }
+            if start < count { body(c, start..<min(count, start + per)) }
         }
     }
 
