@@ -3,7 +3,6 @@
 //   w:      8 steps of 4 inputs x 16 outputs x 4 bytes = 512 bytes (output o's 4 bytes of step k
 //           at k * 64 + o * 4), the int8 weights
 //   absw:   the same 512 bytes as |w| (the AVX2 path's unsigned operand)
-//   colsum: 16 int32, each output's sum of w over the block (the VNNI path's offset correction)
 //   scale:  16 floats, each output's block scale
 #include "CFitKernels.h"
 #include <math.h>
@@ -15,7 +14,7 @@
 #endif
 
 enum { GROUP = 16, BLOCK = 32 };
-enum { ABS_OFFSET = 512, COLSUM_OFFSET = 1024, SCALE_OFFSET = 1024 + 64, BLOCK_BYTES = 1024 + 64 + 64 };
+enum { ABS_OFFSET = 512, SCALE_OFFSET = 1024, BLOCK_BYTES = 1024 + 64 };
 
 size_t fit_q8_packed_bytes(int outputs, int inputs) {
     size_t groups = (size_t)((outputs + GROUP - 1) / GROUP);
@@ -29,7 +28,6 @@ int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, v
     for (int g = 0; g < groups; g++) {
         for (int b = 0; b < blocks; b++) {
             uint8_t *blk = out + ((size_t)g * blocks + b) * BLOCK_BYTES;
-            int32_t colsum[GROUP] = {0};
             float scale[GROUP] = {0};
             for (int o = 0; o < GROUP; o++) {
                 int row = g * GROUP + o;
@@ -41,10 +39,8 @@ int fit_q8_pack(const int8_t *w, const float *scales, int outputs, int inputs, v
                     int at = (i / 4) * 64 + o * 4 + (i % 4);
                     blk[at] = (uint8_t)v;
                     blk[ABS_OFFSET + at] = (uint8_t)(v < 0 ? -v : v);
-                    colsum[o] += v;
                 }
             }
-            memcpy(blk + COLSUM_OFFSET, colsum, sizeof colsum);
             memcpy(blk + SCALE_OFFSET, scale, sizeof scale);
         }
     }
@@ -146,11 +142,27 @@ static void row_group_portable(const uint8_t *group, int blocks, const int8_t *q
 // depend on the tile it sits in.
 enum { TILE = 8 };
 
+// What a tile's sums become in y (fit_q8_product): plus the bias, then each float column's
+// term in column order, one fused multiply-add each (what Q8Product.multiply promises). The
+// SIMD paths do it while the sums are still in registers, every row's chain side by side: a
+// separate pass over the tile ran each row's chain of dependent fused multiply-adds alone,
+// at a quarter of the machine's rate, and cost as much as the float columns' own arithmetic.
+struct tile_out {
+    const float *bias;       // this group's 16 values (zeros without a bias)
+    const float *x;          // the tile's float rows, [rows, inputs] (NULL: no float columns)
+    const int32_t *columns;  // the float columns, `count` of them
+    int count, inputs;
+    const float *cw;         // this group's float-column weights: cw[c * outputs + o]
+    float *y;                // the tile's first row, this group's first output
+    int outputs, n;          // y's row stride; how many of the group's 16 outputs exist
+};
+
 #if defined(__x86_64__)
 
 __attribute__((target("avx2,fma"), always_inline))
-static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
-                            float acc[TILE][GROUP]) {
+// Returns 0 without storing (a partial group, left to the scalar steps) and the sums in acc.
+static inline int rows_group_avx2_n(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                                    const struct tile_out *e, float acc[TILE][GROUP]) {
     __m256 acc0[TILE], acc1[TILE];
     for (int r = 0; r < rows; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
     const __m256i ones = _mm256_set1_epi16(1);
@@ -182,71 +194,94 @@ static inline void rows_group_avx2_n(const uint8_t *group, int blocks, const int
             acc1[r] = _mm256_fmadd_ps(_mm256_mul_ps(da, w1), _mm256_cvtepi32_ps(s1[r]), acc1[r]);
         }
     }
-    for (int r = 0; r < rows; r++) { _mm256_storeu_ps(acc[r], acc0[r]); _mm256_storeu_ps(acc[r] + 8, acc1[r]); }
+    if (e->n < GROUP) {
+        for (int r = 0; r < rows; r++) { _mm256_storeu_ps(acc[r], acc0[r]); _mm256_storeu_ps(acc[r] + 8, acc1[r]); }
+        return 0;
+    }
+    __m256 b0 = _mm256_loadu_ps(e->bias), b1 = _mm256_loadu_ps(e->bias + 8);
+    for (int r = 0; r < rows; r++) { acc0[r] = _mm256_add_ps(acc0[r], b0); acc1[r] = _mm256_add_ps(acc1[r], b1); }
+    for (int c = 0; c < e->count; c++) {
+        const float *wc = e->cw + (size_t)c * e->outputs;
+        __m256 f0 = _mm256_loadu_ps(wc), f1 = _mm256_loadu_ps(wc + 8);
+        const float *xc = e->x + e->columns[c];
+        for (int r = 0; r < rows; r++) {
+            __m256 v = _mm256_set1_ps(xc[(size_t)r * e->inputs]);
+            acc0[r] = _mm256_fmadd_ps(v, f0, acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(v, f1, acc1[r]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        _mm256_storeu_ps(e->y + (size_t)r * e->outputs, acc0[r]);
+        _mm256_storeu_ps(e->y + (size_t)r * e->outputs + 8, acc1[r]);
+    }
+    return 1;
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma"), always_inline))
-// ua: the tile's activations plus 128 as unsigned bytes, made once per tile by
-// fit_q8_product rather than once per group and step.
-static inline void rows_group_vnni_n(const uint8_t *group, int blocks, const uint8_t *ua, const float *sa, int inputs, int rows,
-                            float acc[TILE][GROUP]) {
+// vpdpbusd multiplies unsigned by signed bytes, and only its signed operand can be broadcast
+// from memory inside the instruction. So the weights are the unsigned one (w + 128: the sign
+// bit flipped as they load, once per tile) and each row's four activations ride in the
+// instruction instead of needing a broadcast of their own. The integers are sum (w + 128) a,
+// exact in int32; 128 * sum a (asum, per row and block, made once per tile) comes off,
+// leaving sum a w, the same integers as every path. Always stores (masked for a partial group).
+static inline int rows_group_vnni_n(const uint8_t *group, int blocks, const int8_t *qa, const int32_t *asum, const float *sa,
+                                    int inputs, int rows, const struct tile_out *e) {
     __m512 accs[TILE];
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
     for (int r = 0; r < rows; r++) accs[r] = _mm512_setzero_ps();
     for (int b = 0; b < blocks; b++) {
         const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
         __m512i s[TILE];
         for (int r = 0; r < rows; r++) s[r] = _mm512_setzero_si512();
         for (int k = 0; k < 8; k++) {
-            __m512i w = _mm512_loadu_si512((const void *)(blk + k * 64));
+            __m512i w = _mm512_xor_si512(_mm512_loadu_si512((const void *)(blk + k * 64)), flip);
             for (int r = 0; r < rows; r++) {
                 int32_t four;
-                memcpy(&four, ua + (size_t)r * inputs + b * BLOCK + k * 4, 4);
-                // sum (a + 128) w, exact in int32.
-                __m512i a = _mm512_set1_epi32(four);
-                s[r] = _mm512_dpbusd_epi32(s[r], a, w);
+                memcpy(&four, qa + (size_t)r * inputs + b * BLOCK + k * 4, 4);
+                s[r] = _mm512_dpbusd_epi32(s[r], w, _mm512_set1_epi32(four));
             }
         }
-        // minus 128 * sum w: the sum of a * w.
-        __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(blk + COLSUM_OFFSET)), 7);
         __m512 ws = _mm512_loadu_ps((const float *)(blk + SCALE_OFFSET));
         for (int r = 0; r < rows; r++) {
             __m512 d = _mm512_mul_ps(_mm512_set1_ps(sa[(size_t)r * blocks + b]), ws);
-            accs[r] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(s[r], correction)), accs[r]);
+            __m512i exact = _mm512_sub_epi32(s[r], _mm512_set1_epi32(asum[(size_t)r * blocks + b]));
+            accs[r] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(exact), accs[r]);
         }
     }
-    for (int r = 0; r < rows; r++) _mm512_storeu_ps(acc[r], accs[r]);
+    // Lanes past the last output load nothing and are never stored.
+    __mmask16 m = (__mmask16)(e->n >= GROUP ? 0xffffu : (1u << e->n) - 1u);
+    __m512 bias = _mm512_maskz_loadu_ps(m, e->bias);
+    for (int r = 0; r < rows; r++) accs[r] = _mm512_add_ps(accs[r], bias);
+    for (int c = 0; c < e->count; c++) {
+        __m512 f = _mm512_maskz_loadu_ps(m, e->cw + (size_t)c * e->outputs);
+        const float *xc = e->x + e->columns[c];
+        for (int r = 0; r < rows; r++) accs[r] = _mm512_fmadd_ps(_mm512_set1_ps(xc[(size_t)r * e->inputs]), f, accs[r]);
+    }
+    for (int r = 0; r < rows; r++) _mm512_mask_storeu_ps(e->y + (size_t)r * e->outputs, m, accs[r]);
+    return 1;
 }
 // The tile sizes as constants, so the compiler keeps each row's sums in registers.
 __attribute__((target("avx2,fma")))
-static void rows_group_avx2(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
-                            float acc[TILE][GROUP]) {
-    if (rows == 4) rows_group_avx2_n(group, blocks, qa, sa, inputs, 4, acc);
-    else if (rows == 3) rows_group_avx2_n(group, blocks, qa, sa, inputs, 3, acc);
-    else if (rows == 2) rows_group_avx2_n(group, blocks, qa, sa, inputs, 2, acc);
-    else rows_group_avx2_n(group, blocks, qa, sa, inputs, 1, acc);
+static int rows_group_avx2(const uint8_t *group, int blocks, const int8_t *qa, const float *sa, int inputs, int rows,
+                           const struct tile_out *e, float acc[TILE][GROUP]) {
+    if (rows == 4) return rows_group_avx2_n(group, blocks, qa, sa, inputs, 4, e, acc);
+    if (rows == 3) return rows_group_avx2_n(group, blocks, qa, sa, inputs, 3, e, acc);
+    if (rows == 2) return rows_group_avx2_n(group, blocks, qa, sa, inputs, 2, e, acc);
+    return rows_group_avx2_n(group, blocks, qa, sa, inputs, 1, e, acc);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
-static void rows_group_vnni(const uint8_t *group, int blocks, const uint8_t *qa, const float *sa, int inputs, int rows,
-                            float acc[TILE][GROUP]) {
-    if (rows == 8) rows_group_vnni_n(group, blocks, qa, sa, inputs, 8, acc);
-    else if (rows == 7) rows_group_vnni_n(group, blocks, qa, sa, inputs, 7, acc);
-    else if (rows == 6) rows_group_vnni_n(group, blocks, qa, sa, inputs, 6, acc);
-    else if (rows == 5) rows_group_vnni_n(group, blocks, qa, sa, inputs, 5, acc);
-    else if (rows == 4) rows_group_vnni_n(group, blocks, qa, sa, inputs, 4, acc);
-    else if (rows == 3) rows_group_vnni_n(group, blocks, qa, sa, inputs, 3, acc);
-    else if (rows == 2) rows_group_vnni_n(group, blocks, qa, sa, inputs, 2, acc);
-    else rows_group_vnni_n(group, blocks, qa, sa, inputs, 1, acc);
-}
-// A tile's sums plus the bias into y, 8 lanes at a time: the same single rounding per value
-// as the scalar loop (the compiler kept that loop scalar, unsure y does not overlap acc).
-__attribute__((target("avx2,fma")))
-static void store_tile_avx2(float acc[TILE][GROUP], int tile, const float *bg, float *y, int outputs) {
-    __m256 b0 = _mm256_loadu_ps(bg), b1 = _mm256_loadu_ps(bg + 8);
-    for (int r = 0; r < tile; r++) {
-        float *yr = y + (size_t)r * outputs;
-        _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_loadu_ps(acc[r]), b0));
-        _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_loadu_ps(acc[r] + 8), b1));
+static int rows_group_vnni(const uint8_t *group, int blocks, const int8_t *qa, const int32_t *asum, const float *sa, int inputs,
+                           int rows, const struct tile_out *e) {
+    switch (rows) {
+    case 8: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 8, e);
+    case 7: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 7, e);
+    case 6: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 6, e);
+    case 5: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 5, e);
+    case 4: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 4, e);
+    case 3: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 3, e);
+    case 2: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 2, e);
+    default: return rows_group_vnni_n(group, blocks, qa, asum, sa, inputs, 1, e);
     }
 }
 #endif
@@ -282,7 +317,9 @@ int fit_q8_best_path(void) {
 }
 
 void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *qa, const float *sa, int rows,
-                    const float *bias, float *y, int path) {
+                    const float *bias, const float *x, const int32_t *columns, int count, const float *column_weights,
+                    float *y, int path) {
+    if (!x || !columns || !column_weights) count = 0;
     int best = fit_q8_best_path();
     if (path > best) path = best;
     int blocks = inputs / BLOCK, groups = (outputs + GROUP - 1) / GROUP;
@@ -292,37 +329,41 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
     int most = path == FIT_Q8_AVX512_VNNI ? 8 : 4;
     float acc[TILE][GROUP];
     static const float zeros[GROUP];
-    // The VNNI path multiplies unsigned activations: a + 128 (the sign bit flipped), made once
-    // per tile of rows; -128 * the weights' block sums is taken off again (colsum).
-    uint8_t *offset = NULL;
-    if (path == FIT_Q8_AVX512_VNNI && !(offset = malloc((size_t)most * (size_t)inputs))) path = FIT_Q8_AVX2;
+    // The VNNI path takes off 128 * each block's activation sum (rows_group_vnni_n), made once
+    // per tile of rows.
+    int32_t *asum = NULL;
+    if (path == FIT_Q8_AVX512_VNNI && !(asum = malloc((size_t)most * (size_t)blocks * sizeof(int32_t)))) path = FIT_Q8_AVX2;
     for (int r0 = 0; r0 < rows; r0 += most) {
         int tile = rows - r0 < most ? rows - r0 : most;
         const int8_t *qr = qa + (size_t)r0 * inputs;
         const float *sr = sa + (size_t)r0 * blocks;
-        if (offset)
-            for (size_t i = 0; i < (size_t)tile * (size_t)inputs; i++) offset[i] = (uint8_t)qr[i] ^ 0x80u;
+        if (asum)
+            for (size_t j = 0; j < (size_t)tile * (size_t)blocks; j++) {
+                int32_t sum = 0;
+                for (int i = 0; i < BLOCK; i++) sum += qr[j * BLOCK + i];
+                asum[j] = sum * 128;
+            }
         for (int g = 0; g < groups; g++) {
             const uint8_t *group = p + (size_t)g * blocks * BLOCK_BYTES;
+            // Without a bias the sums still get + 0.0f, as before: -0.0 becomes +0.0 alike.
+            struct tile_out e = {bias ? bias + g * GROUP : zeros, count ? x + (size_t)r0 * inputs : NULL, columns, count, inputs,
+                                 count ? column_weights + g * GROUP : NULL, y + (size_t)r0 * outputs + g * GROUP, outputs,
+                                 outputs - g * GROUP < GROUP ? outputs - g * GROUP : GROUP};
+            int stored = 0;
 #if defined(__x86_64__)
-            if (path == FIT_Q8_AVX512_VNNI) rows_group_vnni(group, blocks, offset, sr, inputs, tile, acc);
-            else if (path == FIT_Q8_AVX2) rows_group_avx2(group, blocks, qr, sr, inputs, tile, acc);
+            if (path == FIT_Q8_AVX512_VNNI) stored = rows_group_vnni(group, blocks, qr, asum, sr, inputs, tile, &e);
+            else if (path == FIT_Q8_AVX2) stored = rows_group_avx2(group, blocks, qr, sr, inputs, tile, &e, acc);
             else
 #endif
                 for (int r = 0; r < tile; r++) row_group_portable(group, blocks, qr + (size_t)r * inputs, sr + (size_t)r * blocks, acc[r]);
-            int n = outputs - g * GROUP < GROUP ? outputs - g * GROUP : GROUP;
-            // The bias test outside the loops, so they are plain adds the compiler vectorizes
-            // (with it inside, this store was a scalar loop and most of this function's time).
-            // Without a bias the sums still get + 0.0f, as before: -0.0 becomes +0.0 alike.
-            const float *bg = bias ? bias + g * GROUP : zeros;
-            float *yg = y + (size_t)r0 * outputs + g * GROUP;
-#if defined(__x86_64__)
-            if (path != FIT_Q8_PORTABLE && n == GROUP) store_tile_avx2(acc, tile, bg, yg, outputs);
-            else
-#endif
-                for (int r = 0; r < tile; r++)
-                    for (int o = 0; o < n; o++) yg[(size_t)r * outputs + o] = acc[r][o] + bg[o];
+            if (stored) continue;
+            for (int r = 0; r < tile; r++)
+                for (int o = 0; o < e.n; o++) {
+                    float v = acc[r][o] + e.bias[o];
+                    for (int c = 0; c < count; c++) v = fmaf(e.x[(size_t)r * inputs + columns[c]], e.cw[(size_t)c * outputs + o], v);
+                    e.y[(size_t)r * outputs + o] = v;
+                }
         }
     }
-    free(offset);
+    free(asum);
 }

@@ -207,11 +207,12 @@ import Testing
         }
     }
 
-    /// The float columns' terms are what `multiply` promises, bit for bit: each output starts
-    /// from the int8 product (bias included) and takes one fused multiply-add per float column,
-    /// in column order. 75 outputs and 5 rows reach every part of the tiled loop (blocks of 32
-    /// outputs, then of 8, then single outputs; pairs of rows, then a lone one), and each row
-    /// gets the same bits alone.
+    /// The float columns' terms are what `multiply` promises, bit for bit, on every path: each
+    /// output starts from the int8 product (bias included) and takes one fused multiply-add per
+    /// float column, in column order. 75 outputs and 5 rows reach every part of the tiled
+    /// store (whole groups of 16 outputs in 8 lanes, a partial group of 11 in the scalar loop;
+    /// a tile of 5 rows on VNNI, of 4 and then 1 on AVX2), and each row gets the same bits
+    /// alone.
     @Test func floatColumnsAddInColumnOrderWhateverTheTiling() throws {
         var rng = SplitMix64(seed: 44)
         let (rows, outputs, inputs) = (5, 75, 96)
@@ -221,11 +222,16 @@ import Testing
         let columns = [2, 31, 32, 50, 95]
         let w = try Q8Weights(keepingInFloat: columns, weights: wf, outputs: outputs, inputs: inputs, bias: bias)
         var q = [Int8](repeating: 0, count: rows * inputs), s = [Float](repeating: 0, count: rows * inputs / 32)
-        var int8Only = [Float](repeating: 0, count: rows * outputs), y = int8Only
+        var int8Only = [Float](repeating: 0, count: rows * outputs)
+        var y = [Q8Product.Path: [Float]]()
         x.withUnsafeBufferPointer { xp in
             Q8Product.quantize(xp.baseAddress!, rows: rows, for: w, into: &q, scales: &s)
             Q8Product.apply(w, q: q, scales: s, rows: rows, into: &int8Only)
-            Q8Product.multiply(w, xp.baseAddress!, rows: rows, q: q, scales: s, into: &y)
+            for path in Q8Product.Path.allCases {
+                var out = int8Only.map { _ in Float.nan }
+                Q8Product.multiply(w, xp.baseAddress!, rows: rows, q: q, scales: s, into: &out, path: path)
+                y[path] = out
+            }
         }
         var expected = int8Only
         for r in 0..<rows {
@@ -236,7 +242,9 @@ import Testing
                 }
             }
         }
-        #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
+        for path in Q8Product.Path.allCases {
+            #expect(y[path]?.map(\.bitPattern) == expected.map(\.bitPattern), "\(path) (on this CPU: \(min(path.rawValue, Q8Product.best.rawValue)))")
+        }
         for r in 0..<rows {
             var alone = [Float](repeating: 0, count: outputs)
             Array(x[(r * inputs)..<((r + 1) * inputs)]).withUnsafeBufferPointer { xp in

@@ -37,9 +37,21 @@ void fit_q8_quantize_rows_path(const float *x, int rows, int width, const float 
                                int path);
 
 /// y ([rows, outputs], row-major) from quantized rows (qa [rows, inputs], sa [rows, inputs /
-/// 32]) and packed weights; bias may be NULL. `path` picks the instructions (a path the CPU
-/// lacks falls back to the best it has).
+/// 32]) and packed weights; bias may be NULL. Then, with float columns (count > 0; x, columns
+/// and column_weights not NULL), each output adds x[r, columns[c]] * column_weights[c *
+/// outputs + o] for c = 0, 1, ... in that order, one fused multiply-add each, after the bias:
+/// the input columns the int8 matrix leaves out (x: the float rows [rows, inputs] that qa was
+/// rounded from). `path` picks the instructions (a path the CPU lacks falls back to the best
+/// it has).
 void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *qa, const float *sa, int rows,
-                    const float *bias, float *y, int path);
+                    const float *bias, const float *x, const int32_t *columns, int count, const float *column_weights,
+                    float *y, int path);
+
+/// The instructions' own rates on the calling thread's core, each timed for at least
+/// `seconds`: 8-lane fused multiply-adds (flops per second, a multiply and an add each; 0
+/// without AVX2 and FMA) and 512-bit vpdpbusd (byte multiply-adds per second; 0 without
+/// AVX-512 VNNI). No kernel made of them runs faster.
+double fit_peak_fma_flops(double seconds);
+double fit_peak_vnni_multiply_adds(double seconds);
 
 #endif

@@ -1,3 +1,4 @@
+import CFitKernels
 import CFitSystem
 import FitNumerics
 import Foundation
@@ -89,6 +90,26 @@ public enum ProductCeiling {
         for _ in 0..<(repeats * layers) { pass() }
         let perModel = Date().timeIntervalSince(start) / Double(repeats)
         return Double(T) / perModel
+    }
+
+    /// Multiply-adds per token of the products `tokensPerSecond` times (layers x the four
+    /// shapes' outputs x inputs), to turn its tokens/s into the rates `instructionPeaks` gives.
+    public static func multiplyAddsPerToken(hidden H: Int = 384, ffn FF: Int = 1536, layers: Int = 12) -> Double {
+        Double(layers * (3 * H * H + H * H + FF * H + H * FF))
+    }
+
+    /// What the instructions themselves allow with `threads` threads, each timing its own
+    /// core at once: 8-lane FMA flops/s and vpdpbusd byte multiply-adds/s (nil without
+    /// AVX2+FMA or AVX-512 VNNI). A product kernel's rate over these is how much of the
+    /// machine it uses; sgemm's over the FMA peak says the same of OpenBLAS.
+    public static func instructionPeaks(threads: Int, seconds: Double = 0.5) -> (fmaFlops: Double?, vnniMultiplyAdds: Double?) {
+        Threads.configure(threads)
+        let fma = UnsafeMutablePointer<Double>.allocate(capacity: threads), vnni = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+        defer { fma.deallocate(); vnni.deallocate() }
+        Kernels.parallelFor(threads) { t in fma[t] = fit_peak_fma_flops(seconds) }
+        Kernels.parallelFor(threads) { t in vnni[t] = fit_peak_vnni_multiply_adds(seconds) }
+        let f = (0..<threads).reduce(0) { $0 + fma[$1] }, v = (0..<threads).reduce(0) { $0 + vnni[$1] }
+        return (f > 0 ? f : nil, v > 0 ? v : nil)
     }
 
     /// Y[T, out] = X[T, in] · W[out, in]ᵀ + b, the rows split across our workers, each

@@ -13,6 +13,8 @@ public final class Q8Weights: @unchecked Sendable {
     public let floatColumns: [Int]
     /// Their weights, [floatColumns.count][outputs].
     let floatWeights: [Float]
+    /// floatColumns as the product's C code takes them.
+    let floatColumnIndices: [Int32]
     /// 1 per input column, 0 at the float columns: what the activations are multiplied by
     /// before rounding (nil without float columns).
     let roundingMask: [Float]?
@@ -49,6 +51,7 @@ public final class Q8Weights: @unchecked Sendable {
         self.bias = bias
         self.floatColumns = floatColumns
         self.floatWeights = floatWeights
+        floatColumnIndices = floatColumns.map { Int32($0) }
         if floatColumns.isEmpty {
             roundingMask = nil
         } else {
@@ -141,82 +144,13 @@ public enum Q8Product {
         multiply(w, x, rows: rows, q: q, scales: scales, into: y)
     }
 
-    /// y from x already rounded for `w` (q, scales): the int8 product, then each float
-    /// column's term (from x itself) added in column order by one fused multiply-add per
-    /// output, so a value's bits depend on its row alone. `apply` alone leaves out the float
-    /// columns.
+    /// y from x already rounded for `w` (q, scales): the int8 product plus the bias, then each
+    /// float column's term (from x itself) in column order, one fused multiply-add per output
+    /// (inside the product's store of each tile: CFitKernels.h), so a value's bits depend on
+    /// its row alone. `apply` alone leaves out the float columns.
     public static func multiply(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, q: UnsafePointer<Int8>,
-                                scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        apply(w, q: q, scales: scales, rows: rows, into: y)
-        addFloatColumns(w, x, rows: rows, into: y)
-    }
-
-    /// Each output takes its float columns' terms in column order, one fused multiply-add each,
-    /// starting from the int8 product's value: the order `multiply` promises. The loops keep
-    /// two rows by 32 outputs in registers across all the columns (one load and one store of
-    /// y per output instead of one per column), which is what made this pass a tenth of an
-    /// int8 forward pass when it swept each output row once per column.
-    private static func addFloatColumns(_ w: Q8Weights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        guard !w.floatColumns.isEmpty else { return }
-        typealias V = SIMD8<Float>
-        let outputs = w.outputs, inputs = w.inputs, count = w.floatColumns.count
-        let wide = outputs / 32 * 32, vectors = outputs / 8 * 8
-        w.floatWeights.withUnsafeBufferPointer { fw in
-            w.floatColumns.withUnsafeBufferPointer { columns in
-                guard let fwp = fw.baseAddress, let cols = columns.baseAddress else { return }
-                let rw = UnsafeRawPointer(fwp)
-                var r = 0
-                while r < rows {
-                    // A lone last row pairs with itself; the second copy is not stored.
-                    let pair = rows - r > 1
-                    let x0 = x + r * inputs, x1 = x + (pair ? r + 1 : r) * inputs
-                    let y0 = UnsafeMutableRawPointer(y + r * outputs), y1 = UnsafeMutableRawPointer(y + (pair ? r + 1 : r) * outputs)
-                    var o = 0
-                    while o < wide {
-                        let at = o * 4
-                        var a0 = y0.loadUnaligned(fromByteOffset: at, as: V.self), a1 = y0.loadUnaligned(fromByteOffset: at + 32, as: V.self)
-                        var a2 = y0.loadUnaligned(fromByteOffset: at + 64, as: V.self), a3 = y0.loadUnaligned(fromByteOffset: at + 96, as: V.self)
-                        var b0 = y1.loadUnaligned(fromByteOffset: at, as: V.self), b1 = y1.loadUnaligned(fromByteOffset: at + 32, as: V.self)
-                        var b2 = y1.loadUnaligned(fromByteOffset: at + 64, as: V.self), b3 = y1.loadUnaligned(fromByteOffset: at + 96, as: V.self)
-                        for c in 0..<count {
-                            let j = cols[c], base = (c * outputs) * 4 + at
-                            let w0 = rw.loadUnaligned(fromByteOffset: base, as: V.self), w1 = rw.loadUnaligned(fromByteOffset: base + 32, as: V.self)
-                            let w2 = rw.loadUnaligned(fromByteOffset: base + 64, as: V.self), w3 = rw.loadUnaligned(fromByteOffset: base + 96, as: V.self)
-                            var v = V(repeating: x0[j])
-                            a0 = a0.addingProduct(v, w0); a1 = a1.addingProduct(v, w1); a2 = a2.addingProduct(v, w2); a3 = a3.addingProduct(v, w3)
-                            v = V(repeating: x1[j])
-                            b0 = b0.addingProduct(v, w0); b1 = b1.addingProduct(v, w1); b2 = b2.addingProduct(v, w2); b3 = b3.addingProduct(v, w3)
-                        }
-                        y0.storeBytes(of: a0, toByteOffset: at, as: V.self); y0.storeBytes(of: a1, toByteOffset: at + 32, as: V.self)
-                        y0.storeBytes(of: a2, toByteOffset: at + 64, as: V.self); y0.storeBytes(of: a3, toByteOffset: at + 96, as: V.self)
-                        if pair {
-                            y1.storeBytes(of: b0, toByteOffset: at, as: V.self); y1.storeBytes(of: b1, toByteOffset: at + 32, as: V.self)
-                            y1.storeBytes(of: b2, toByteOffset: at + 64, as: V.self); y1.storeBytes(of: b3, toByteOffset: at + 96, as: V.self)
-                        }
-                        o += 32
-                    }
-                    for row in 0..<(pair ? 2 : 1) {
-                        let xr = row == 0 ? x0 : x1, yr = row == 0 ? y0 : y1
-                        var v = wide
-                        while v < vectors {
-                            var acc = yr.loadUnaligned(fromByteOffset: v * 4, as: V.self)
-                            for c in 0..<count {
-                                acc = acc.addingProduct(V(repeating: xr[cols[c]]), rw.loadUnaligned(fromByteOffset: (c * outputs + v) * 4, as: V.self))
-                            }
-                            yr.storeBytes(of: acc, toByteOffset: v * 4, as: V.self)
-                            v += 8
-                        }
-                        let out = yr.assumingMemoryBound(to: Float.self)
-                        for o in vectors..<outputs {
-                            var acc = out[o]
-                            for c in 0..<count { acc = acc.addingProduct(xr[cols[c]], fwp[c * outputs + o]) }
-                            out[o] = acc
-                        }
-                    }
-                    r += pair ? 2 : 1
-                }
-            }
-        }
+                                scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, path: Path = best) {
+        product(w, x: x, q: q, scales: scales, rows: rows, into: y, path: path)
     }
 
     /// Weights rounded to int8 per 32-value block with, of 21 candidate steps around
@@ -277,12 +211,24 @@ public enum Q8Product {
     /// y [rows, outputs] from quantized rows [rows, inputs] and their block scales.
     public static func apply(_ w: Q8Weights, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows: Int,
                              into y: UnsafeMutablePointer<Float>, path: Path = best) {
-        if let bias = w.bias {
-            bias.withUnsafeBufferPointer { b in
-                fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), b.baseAddress!, y, path.rawValue)
+        product(w, x: nil, q: q, scales: scales, rows: rows, into: y, path: path)
+    }
+
+    private static func product(_ w: Q8Weights, x: UnsafePointer<Float>?, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+                                rows: Int, into y: UnsafeMutablePointer<Float>, path: Path) {
+        let count = x == nil ? 0 : Int32(w.floatColumns.count)
+        w.floatColumnIndices.withUnsafeBufferPointer { columns in
+            w.floatWeights.withUnsafeBufferPointer { cw in
+                if let bias = w.bias {
+                    bias.withUnsafeBufferPointer { b in
+                        fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), b.baseAddress, x,
+                                       columns.baseAddress, count, cw.baseAddress, y, path.rawValue)
+                    }
+                } else {
+                    fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), nil, x,
+                                   columns.baseAddress, count, cw.baseAddress, y, path.rawValue)
+                }
             }
-        } else {
-            fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), nil, y, path.rawValue)
         }
     }
 }

@@ -23,7 +23,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the n x d float32 .npy.", valueName: "path"))
     var out: String?
 
-    @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), and what our own product kernel reaches on them.")
+    @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), what our own float and int8 product kernels reach on them, and each as a share of its instruction's own peak (8-lane FMA; 512-bit vpdpbusd where present).")
     var measureCeiling = false
 
     @Flag(help: "Also print where the time went, stage by stage (tokenization, embedding lookup, LayerNorm, activation rounding, dense products, attention, GELU, pooling, windows and batches): thread-seconds summed over the worker threads, and each stage's share.")
@@ -40,14 +40,29 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         if measureCeiling {
-            let sgemm = try ProductCeiling.tokensPerSecond(.sgemm, threads: encoder.threads)
-            print(String(format: "sgemm ceiling: %.0f tokens/s with %d thread(s) (12 layers, H 384, FFN 1536, 8192-token batches)", sgemm, encoder.threads))
-            let ours = try ProductCeiling.tokensPerSecond(.rowInvariant, threads: encoder.threads)
-            print(String(format: "row-invariant product: %.0f tokens/s, %.2f of sgemm (the same products as the encoder runs them)", ours, ours / sgemm))
+            let threads = encoder.threads, perToken = ProductCeiling.multiplyAddsPerToken()
+            let peaks = ProductCeiling.instructionPeaks(threads: threads)
+            // A share of the FMA peak for float products (2 flops per multiply-add), of vpdpbusd's for int8.
+            func ofFMA(_ tokens: Double) -> String {
+                peaks.fmaFlops.map { String(format: ", %.2f of the FMA peak", 2 * tokens * perToken / $0) } ?? ""
+            }
+            if let f = peaks.fmaFlops {
+                print(String(format: "FMA peak: %.0f GFLOP/s with %d thread(s) (8-lane fused multiply-adds, nothing else)", f / 1e9, threads))
+            }
+            if let v = peaks.vnniMultiplyAdds {
+                print(String(format: "vpdpbusd peak: %.0f G multiply-adds/s with %d thread(s) (512-bit, nothing else)", v / 1e9, threads))
+            }
+            let sgemm = try ProductCeiling.tokensPerSecond(.sgemm, threads: threads)
+            print(String(format: "sgemm ceiling: %.0f tokens/s with %d thread(s) (12 layers, H 384, FFN 1536, 8192-token batches)%@",
+                         sgemm, threads, ofFMA(sgemm)))
+            let ours = try ProductCeiling.tokensPerSecond(.rowInvariant, threads: threads)
+            print(String(format: "row-invariant product: %.0f tokens/s, %.2f of sgemm%@ (the same products as the encoder runs them)",
+                         ours, ours / sgemm, ofFMA(ours)))
             for path in Q8Product.Path.allCases.reversed() where path.rawValue <= Q8Product.best.rawValue {
-                let int8 = try ProductCeiling.tokensPerSecond(.int8(path), threads: encoder.threads)
-                print(String(format: "int8 product (%@ path): %.0f tokens/s, %.2f of sgemm, %.2f of the row-invariant float product",
-                             "\(path)", int8, int8 / sgemm, int8 / ours))
+                let int8 = try ProductCeiling.tokensPerSecond(.int8(path), threads: threads)
+                let ofVNNI = path == .avx512VNNI ? peaks.vnniMultiplyAdds.map { String(format: ", %.2f of the vpdpbusd peak", int8 * perToken / $0) } ?? "" : ""
+                print(String(format: "int8 product (%@ path): %.0f tokens/s, %.2f of sgemm, %.2f of the row-invariant float product%@",
+                             "\(path)", int8, int8 / sgemm, int8 / ours, ofVNNI))
             }
             return
         }
