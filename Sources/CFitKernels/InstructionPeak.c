@@ -15,20 +15,21 @@ static double now(void) {
 
 // Keeps a value in a register and its computation alive without emitting an instruction.
 #define KEEP(v) __asm__ volatile("" : "+v"(v))
+// One statement per accumulator, a0 ... a11: both loops below are this with their instruction.
+#define TWELVE(STEP) STEP(a0) STEP(a1) STEP(a2) STEP(a3) STEP(a4) STEP(a5) STEP(a6) STEP(a7) STEP(a8) STEP(a9) STEP(a10) STEP(a11)
+#define KEPT(a) KEEP(a);
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 static double fma_loop(long rounds) {
     __m256 a0 = _mm256_set1_ps(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
     __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-3f);
+#define FMA_STEP(a) a = _mm256_fmadd_ps(a, x, y);
     for (long k = 0; k < rounds; k++) {
-        a0 = _mm256_fmadd_ps(a0, x, y); a1 = _mm256_fmadd_ps(a1, x, y); a2 = _mm256_fmadd_ps(a2, x, y);
-        a3 = _mm256_fmadd_ps(a3, x, y); a4 = _mm256_fmadd_ps(a4, x, y); a5 = _mm256_fmadd_ps(a5, x, y);
-        a6 = _mm256_fmadd_ps(a6, x, y); a7 = _mm256_fmadd_ps(a7, x, y); a8 = _mm256_fmadd_ps(a8, x, y);
-        a9 = _mm256_fmadd_ps(a9, x, y); a10 = _mm256_fmadd_ps(a10, x, y); a11 = _mm256_fmadd_ps(a11, x, y);
+        TWELVE(FMA_STEP)
         KEEP(x);
     }
-    KEEP(a0); KEEP(a1); KEEP(a2); KEEP(a3); KEEP(a4); KEEP(a5); KEEP(a6); KEEP(a7); KEEP(a8); KEEP(a9); KEEP(a10); KEEP(a11);
+    TWELVE(KEPT)
     return 12.0 * 16.0 * (double)rounds;  // flops: 8 lanes, a multiply and an add
 }
 
@@ -36,14 +37,12 @@ __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static double vnni_loop(long rounds) {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
     __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-5);
+#define VNNI_STEP(a) a = _mm512_dpbusd_epi32(a, x, y);
     for (long k = 0; k < rounds; k++) {
-        a0 = _mm512_dpbusd_epi32(a0, x, y); a1 = _mm512_dpbusd_epi32(a1, x, y); a2 = _mm512_dpbusd_epi32(a2, x, y);
-        a3 = _mm512_dpbusd_epi32(a3, x, y); a4 = _mm512_dpbusd_epi32(a4, x, y); a5 = _mm512_dpbusd_epi32(a5, x, y);
-        a6 = _mm512_dpbusd_epi32(a6, x, y); a7 = _mm512_dpbusd_epi32(a7, x, y); a8 = _mm512_dpbusd_epi32(a8, x, y);
-        a9 = _mm512_dpbusd_epi32(a9, x, y); a10 = _mm512_dpbusd_epi32(a10, x, y); a11 = _mm512_dpbusd_epi32(a11, x, y);
+        TWELVE(VNNI_STEP)
         KEEP(x);
     }
-    KEEP(a0); KEEP(a1); KEEP(a2); KEEP(a3); KEEP(a4); KEEP(a5); KEEP(a6); KEEP(a7); KEEP(a8); KEEP(a9); KEEP(a10); KEEP(a11);
+    TWELVE(KEPT)
     return 12.0 * 64.0 * (double)rounds;  // multiply-adds: 64 byte pairs per instruction
 }
 #endif

@@ -216,19 +216,17 @@ public enum Q8Product {
 
     private static func product(_ w: Q8Weights, x: UnsafePointer<Float>?, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                                 rows: Int, into y: UnsafeMutablePointer<Float>, path: Path) {
+        // Without float columns (count 0) the C code reads neither `columns` nor `cw`.
         let count = x == nil ? 0 : Int32(w.floatColumns.count)
-        w.floatColumnIndices.withUnsafeBufferPointer { columns in
-            w.floatWeights.withUnsafeBufferPointer { cw in
-                if let bias = w.bias {
-                    bias.withUnsafeBufferPointer { b in
-                        fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), b.baseAddress, x,
-                                       columns.baseAddress, count, cw.baseAddress, y, path.rawValue)
-                    }
-                } else {
-                    fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), nil, x,
+        func call(bias: UnsafePointer<Float>?) {
+            w.floatColumnIndices.withUnsafeBufferPointer { columns in
+                w.floatWeights.withUnsafeBufferPointer { cw in
+                    fit_q8_product(w.packed, Int32(w.outputs), Int32(w.inputs), q, scales, Int32(rows), bias, x,
                                    columns.baseAddress, count, cw.baseAddress, y, path.rawValue)
                 }
             }
         }
+        // An empty array's base address need not be nil, so no bias is an explicit nil.
+        if let bias = w.bias { bias.withUnsafeBufferPointer { call(bias: $0.baseAddress) } } else { call(bias: nil) }
     }
 }
