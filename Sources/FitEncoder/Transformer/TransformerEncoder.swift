@@ -151,9 +151,13 @@ public final class TransformerEncoder: @unchecked Sendable {
     /// a row the same way wherever it sits (`RowInvariantProduct`).
     private func forEachRowBlock(_ T: Int, _ body: (Int, Int, BlockBuffers) -> Void) {
         let H = weights.hyper.hidden, FF = weights.hyper.ffn
-        // Blocks no larger than an even share, so a small batch still uses every worker.
-        let share = (T + Threads.count - 1) / Threads.count
-        let R = min(Self.maximumRowsPerBlock, max(32, share))
+        // As many blocks for every worker, each at most the maximum, and the rows spread evenly
+        // over them: with whole blocks of the maximum, a batch of 8,000 tokens ended on a block of
+        // 320 rows, and one worker waited for the other's 192 rows at every layer. Blocks of at
+        // least 32 rows, so a tiny batch is not cut into slivers.
+        let perWorker = (T + Threads.count - 1) / Threads.count
+        let blocksPerWorker = max(1, (perWorker + Self.maximumRowsPerBlock - 1) / Self.maximumRowsPerBlock)
+        let R = max(32, (T + Threads.count * blocksPerWorker - 1) / (Threads.count * blocksPerWorker))
         let blocks = (T + R - 1) / R
         let workers = max(1, min(Threads.count, blocks))
         Kernels.parallelFor(workers) { worker in
