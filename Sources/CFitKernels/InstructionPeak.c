@@ -33,6 +33,22 @@ static double fma_loop(long rounds) {
     return 12.0 * 16.0 * (double)rounds;  // flops: 8 lanes, a multiply and an add
 }
 
+// The AVX2 int8 product's step (rows_group_avx2_n in Q8Product.c): the activations take the
+// weights' signs, vpmaddubsw multiplies them by |w| into int16 pairs, vpmaddwd adds the pairs,
+// vpaddd adds them to the sums. x stands for a fresh broadcast of activations each step (KEEP:
+// the compiler may not reuse one step's sign for the next), which the kernel loads from memory.
+__attribute__((target("avx2,fma")))
+static double avx2_int8_loop(long rounds) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m256i x = _mm256_set1_epi8(3), w = _mm256_set1_epi8(-5), u = _mm256_set1_epi8(5), ones = _mm256_set1_epi16(1);
+#define AVX2_INT8_STEP(a) KEEP(x); a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(x, w)), ones));
+    for (long k = 0; k < rounds; k++) {
+        TWELVE(AVX2_INT8_STEP)
+    }
+    TWELVE(KEPT)
+    return 12.0 * 32.0 * (double)rounds;  // multiply-adds: 32 byte pairs per step
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static double vnni_loop(long rounds) {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
@@ -55,18 +71,14 @@ static double rate(double (*loop)(long), double seconds) {
     }
 }
 
-double fit_peak_fma_flops(double seconds) {
+// The rate of `loop` where this CPU (and its operating system) runs the instructions of `path`,
+// else 0; off x86-64 no loop exists to name.
 #if defined(__x86_64__)
-    if (fit_q8_best_path() >= FIT_Q8_AVX2) return rate(fma_loop, seconds);
+#define PEAK(path, loop) (fit_q8_best_path() >= (path) ? rate((loop), seconds) : 0)
+#else
+#define PEAK(path, loop) ((void)seconds, 0.0)
 #endif
-    (void)seconds;
-    return 0;
-}
 
-double fit_peak_vnni_multiply_adds(double seconds) {
-#if defined(__x86_64__)
-    if (fit_q8_best_path() >= FIT_Q8_AVX512_VNNI) return rate(vnni_loop, seconds);
-#endif
-    (void)seconds;
-    return 0;
-}
+double fit_peak_fma_flops(double seconds) { return PEAK(FIT_Q8_AVX2, fma_loop); }
+double fit_peak_avx2_int8_multiply_adds(double seconds) { return PEAK(FIT_Q8_AVX2, avx2_int8_loop); }
+double fit_peak_vnni_multiply_adds(double seconds) { return PEAK(FIT_Q8_AVX512_VNNI, vnni_loop); }

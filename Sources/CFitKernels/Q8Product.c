@@ -147,10 +147,11 @@ enum { TILE = 8 };
 
 // Rows per panel: fit_q8_product runs every tile of a panel against one group of weights before
 // it moves to the next group, so a group (13 KB for 384 inputs, 52 KB for 1,536) is read from
-// L1 or L2 once per tile instead of streaming the whole matrix (0.1-1.3 MB, past a Zen 3 core's
-// L2) from L3 for every tile of 4 rows, which left the AVX2 kernel waiting on its weight loads
-// (perf put the stalls there; the same loop over weights held in L1 ran 1.4x as fast). 32 rows
-// of 1,536 int8 inputs (48 KB) and a group's weights stay in L2 together.
+// L1 or L2 once per tile instead of streaming the whole matrix (0.3-1.3 MB packed, all but the
+// smallest past a Zen 3 core's 512 KB L2) for every tile of 4 rows, which left the AVX2 kernel
+// waiting on its weight loads (perf put the stalls there; the loop reading its weights from two
+// fixed lines ran 1.3x as fast, its epilogue aside). 32 rows of 1,536 int8 inputs (48 KB) and a
+// group's weights stay in L2 together.
 enum { PANEL = 32 };
 
 // What a tile's sums become in y (fit_q8_product): plus the bias, then each float column's

@@ -49,9 +49,11 @@ void fit_q8_product(const void *packed, int outputs, int inputs, const int8_t *q
 
 /// The instructions' own rates on the calling thread's core, each timed for at least
 /// `seconds`: 8-lane fused multiply-adds (flops per second, a multiply and an add each; 0
-/// without AVX2 and FMA) and 512-bit vpdpbusd (byte multiply-adds per second; 0 without
-/// AVX-512 VNNI). No kernel made of them runs faster.
+/// without AVX2 and FMA), the AVX2 int8 path's step (vpsignb, vpmaddubsw, vpmaddwd, vpaddd:
+/// byte multiply-adds per second; 0 without AVX2) and 512-bit vpdpbusd (byte multiply-adds per
+/// second; 0 without AVX-512 VNNI). No kernel made of them runs faster.
 double fit_peak_fma_flops(double seconds);
+double fit_peak_avx2_int8_multiply_adds(double seconds);
 double fit_peak_vnni_multiply_adds(double seconds);
 
 #endif

@@ -99,17 +99,22 @@ public enum ProductCeiling {
     }
 
     /// What the instructions themselves allow with `threads` threads, each timing its own
-    /// core at once: 8-lane FMA flops/s and vpdpbusd byte multiply-adds/s (nil without
-    /// AVX2+FMA or AVX-512 VNNI). A product kernel's rate over these is how much of the
-    /// machine it uses; sgemm's over the FMA peak says the same of OpenBLAS.
-    public static func instructionPeaks(threads: Int, seconds: Double = 0.5) -> (fmaFlops: Double?, vnniMultiplyAdds: Double?) {
+    /// core at once: 8-lane FMA flops/s, the AVX2 int8 path's step and vpdpbusd in byte
+    /// multiply-adds/s (nil without AVX2+FMA, AVX2 or AVX-512 VNNI). A product kernel's rate
+    /// over these is how much of the machine it uses; sgemm's over the FMA peak says the same
+    /// of OpenBLAS.
+    public static func instructionPeaks(threads: Int, seconds: Double = 0.5)
+        -> (fmaFlops: Double?, avx2Int8MultiplyAdds: Double?, vnniMultiplyAdds: Double?) {
         Threads.configure(threads)
-        let fma = UnsafeMutablePointer<Double>.allocate(capacity: threads), vnni = UnsafeMutablePointer<Double>.allocate(capacity: threads)
-        defer { fma.deallocate(); vnni.deallocate() }
-        Kernels.parallelFor(threads) { t in fma[t] = fit_peak_fma_flops(seconds) }
-        Kernels.parallelFor(threads) { t in vnni[t] = fit_peak_vnni_multiply_adds(seconds) }
-        let f = (0..<threads).reduce(0) { $0 + fma[$1] }, v = (0..<threads).reduce(0) { $0 + vnni[$1] }
-        return (f > 0 ? f : nil, v > 0 ? v : nil)
+        let rates = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+        defer { rates.deallocate() }
+        // The threads' rates summed, each thread timing its own core at the same time.
+        func summed(_ peak: @escaping @Sendable (Double) -> Double) -> Double? {
+            Kernels.parallelFor(threads) { t in rates[t] = peak(seconds) }
+            let total = (0..<threads).reduce(0) { $0 + rates[$1] }
+            return total > 0 ? total : nil
+        }
+        return (summed(fit_peak_fma_flops), summed(fit_peak_avx2_int8_multiply_adds), summed(fit_peak_vnni_multiply_adds))
     }
 
     /// Y[T, out] = X[T, in] · W[out, in]ᵀ + b, the rows split across our workers, each

@@ -23,7 +23,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the n x d float32 .npy.", valueName: "path"))
     var out: String?
 
-    @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), what our own float and int8 product kernels reach on them, and each as a share of its instruction's own peak (8-lane FMA; 512-bit vpdpbusd where present).")
+    @Flag(help: "Instead of encoding, print the tokens/s this machine's sgemm allows for the model's dense products (the speed ceiling bench/encoder compares against), what our own float and int8 product kernels reach on them, and each as a share of its instruction's own peak (8-lane FMA; AVX2's int8 step; 512-bit vpdpbusd where present).")
     var measureCeiling = false
 
     @Flag(help: "Also print where the time went, stage by stage (tokenization, embedding lookup, LayerNorm, activation rounding, dense products, attention, GELU, pooling, windows and batches): thread-seconds summed over the worker threads, and each stage's share.")
@@ -49,6 +49,10 @@ struct EncodeCommand: ParsableCommand {
             if let f = peaks.fmaFlops {
                 print(String(format: "FMA peak: %.0f GFLOP/s with %d thread(s) (8-lane fused multiply-adds, nothing else)", f / 1e9, threads))
             }
+            if let a = peaks.avx2Int8MultiplyAdds {
+                print(String(format: "AVX2 int8 step peak: %.0f G multiply-adds/s with %d thread(s) (vpsignb, vpmaddubsw, vpmaddwd, vpaddd per 32 byte pairs, nothing else)",
+                             a / 1e9, threads))
+            }
             if let v = peaks.vnniMultiplyAdds {
                 print(String(format: "vpdpbusd peak: %.0f G multiply-adds/s with %d thread(s) (512-bit, nothing else)", v / 1e9, threads))
             }
@@ -64,9 +68,15 @@ struct EncodeCommand: ParsableCommand {
                 let int8 = path == .portable
                     ? try ProductCeiling.tokensPerSecond(.int8(path), tokens: 1024, threads: threads, repeats: 1)
                     : try ProductCeiling.tokensPerSecond(.int8(path), threads: threads)
-                let ofVNNI = path == .avx512VNNI ? peaks.vnniMultiplyAdds.map { String(format: ", %.2f of the vpdpbusd peak", int8 * perToken / $0) } ?? "" : ""
+                // Each SIMD path as a share of its own instructions' peak.
+                let peak: (Double, String)? = switch path {
+                case .avx512VNNI: peaks.vnniMultiplyAdds.map { ($0, "vpdpbusd") }
+                case .avx2: peaks.avx2Int8MultiplyAdds.map { ($0, "AVX2 int8 step") }
+                case .portable: nil
+                }
+                let ofPeak = peak.map { String(format: ", %.2f of the %@ peak", int8 * perToken / $0.0, $0.1) } ?? ""
                 print(String(format: "int8 product (%@ path): %.0f tokens/s, %.2f of sgemm, %.2f of the row-invariant float product%@",
-                             "\(path)", int8, int8 / sgemm, int8 / ours, ofVNNI))
+                             "\(path)", int8, int8 / sgemm, int8 / ours, ofPeak))
             }
             return
         }
