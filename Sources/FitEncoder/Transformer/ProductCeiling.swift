@@ -47,7 +47,7 @@ public enum ProductCeiling {
         qx.initialize(from: q, count: q.count)
         sx.initialize(from: s, count: s.count)
         defer { qx.deallocate(); sx.deallocate() }
-        let rowsPerBlock = TransformerEncoder.maximumRowsPerBlock
+        let rowsPerBlock = TransformerEncoder.rowsPerBlock(T, workers: threads)
         let spaces = (0..<threads).map { _ in RowInvariantProduct.Workspace() }
         func pass() {
             x.withUnsafeBufferPointer { x in
@@ -109,7 +109,7 @@ public enum ProductCeiling {
         let rates = UnsafeMutablePointer<Double>.allocate(capacity: threads)
         defer { rates.deallocate() }
         // The threads' rates summed, each thread timing its own core at the same time.
-        func summed(_ peak: @escaping @Sendable (Double) -> Double) -> Double? {
+        func summed(_ peak: (Double) -> Double) -> Double? {
             Kernels.parallelFor(threads) { t in rates[t] = peak(seconds) }
             let total = (0..<threads).reduce(0) { $0 + rates[$1] }
             return total > 0 ? total : nil

@@ -145,19 +145,24 @@ public final class TransformerEncoder: @unchecked Sendable {
         let worker: Int
     }
 
+    /// Rows per block of a T-row batch dealt to `workers`: as many blocks for every worker, each
+    /// at most the maximum, and the rows spread evenly over them. With whole blocks of the
+    /// maximum, a batch of 8,000 tokens ended on a block of 320 rows, and one worker waited for
+    /// the other's 192 rows at every layer. At least 32 rows, so a tiny batch is not cut into
+    /// slivers. (`ProductCeiling` times the products in the same blocks.)
+    static func rowsPerBlock(_ T: Int, workers: Int) -> Int {
+        let perWorker = (T + workers - 1) / workers
+        let blocksPerWorker = max(1, (perWorker + maximumRowsPerBlock - 1) / maximumRowsPerBlock)
+        return max(32, (T + workers * blocksPerWorker - 1) / (workers * blocksPerWorker))
+    }
+
     /// Runs body(firstRow, rowCount, buffers) over 0..<T in blocks of rows, the blocks dealt
     /// to the workers round-robin, each worker with its own buffers. Where a block starts
     /// and how many rows it holds changes no result: every kernel is row-local and computes
     /// a row the same way wherever it sits (`RowInvariantProduct`).
     private func forEachRowBlock(_ T: Int, _ body: (Int, Int, BlockBuffers) -> Void) {
         let H = weights.hyper.hidden, FF = weights.hyper.ffn
-        // As many blocks for every worker, each at most the maximum, and the rows spread evenly
-        // over them: with whole blocks of the maximum, a batch of 8,000 tokens ended on a block of
-        // 320 rows, and one worker waited for the other's 192 rows at every layer. Blocks of at
-        // least 32 rows, so a tiny batch is not cut into slivers.
-        let perWorker = (T + Threads.count - 1) / Threads.count
-        let blocksPerWorker = max(1, (perWorker + Self.maximumRowsPerBlock - 1) / Self.maximumRowsPerBlock)
-        let R = max(32, (T + Threads.count * blocksPerWorker - 1) / (Threads.count * blocksPerWorker))
+        let R = Self.rowsPerBlock(T, workers: Threads.count)
         let blocks = (T + R - 1) / R
         let workers = max(1, min(Threads.count, blocks))
         Kernels.parallelFor(workers) { worker in
