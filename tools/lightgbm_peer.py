@@ -10,6 +10,7 @@ store's own (`export --folds 5`: the grouping `train` uses), so its CV is compar
 checkpoint's; the test prediction is the mean of the five fold models.
 
     tools/lightgbm_peer.py STORE TASK_DIR --fitstore BIN --out RESULT.json [--submission CSV]
+        [--params JSON] [--rounds N] [--no-metric-column] [--by-family] [--reuse]
 
 RESULT.json: cv_rmse, fold_rmse, test rows, the feature columns, seconds, and the digest of
 what the fit reads (the exported matrix, labels, folds, parameters, LightGBM's version); with
@@ -32,6 +33,9 @@ def main():
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--no-metric-column", action="store_true", help="leave out the metric id column (to measure what it adds)")
     p.add_argument("--params", default="", help="LightGBM parameters to override, as JSON")
+    p.add_argument("--rounds", type=int, default=0,
+                   help="a fixed number of rounds per fold model instead of early stopping on the held-out fold "
+                        "(with --params, LightGBM at our trees' settings: see docs/results.md, issue 26)")
     p.add_argument("--reuse", action="store_true", help="keep an earlier RESULT.json fitted on the same inputs")
     p.add_argument("--by-family", action="store_true",
                    help="one bag per metric family (name before '/') on its own rows, instead of one bag on all rows")
@@ -76,7 +80,8 @@ def main():
     digest = hashlib.sha256()
     for part in (X, y, split.astype("U8"), fold, metric, sample):
         digest.update(np.ascontiguousarray(part).tobytes())
-    digest.update(json.dumps([params, a.folds, categorical, lgb.__version__] + (["by-family"] if a.by_family else []), sort_keys=True).encode())
+    digest.update(json.dumps([params, a.folds, categorical, lgb.__version__] + (["by-family"] if a.by_family else [])
+                             + ([f"rounds {a.rounds}"] if a.rounds else []), sort_keys=True).encode())
     digest = digest.hexdigest()
     if a.reuse and os.path.exists(a.out) and (not a.submission or os.path.exists(a.submission)):
         with open(a.out) as f:
@@ -98,11 +103,17 @@ def main():
             va = train & rows & (fold == f)
             d_tr = lgb.Dataset(X[tr], y[tr], categorical_feature=categorical, free_raw_data=False)
             d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
-            booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
-                                callbacks=[lgb.early_stopping(100, verbose=False)])
-            rounds.append(int(booster.best_iteration))
-            oof[va] = booster.predict(X[va], num_iteration=booster.best_iteration)
-            test_pred += booster.predict(X[test], num_iteration=booster.best_iteration) / a.folds
+            if a.rounds:
+                # Fixed rounds: the held-out fold takes no part in the fit (no early stopping on it).
+                booster = lgb.train(params, d_tr, num_boost_round=a.rounds)
+                best = a.rounds
+            else:
+                booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
+                                    callbacks=[lgb.early_stopping(100, verbose=False)])
+                best = int(booster.best_iteration)
+            rounds.append(best)
+            oof[va] = booster.predict(X[va], num_iteration=best)
+            test_pred += booster.predict(X[test], num_iteration=best) / a.folds
         return oof, test_pred, rounds
 
     families = {}

@@ -33,4 +33,25 @@ import Testing
         let plain = try #require(TrainingChoices.asKept(try Self.report(id: 10, nested: nil), label: "unbagged"))
         #expect(plain.checkpoint == 10 && plain.label == "unbagged" && plain.foldRMSE.isEmpty)
     }
+
+    /// NoiseRule's verdict in words: a gain beyond one standard error is kept ("beats its
+    /// noise"), a difference within it is a tie, and a loss beyond it is reported as one (the
+    /// extra-columns choice on mixed once printed a gain of -0.0512 +- 0.0113 as "within its
+    /// noise"). Fold RMSEs chosen so the paired gains are exact in binary: 1/8 steps.
+    @Test func verdictWordsSayWhatTheFoldsShow() {
+        let simple = [2.0, 2.0, 2.0, 2.0]
+        let better = NoiseRule.judge(simple: simple, complex: [1.875, 1.75, 1.875, 1.75])
+        #expect(better.keepComplex && better.finding == "beats its noise")
+        let worse = NoiseRule.judge(simple: simple, complex: [2.125, 2.25, 2.125, 2.25])
+        #expect(!worse.keepComplex && worse.meanGain < -worse.standardError && worse.finding == "worse beyond its noise")
+        #expect(worse.summary.hasSuffix(": worse beyond its noise"), "\(worse.summary)")
+        let tie = NoiseRule.judge(simple: simple, complex: [1.875, 2.25, 1.75, 2.125])
+        #expect(!tie.keepComplex && abs(tie.meanGain) <= tie.standardError && tie.finding == "within its noise")
+        // A small loss within its noise is a tie too, not a loss.
+        let smallLoss = NoiseRule.judge(simple: simple, complex: [2.25, 1.875, 2.125, 1.875])
+        #expect(smallLoss.meanGain < 0 && smallLoss.finding == "within its noise")
+        // Fewer than two finite folds: no standard error, the simpler variant, and a tie.
+        let one = NoiseRule.judge(simple: [2.0], complex: [3.0])
+        #expect(!one.keepComplex && one.finding == "within its noise")
+    }
 }

@@ -24,9 +24,16 @@ public enum NoiseRule {
         public var standardError: Double
         public var keepComplex: Bool
 
+        /// What the comparison found, in words: the more complex variant beats its noise, is
+        /// within it (a tie, kept with the simpler one), or is worse beyond it (a loss: saying
+        /// "within its noise" of a gain of -4.5 standard errors would misreport it).
+        public var finding: String {
+            if keepComplex { return "beats its noise" }
+            return meanGain < -standardError ? "worse beyond its noise" : "within its noise"
+        }
+
         public var summary: String {
-            String(format: "mean per-fold gain %+.4f, standard error %.4f: %@", meanGain, standardError,
-                   keepComplex ? "beats its noise" : "within its noise")
+            String(format: "mean per-fold gain %+.4f, standard error %.4f: %@", meanGain, standardError, finding)
         }
     }
 
