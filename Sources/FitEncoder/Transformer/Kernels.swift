@@ -87,19 +87,17 @@ enum Kernels {
     }
 
     /// GELU with erf (the exact form, not the tanh approximation), in place, on `blocks`
-    /// 32-value blocks; with `thenQuantizeQ8`, each block is then rounded as by
-    /// quantizeQ8Rows (fused to save a pass). VectorMath.erf
+    /// 32-value blocks. VectorMath.erf
     /// is accurate to about an ulp: an earlier 1.5e-7 approximation (Abramowitz-Stegun
     /// 7.1.26) moved short texts' vectors 5e-5 in cosine away from the reference engine.
-    static func geluBlocks(_ x: UnsafeMutablePointer<Float>, blocks: Int, thenQuantizeQ8: Bool) {
+    static func geluBlocks(_ x: UnsafeMutablePointer<Float>, blocks: Int) {
         let raw = UnsafeMutableRawPointer(x)
         for block in 0..<blocks {
             let offset = block * 128
             let v0 = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             let v1 = raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
-            var g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
-            var g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
-            if thenQuantizeQ8 { roundQ8Block(&g0, &g1) }
+            let g0 = 0.5 * v0 * (1 + VectorMath.erf(v0 * 0.707_106_781_186_547_52))
+            let g1 = 0.5 * v1 * (1 + VectorMath.erf(v1 * 0.707_106_781_186_547_52))
             raw.storeBytes(of: g0, toByteOffset: offset, as: SIMD16<Float>.self)
             raw.storeBytes(of: g1, toByteOffset: offset + 64, as: SIMD16<Float>.self)
         }
