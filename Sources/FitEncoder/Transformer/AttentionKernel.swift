@@ -97,10 +97,10 @@ enum AttentionKernel {
                        into: context, contextStride: contextStride)
     }
 
-    /// s[i][j] = (Σ_d q[i][d] · k[j][d]) · scale (keys in kt's blocks of 16), six query rows and 16 keys at a time: twelve
-    /// independent fma chains, enough to keep both FMA ports busy through their latency (eight,
-    /// with four rows, left them idle part of the time). Each score is still one chain over d in
-    /// order from zero, so the row grouping changes no bit.
+    /// s[i][j] = (Σ_d q[i][d] · k[j][d]) · scale, the keys read from kt's blocks of 16, six query
+    /// rows and 16 keys at a time: twelve independent fma chains, enough to keep both FMA ports
+    /// busy through their latency (eight, with four rows, left them idle part of the time). Each
+    /// score is still one chain over d in order from zero, so the row grouping changes no bit.
     private static func scores(q: UnsafePointer<Float>, stride: Int, keys kt: UnsafePointer<Float>, length L: Int,
                                padded Lp: Int, headDim hd: Int, scale: Float, into s: UnsafeMutablePointer<Float>) {
         let rs = UnsafeMutableRawPointer(s)
