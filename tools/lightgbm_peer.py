@@ -102,12 +102,12 @@ def main():
             tr = train & rows & (fold != f)
             va = train & rows & (fold == f)
             d_tr = lgb.Dataset(X[tr], y[tr], categorical_feature=categorical, free_raw_data=False)
-            d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
             if a.rounds:
                 # Fixed rounds: the held-out fold takes no part in the fit (no early stopping on it).
                 booster = lgb.train(params, d_tr, num_boost_round=a.rounds)
                 best = a.rounds
             else:
+                d_va = lgb.Dataset(X[va], y[va], categorical_feature=categorical, reference=d_tr, free_raw_data=False)
                 booster = lgb.train(params, d_tr, num_boost_round=10000, valid_sets=[d_va],
                                     callbacks=[lgb.early_stopping(100, verbose=False)])
                 best = int(booster.best_iteration)
