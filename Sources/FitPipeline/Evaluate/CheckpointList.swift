@@ -30,6 +30,10 @@ public struct CheckpointList {
         public var settings: [String: String]
         /// True when the model is the bag of its CV fold models.
         public var bagged = false
+        /// Which rows each CV fold held out, as a digest (`OutOfFoldPredictions.foldDigest`;
+        /// nil without out-of-fold predictions, or when they cannot be read): two CV RMSEs are
+        /// comparable only when these are equal.
+        public var folds: String?
         /// Why the checkpoint cannot be used, when its settings cannot be read (it is listed
         /// anyway, so that one damaged row does not hide the others).
         public var damage: String?
@@ -72,6 +76,8 @@ public struct CheckpointList {
                                   test: scores[c.id].map { ($0.rmse, $0.rows, $0.labelsPath) }, seconds: item.seconds,
                                   weightBytes: item.weightBytes, settings: settings)
                 entry.cvRMSE = evaluation?.outOfFoldRMSE
+                // A damaged cv_prediction row leaves the folds unknown rather than hiding the list.
+                entry.folds = (try? OutOfFoldPredictions.foldDigest(db, checkpoint: c.id)) ?? nil
                 entry.chosen = c.id == chosen
                 entry.comparisons = comparisonsOf[c.id] ?? []
                 guard c.model != "blend" else { return entry }
@@ -87,6 +93,33 @@ public struct CheckpointList {
                 return entry
             }
         }
+    }
+
+    /// Which checkpoints' CV RMSEs can be set side by side. CV numbers from other folds are not
+    /// comparable: on mixed the default model's CV moved from 2.2516 to 2.3155 with the fold
+    /// partition alone (`--seed`, docs/results.md), more than most differences between
+    /// settings. So the reference is the chosen checkpoint's folds (without a chosen one with
+    /// CV: the folds most checkpoints share, the newest's on a tie), "best" is the lowest CV
+    /// among checkpoints in those folds (or whose folds are unknown: kept before fitstore stored
+    /// out-of-fold predictions), and the rest are listed as on other folds.
+    public struct Comparability: Sendable, Equatable {
+        public var reference: String?
+        public var best: Int64?
+        public var otherFolds: Set<Int64>
+    }
+
+    public static func comparability(_ entries: [Entry]) -> Comparability {
+        let withCV = entries.filter { $0.cvRMSE != nil }
+        var reference = entries.first(where: \.chosen)?.folds
+        if reference == nil {
+            var count: [String: (n: Int, newest: Int64)] = [:]
+            for e in withCV { if let f = e.folds { count[f] = ((count[f]?.n ?? 0) + 1, max(count[f]?.newest ?? e.id, e.id)) } }
+            reference = count.max { ($0.value.n, $0.value.newest) < ($1.value.n, $1.value.newest) }?.key
+        }
+        let other = Set(withCV.filter { e in e.folds != nil && reference != nil && e.folds != reference }.map(\.id))
+        let best = withCV.filter { !other.contains($0.id) }
+            .min { ($0.cvRMSE ?? .infinity, -$0.id) < ($1.cvRMSE ?? .infinity, -$1.id) }?.id
+        return Comparability(reference: reference, best: best, otherFolds: other)
     }
 
     /// A checkpoint's one CV number (nil without CV).

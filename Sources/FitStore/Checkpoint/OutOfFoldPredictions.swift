@@ -1,3 +1,4 @@
+import FitFormats
 import GRDB
 
 /// What a checkpoint's cross-validation predicted for each real training row, from the model
@@ -22,6 +23,26 @@ public enum OutOfFoldPredictions {
     /// Whether a checkpoint kept any.
     public static func exist(_ db: Database, checkpoint: Int64) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM cv_prediction WHERE checkpoint_id = ?)", arguments: [checkpoint]) ?? false
+    }
+
+    /// Which fold held out each row, as one digest per checkpoint (nil: it kept no out-of-fold
+    /// predictions). Equal digests mean the same rows in the same folds, so the two CV RMSEs
+    /// are paired and may be set side by side (`blend` asks the same of its members, row by
+    /// row). Another --seed, --cv-folds or --cv-groups deals other folds, and the partition
+    /// alone moves a CV RMSE by about 1% (docs/results.md): such numbers are not comparable.
+    public static func foldDigest(_ db: Database, checkpoint: Int64) throws -> String? {
+        var hash = SHA256()
+        var rowsRead = 0
+        // The primary key (checkpoint_id, sample_id) gives the rows in sample order.
+        let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, fold FROM cv_prediction WHERE checkpoint_id = ? ORDER BY sample_id",
+                                       arguments: [checkpoint])
+        while let row = try rows.next() {
+            let stored = row.stored(in: "cv_prediction")
+            let pair: [Int64] = [try stored[0], try stored[1]]
+            pair.withUnsafeBytes { hash.update($0) }
+            rowsRead += 1
+        }
+        return rowsRead == 0 ? nil : String(hash.finalize().hexString.prefix(16))
     }
 
     /// A checkpoint's out-of-fold predictions, by sample (empty: it kept none).

@@ -46,6 +46,11 @@ struct CheckpointsCommand: ParsableCommand {
                 rightAligned: [])
             print("")
             print(c.sameRows ? "training rows: the same (equal training digests)" : "training rows: different (training digests differ)")
+            switch (c.a.folds, c.b.folds) {
+            case let (a?, b?) where a == b: print("CV folds: the same (each row held out by the same fold): the CV RMSEs are paired")
+            case (_?, _?): print("CV folds: different (another --seed, --cv-folds or --cv-groups): the CV RMSEs are not comparable")
+            default: print("CV folds: unknown (a checkpoint kept no out-of-fold predictions)")
+            }
             print("")
             if c.settings.isEmpty {
                 print("settings: identical")
@@ -72,9 +77,10 @@ struct CheckpointsCommand: ParsableCommand {
             print("data set \(dataset) has no checkpoint yet: `fitstore train` makes one")
             return
         }
-        let best = entries.filter { $0.cvRMSE != nil }.min { ($0.cvRMSE ?? .infinity, -$0.id) < ($1.cvRMSE ?? .infinity, -$1.id) }?.id
+        let comparable = CheckpointList.comparability(entries)
         let note = { (e: CheckpointList.Entry) in
-            ([e.chosen ? "chosen" : e.comparisons.isEmpty ? nil : "not chosen", e.id == best ? "best CV" : nil].compactMap { $0 }).joined(separator: ", ")
+            ([e.chosen ? "chosen" : e.comparisons.isEmpty ? nil : "not chosen", e.id == comparable.best ? "best CV" : nil,
+              comparable.otherFolds.contains(e.id) ? "other folds" : nil].compactMap { $0 }).joined(separator: ", ")
         }
         if wide {
             TableFormatter.printTable(
@@ -98,6 +104,13 @@ struct CheckpointsCommand: ParsableCommand {
         }
         if let chosen = entries.first(where: \.chosen) {
             print("chosen: checkpoint \(chosen.id)\(chosen.cvRMSE.map { String(format: " (CV %.4f)", $0) } ?? "") for predict, score, report")
+        }
+        if !comparable.otherFolds.isEmpty {
+            // Within the list's 100 columns; the table marks which checkpoints.
+            print("other folds: cross-validated in other folds than " + (entries.contains(where: \.chosen) ? "the chosen checkpoint" : "most checkpoints")
+                  + " (another --seed,")
+            print("  --cv-folds or --cv-groups), so their CV RMSE is not comparable: the fold partition alone")
+            print("  moves CV by about 1% (docs/results.md). The same --seed and --cv-groups make it comparable.")
         }
         for e in entries { if let damage = e.damage { print("damaged: \(damage)") } }
     }

@@ -179,8 +179,12 @@ enum ChosenPrinter {
             Swift.print("  chosen: checkpoint \(trained) (\(cv(trained)))" + (recorded.replaced.map { ", replacing \($0.checkpoint) (\(cv($0.checkpoint)))" } ?? "")
                         + "; predict, score and report use it")
         } else {
-            Swift.print("  chosen stays checkpoint \(chosen.checkpoint) (\(cv(chosen.checkpoint))); this one is \(trained) (\(cv(trained))): "
-                        + "`fitstore promote \(trained)` makes it the chosen one")
+            let folds = try? CheckpointList(store: store).entries(dataset: dataset)
+            let foldsOf = { (id: Int64) in folds?.first { $0.id == id }?.folds }
+            let otherFolds = foldsOf(trained) != nil && foldsOf(chosen.checkpoint) != nil && foldsOf(trained) != foldsOf(chosen.checkpoint)
+            Swift.print("  chosen stays checkpoint \(chosen.checkpoint) (\(cv(chosen.checkpoint))); this one is \(trained) (\(cv(trained))"
+                        + (otherFolds ? ", in other folds: the two CVs are not comparable; the same --seed and --cv-groups make them so" : "")
+                        + "): `fitstore promote \(trained)` makes it the chosen one")
         }
     }
 }
