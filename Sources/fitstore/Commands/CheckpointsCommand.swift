@@ -107,7 +107,7 @@ struct CheckpointsCommand: ParsableCommand {
         }
         if !comparable.otherFolds.isEmpty {
             // Within the list's 100 columns; the table marks which checkpoints.
-            print("other folds: cross-validated in other folds than " + (entries.contains(where: \.chosen) ? "the chosen checkpoint" : "most checkpoints")
+            print("other folds: cross-validated in other folds than " + (entries.first(where: \.chosen)?.folds != nil ? "the chosen checkpoint" : "most checkpoints")
                   + " (another --seed,")
             print("  --cv-folds or --cv-groups), so their CV RMSE is not comparable: the fold partition alone")
             print("  moves CV by about 1% (docs/results.md). The same --seed and --cv-groups make it comparable.")
