@@ -14,11 +14,7 @@ import Testing
     /// and a trained checkpoint.
     static func store(_ fx: Fixture) throws -> (Store, key: String) {
         let store = try fx.demoStore(train: 30, test: 6)
-        let keys = fx.root.appendingPathComponent("t.jsonl"), npy = fx.root.appendingPathComponent("v.npy")
-        let n = try TextList(store: store).writeMissing(encoder: "v", builtInKey: { "unused" }, to: keys)
-        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float(($0 * 31) % 17) / 17 - 0.4 }).write(to: npy)
-        _ = try VectorImport(store: store).run(encoder: "v", keys: keys, vectors: npy)
-        var options = TrainModel.Options(dataset: "demo", encoderKey: "imported:v")
+        var options = TrainModel.Options(dataset: "demo", encoderKey: try fx.importVectors(store))
         options.cvFolds = 0
         options.boosting.trees = 10
         _ = try TrainModel(store: store).run(options)

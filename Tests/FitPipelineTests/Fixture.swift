@@ -89,6 +89,16 @@ extension Fixture {
         return store
     }
 
+    /// 8-dimensional vectors for every text the store uses, imported as encoder "v" (no model
+    /// needed; the same values every time); returns the encoder's key.
+    func importVectors(_ store: Store) throws -> String {
+        let keys = root.appendingPathComponent("t.jsonl"), npy = root.appendingPathComponent("v.npy")
+        let n = try TextList(store: store).writeMissing(encoder: "v", builtInKey: { "unused" }, to: keys)
+        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float(($0 * 31) % 17) / 17 - 0.4 }).write(to: npy)
+        _ = try VectorImport(store: store).run(encoder: "v", keys: keys, vectors: npy)
+        return "imported:v"
+    }
+
     /// Augmentation stage 3 alone on an embedded demo store: `low` + `mid` negative rows.
     static func addNegatives(_ store: Store, encoderKey: String, low: Int, mid: Int) throws {
         var augment = Augment.Options(dataset: "demo")

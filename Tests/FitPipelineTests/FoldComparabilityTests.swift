@@ -13,11 +13,7 @@ import Testing
     /// same folds (the same seed, different rounds), once with another seed (other folds).
     static func threeCheckpoints(_ fx: Fixture) throws -> (Store, same: [Int64], other: Int64) {
         let store = try fx.demoStore(train: 80, test: 20)
-        let keys = fx.root.appendingPathComponent("t.jsonl"), npy = fx.root.appendingPathComponent("v.npy")
-        let n = try TextList(store: store).writeMissing(encoder: "v", builtInKey: { "unused" }, to: keys)
-        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float(($0 * 31) % 17) / 17 - 0.4 }).write(to: npy)
-        _ = try VectorImport(store: store).run(encoder: "v", keys: keys, vectors: npy)
-        var options = TrainModel.Options(dataset: "demo", encoderKey: "imported:v")
+        var options = TrainModel.Options(dataset: "demo", encoderKey: try fx.importVectors(store))
         options.cvGroups = .item
         options.boosting.trees = 10
         let a = try TrainModel(store: store).run(options)

@@ -110,11 +110,7 @@ import Testing
     @Test func withoutVersionsTheCheckKeepsItems() throws {
         let fx = try Fixture()
         let store = try fx.demoStore(train: 80, test: 20)
-        let keys = fx.root.appendingPathComponent("t.jsonl"), npy = fx.root.appendingPathComponent("v.npy")
-        let n = try TextList(store: store).writeMissing(encoder: "v", builtInKey: { "unused" }, to: keys)
-        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float(($0 * 31) % 17) / 17 - 0.4 }).write(to: npy)
-        _ = try VectorImport(store: store).run(encoder: "v", keys: keys, vectors: npy)
-        let key = "imported:v"
+        let key = try fx.importVectors(store)
         var options = TrainModel.Options(dataset: "demo", encoderKey: key)
         options.boosting.trees = 10
         let a = try TrainModel(store: store).plan(options)

@@ -23,10 +23,7 @@ import Testing
             .write(to: demo.appendingPathComponent("metric_name_embeddings.npy"))
         let store = try fx.openStore()
         _ = try Ingest(store: store).run(folder: demo, options: .init(datasetName: "demo"))
-        let keys = fx.root.appendingPathComponent("t.jsonl"), npy = fx.root.appendingPathComponent("v.npy")
-        let n = try TextList(store: store).writeMissing(encoder: "v", builtInKey: { "unused" }, to: keys)
-        try NpyMatrix(rows: n, columns: 8, values: (0..<(n * 8)).map { Float(($0 * 31) % 17) / 17 - 0.4 }).write(to: npy)
-        _ = try VectorImport(store: store).run(encoder: "v", keys: keys, vectors: npy)
+        _ = try fx.importVectors(store)
         try Fixture.addNegatives(store, encoderKey: "imported:v", low: 6, mid: 4)
         var options = TrainModel.Options(dataset: "demo", encoderKey: "imported:v")
         options.cvFolds = 2
