@@ -173,15 +173,16 @@ struct TrainCommand: ParsableCommand {
 enum ChosenPrinter {
     static func print(_ recorded: Choices.Recorded, trained: Int64, store: Store, dataset: String) {
         guard let chosen = recorded.chosen else { return }
-        let cv = { (id: Int64) in (try? CheckpointList(store: store).cvRMSE(dataset: dataset, checkpoint: id)).flatMap { $0 }
-            .map { String(format: "CV %.4f", $0) } ?? "no CV" }
+        // One read of the list serves both numbers and both checkpoints' folds.
+        let entries = try? CheckpointList(store: store).entries(dataset: dataset)
+        let entry = { (id: Int64) in entries?.first { $0.id == id } }
+        let cv = { (id: Int64) in entry(id)?.cvRMSE.map { String(format: "CV %.4f", $0) } ?? "no CV" }
         if chosen.checkpoint == trained {
             Swift.print("  chosen: checkpoint \(trained) (\(cv(trained)))" + (recorded.replaced.map { ", replacing \($0.checkpoint) (\(cv($0.checkpoint)))" } ?? "")
                         + "; predict, score and report use it")
         } else {
-            let folds = try? CheckpointList(store: store).entries(dataset: dataset)
-            let foldsOf = { (id: Int64) in folds?.first { $0.id == id }?.folds }
-            let otherFolds = foldsOf(trained) != nil && foldsOf(chosen.checkpoint) != nil && foldsOf(trained) != foldsOf(chosen.checkpoint)
+            let (mine, theirs) = (entry(trained)?.folds, entry(chosen.checkpoint)?.folds)
+            let otherFolds = mine != nil && theirs != nil && mine != theirs
             Swift.print("  chosen stays checkpoint \(chosen.checkpoint) (\(cv(chosen.checkpoint))); this one is \(trained) (\(cv(trained))"
                         + (otherFolds ? ", in other folds: the two CVs are not comparable; the same --seed and --cv-groups make them so" : "")
                         + "): `fitstore promote \(trained)` makes it the chosen one")
