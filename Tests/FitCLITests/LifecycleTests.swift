@@ -124,6 +124,12 @@ import Testing
             #expect(chosen == "checkpoint_id\n\(rows[kept][2])\n", "\(chosen) \(rows)")
             let wide = try Self.csv(cli, "SELECT json_extract(config, '$.boosting.leaves') FROM checkpoint WHERE id = \(rows[1][2])")
             #expect(wide.hasSuffix("\n31\n"), "\(wide)")
+            // The wide candidate samples the features as the default candidate does (the
+            // fraction and the extras' place), so the comparison is of the trees' size and pace.
+            let sampling = "json_extract(config, '$.boosting.featureFraction') || ' ' || json_extract(config, '$.boosting.fixedColumnsInEveryTree')"
+            let defaultSampling = try Self.csv(cli, "SELECT \(sampling) AS s FROM checkpoint WHERE id = \(rows[0][2])")
+            let wideSampling = try Self.csv(cli, "SELECT \(sampling) AS s FROM checkpoint WHERE id = \(rows[1][2])")
+            #expect(defaultSampling == wideSampling && defaultSampling.hasPrefix("s\n0.3"), "\(defaultSampling) \(wideSampling)")
         }
         // Before the learner, the extra columns' place in the sample: both ways on the same
         // folds, and the learner's default candidate trained the way that comparison kept.
