@@ -63,6 +63,16 @@ import Testing
         let (old, new) = (Int(before.split(separator: "\n").last ?? "") ?? 0, Int(newest.split(separator: "\n").last ?? "") ?? 0)
         #expect(new > old, "a checkpoint id was reused: \(old) then \(new)")
         #expect(try cli.run("sql", "DELETE FROM run").status != 0)
+
+        // promote says when the CV it replaces was measured on other folds (another --seed
+        // deals them), and not when the folds are the same.
+        let sameFolds = try cli.run("promote", String(new))
+        #expect(sameFolds.status == 0 && sameFolds.out.contains("replacing") && !sameFolds.out.contains("other folds"), "\(sameFolds.out)")
+        #expect(try cli.run("train", "--trees", "7", "--seed", "7").status == 0)
+        let reseeded = try Self.csv(cli, "SELECT MAX(id) FROM checkpoint").split(separator: "\n").last.map(String.init) ?? ""
+        let otherFolds = try cli.run("promote", reseeded)
+        #expect(otherFolds.status == 0 && otherFolds.out.contains("replacing \(new)") && otherFolds.out.contains("other folds, not comparable"),
+                "\(otherFolds.out) \(otherFolds.err)")
     }
 
     /// A kill after the variants are trained but before the choice is recorded: no comparison,

@@ -122,11 +122,6 @@ public struct CheckpointList {
         return Comparability(reference: reference, best: best, otherFolds: other)
     }
 
-    /// A checkpoint's one CV number (nil without CV).
-    public func cvRMSE(dataset: String, checkpoint: Int64) throws -> Float? {
-        try entries(dataset: dataset).first { $0.id == checkpoint }?.cvRMSE
-    }
-
     /// What differs between two checkpoints: settings, training rows, and CV per metric.
     public struct Comparison: Sendable {
         public var a: Entry

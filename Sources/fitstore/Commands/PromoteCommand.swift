@@ -23,10 +23,15 @@ struct PromoteCommand: ParsableCommand {
         let store = try storeOptions.open()
         let dataset = try DatasetResolver.resolve(store, name: dataset)
         let recorded = try Choices.promote(store: store, dataset: dataset, checkpoint: checkpoint)
-        let list = CheckpointList(store: store)
-        let cv = { (id: Int64) in (try? list.cvRMSE(dataset: dataset, checkpoint: id)).flatMap { $0 }.map { String(format: "CV RMSE %.4f", $0) } ?? "no CV" }
+        // One read of the list serves both numbers and both checkpoints' folds.
+        let entries = try? CheckpointList(store: store).entries(dataset: dataset)
+        let entry = { (id: Int64) in entries?.first { $0.id == id } }
+        let cv = { (id: Int64) in entry(id)?.cvRMSE.map { String(format: "CV RMSE %.4f", $0) } ?? "no CV" }
         if let replaced = recorded.replaced {
-            print("\(dataset): chosen checkpoint \(checkpoint) (\(cv(checkpoint))), replacing \(replaced.checkpoint) (\(cv(replaced.checkpoint)))")
+            let (mine, theirs) = (entry(checkpoint)?.folds, entry(replaced.checkpoint)?.folds)
+            let otherFolds = mine != nil && theirs != nil && mine != theirs
+            print("\(dataset): chosen checkpoint \(checkpoint) (\(cv(checkpoint))), replacing \(replaced.checkpoint) (\(cv(replaced.checkpoint)))"
+                  + (otherFolds ? "; their CVs are in other folds, not comparable (`fitstore checkpoints --compare \(checkpoint) \(replaced.checkpoint)`)" : ""))
         } else {
             print("\(dataset): checkpoint \(checkpoint) (\(cv(checkpoint))) was already the chosen one")
         }
