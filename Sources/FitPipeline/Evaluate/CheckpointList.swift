@@ -116,10 +116,18 @@ public struct CheckpointList {
             for e in withCV { if let f = e.folds { count[f] = ((count[f]?.n ?? 0) + 1, max(count[f]?.newest ?? e.id, e.id)) } }
             reference = count.max { ($0.value.n, $0.value.newest) < ($1.value.n, $1.value.newest) }?.key
         }
-        let other = Set(withCV.filter { e in e.folds != nil && reference != nil && e.folds != reference }.map(\.id))
+        let other = Set(withCV.filter { sameFolds($0.folds, reference) == false }.map(\.id))
         let best = withCV.filter { !other.contains($0.id) }
             .min { ($0.cvRMSE ?? .infinity, -$0.id) < ($1.cvRMSE ?? .infinity, -$1.id) }?.id
         return Comparability(reference: reference, best: best, otherFolds: other)
+    }
+
+    /// Whether two fold digests (`Entry.folds`) name the same folds: nil when either is
+    /// unknown, which is never taken for "other folds" (a checkpoint kept before out-of-fold
+    /// predictions were stored, or whose rows cannot be read).
+    public static func sameFolds(_ a: String?, _ b: String?) -> Bool? {
+        guard let a, let b else { return nil }
+        return a == b
     }
 
     /// What differs between two checkpoints: settings, training rows, and CV per metric.

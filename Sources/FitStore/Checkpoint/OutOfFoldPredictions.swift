@@ -38,8 +38,11 @@ public enum OutOfFoldPredictions {
                                        arguments: [checkpoint])
         while let row = try rows.next() {
             let stored = row.stored(in: "cv_prediction")
-            let pair: [Int64] = [try stored[0], try stored[1]]
-            pair.withUnsafeBytes { hash.update($0) }
+            let (sample, fold): (Int64, Int64) = (try stored[0], try stored[1])
+            // Two updates hash the same 16 bytes one update of the pair would, with no
+            // allocation per row (every checkpoint listing digests every checkpoint's rows).
+            withUnsafeBytes(of: sample) { hash.update($0) }
+            withUnsafeBytes(of: fold) { hash.update($0) }
             rowsRead += 1
         }
         return rowsRead == 0 ? nil : String(hash.finalize().hexString.prefix(16))

@@ -46,10 +46,10 @@ struct CheckpointsCommand: ParsableCommand {
                 rightAligned: [])
             print("")
             print(c.sameRows ? "training rows: the same (equal training digests)" : "training rows: different (training digests differ)")
-            switch (c.a.folds, c.b.folds) {
-            case let (a?, b?) where a == b: print("CV folds: the same (each row held out by the same fold): the CV RMSEs are paired")
-            case (_?, _?): print("CV folds: different (another --seed, --cv-folds or --cv-groups): the CV RMSEs are not comparable")
-            default: print("CV folds: unknown (a checkpoint kept no out-of-fold predictions)")
+            switch CheckpointList.sameFolds(c.a.folds, c.b.folds) {
+            case true?: print("CV folds: the same (each row held out by the same fold): the CV RMSEs are paired")
+            case false?: print("CV folds: different (another --seed, --cv-folds or --cv-groups): the CV RMSEs are not comparable")
+            case nil: print("CV folds: unknown (a checkpoint kept no out-of-fold predictions)")
             }
             print("")
             if c.settings.isEmpty {

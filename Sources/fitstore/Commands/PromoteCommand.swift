@@ -28,8 +28,7 @@ struct PromoteCommand: ParsableCommand {
         let entry = { (id: Int64) in entries?.first { $0.id == id } }
         let cv = { (id: Int64) in entry(id)?.cvRMSE.map { String(format: "CV RMSE %.4f", $0) } ?? "no CV" }
         if let replaced = recorded.replaced {
-            let (mine, theirs) = (entry(checkpoint)?.folds, entry(replaced.checkpoint)?.folds)
-            let otherFolds = mine != nil && theirs != nil && mine != theirs
+            let otherFolds = CheckpointList.sameFolds(entry(checkpoint)?.folds, entry(replaced.checkpoint)?.folds) == false
             print("\(dataset): chosen checkpoint \(checkpoint) (\(cv(checkpoint))), replacing \(replaced.checkpoint) (\(cv(replaced.checkpoint)))"
                   + (otherFolds ? "; their CVs are in other folds, not comparable (`fitstore checkpoints --compare \(checkpoint) \(replaced.checkpoint)`)" : ""))
         } else {

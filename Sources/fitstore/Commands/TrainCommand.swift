@@ -181,8 +181,7 @@ enum ChosenPrinter {
             Swift.print("  chosen: checkpoint \(trained) (\(cv(trained)))" + (recorded.replaced.map { ", replacing \($0.checkpoint) (\(cv($0.checkpoint)))" } ?? "")
                         + "; predict, score and report use it")
         } else {
-            let (mine, theirs) = (entry(trained)?.folds, entry(chosen.checkpoint)?.folds)
-            let otherFolds = mine != nil && theirs != nil && mine != theirs
+            let otherFolds = CheckpointList.sameFolds(entry(trained)?.folds, entry(chosen.checkpoint)?.folds) == false
             Swift.print("  chosen stays checkpoint \(chosen.checkpoint) (\(cv(chosen.checkpoint))); this one is \(trained) (\(cv(trained))"
                         + (otherFolds ? ", in other folds: the two CVs are not comparable; the same --seed and --cv-groups make them so" : "")
                         + "): `fitstore promote \(trained)` makes it the chosen one")
